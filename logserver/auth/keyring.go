@@ -1,0 +1,250 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Files in the data directory.
+const (
+	KeysFileName        = "keys.json"
+	CredentialsFileName = "credentials"
+	lockFileName        = "keys.lock"
+	adminKeyName        = "admin"
+)
+
+// ErrKeyNotFound is returned by Delete for an id the keyring does not hold.
+var ErrKeyNotFound = errors.New("no such access key")
+
+// recheckInterval bounds how long a key deleted by another process can still
+// be used: a known id is served from memory for at most this long before
+// keys.json is looked at again.
+const recheckInterval = time.Second
+
+// Keyring holds the server's access keys, backed by DATA/keys.json. It is
+// safe for concurrent use, and several Keyrings (in this process or others)
+// may share one data directory: changes are serialized by an flock and each
+// Keyring picks up the others' changes on its own.
+type Keyring struct {
+	path     string // DATA/keys.json
+	lockPath string // DATA/keys.lock
+
+	snap atomic.Pointer[keySnapshot] // what Lookup reads, without locking
+
+	// Lookup's hot path reads checkedAt without a lock; the value is a
+	// monotonic offset from epoch so that wall-clock jumps cannot stall checks.
+	epoch     time.Time
+	checkedAt atomic.Int64
+	recheck   time.Duration
+
+	mu       sync.Mutex // serializes reloads and snapshot swaps
+	badStamp fileStamp  // a version of keys.json that failed to load; not retried
+}
+
+type keySnapshot struct {
+	byID  map[string]Key
+	stamp fileStamp
+}
+
+// OpenKeyring opens the keyring in dataDir, creating the directory if needed.
+// If dataDir has no keys.json yet, it makes an admin key named "admin", writes
+// it to DATA/credentials as the [default] profile of an AWS shared-credentials
+// file, and reports created. If keys.json exists, DATA/credentials is left as
+// it is, even if missing: the keys it would hold are in keys.json.
+func OpenKeyring(dataDir string) (*Keyring, bool, error) {
+	if dataDir == "" {
+		return nil, false, errors.New("open keyring: no data directory given")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("open keyring: %w", err)
+	}
+	k := &Keyring{
+		path:     filepath.Join(dataDir, KeysFileName),
+		lockPath: filepath.Join(dataDir, lockFileName),
+		epoch:    time.Now(),
+		recheck:  recheckInterval,
+	}
+	unlock, err := lockFile(k.lockPath)
+	if err != nil {
+		return nil, false, fmt.Errorf("open keyring: %w", err)
+	}
+	defer unlock()
+
+	created := false
+	if _, err := os.Lstat(k.path); errors.Is(err, fs.ErrNotExist) {
+		if err := k.createAdmin(filepath.Join(dataDir, CredentialsFileName)); err != nil {
+			return nil, false, fmt.Errorf("open keyring: %w", err)
+		}
+		created = true
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.loadLocked(); err != nil {
+		return nil, false, err
+	}
+	return k, created, nil
+}
+
+// createAdmin writes the credentials file before keys.json: a crash in
+// between leaves no keys.json, so the next open starts over and overwrites the
+// credentials, instead of leaving an admin key nobody was told about.
+func (k *Keyring) createAdmin(credentialsPath string) error {
+	admin := Key{ID: newKeyID(), Secret: newSecret(), Name: adminKeyName, Created: now()}
+	if err := WriteCredentialsFile(credentialsPath, admin, "default"); err != nil {
+		return err
+	}
+	return writeFileAtomic(k.path, encodeKeysFile([]Key{admin}), 0o600)
+}
+
+// Create makes a new key named name, limited to scope (nil for full access),
+// and stores it. Names are unique within the keyring. The scope is copied,
+// with DefaultActions filled in when it names no action.
+func (k *Keyring) Create(name string, scope *Scope) (Key, error) {
+	if err := checkKeyName(name); err != nil {
+		return Key{}, fmt.Errorf("create key: %w", err)
+	}
+	sc, err := normalizedScope(scope)
+	if err != nil {
+		return Key{}, fmt.Errorf("create key %q: %w", name, err)
+	}
+	var key Key
+	err = k.update(func(keys []Key) ([]Key, error) {
+		ids := make(map[string]bool, len(keys))
+		for _, old := range keys {
+			if old.Name == name {
+				return nil, fmt.Errorf("a key named %q already exists (%s)", name, old.ID)
+			}
+			ids[old.ID] = true
+		}
+		key = Key{ID: newKeyID(), Secret: newSecret(), Name: name, Created: now(), Scope: sc}
+		for ids[key.ID] {
+			key.ID = newKeyID()
+		}
+		return append(keys, key), nil
+	})
+	if err != nil {
+		return Key{}, fmt.Errorf("create key %q: %w", name, err)
+	}
+	return key, nil
+}
+
+// Delete removes the key with the given id. Keyrings in other processes stop
+// accepting it within about a second.
+func (k *Keyring) Delete(id string) error {
+	err := k.update(func(keys []Key) ([]Key, error) {
+		i := slices.IndexFunc(keys, func(key Key) bool { return key.ID == id })
+		if i < 0 {
+			return nil, ErrKeyNotFound
+		}
+		return slices.Delete(keys, i, i+1), nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete key %s: %w", id, err)
+	}
+	return nil
+}
+
+// update is the read-modify-write of keys.json, under the flock so that
+// concurrent writers in any process never lose each other's changes. It
+// reads the file afresh rather than trusting this Keyring's snapshot, which
+// may be up to a second old.
+func (k *Keyring) update(change func([]Key) ([]Key, error)) error {
+	unlock, err := lockFile(k.lockPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	keys, _, err := readKeysFile(k.path)
+	if err != nil {
+		return err
+	}
+	if keys, err = change(keys); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(k.path, encodeKeysFile(keys), 0o600); err != nil {
+		return err
+	}
+	// Reload while still holding the flock, so the snapshot is exactly what
+	// was written and never older than what a concurrent refresh installed.
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.loadLocked()
+}
+
+// List returns all keys, oldest first, as of keys.json now.
+func (k *Keyring) List() []Key {
+	k.refresh()
+	s := k.snap.Load()
+	out := make([]Key, 0, len(s.byID))
+	for _, key := range s.byID {
+		if key.Scope != nil {
+			sc := *key.Scope
+			sc.Actions = slices.Clone(sc.Actions)
+			key.Scope = &sc
+		}
+		out = append(out, key)
+	}
+	slices.SortFunc(out, compareKeys)
+	return out
+}
+
+// Lookup returns the key with the given access key id. It is called for every
+// request, so a known id is answered from memory; keys.json is looked at when
+// the last look is a second old, or at once for an unknown id, which lets a
+// key created a moment ago by another process work on its first use.
+func (k *Keyring) Lookup(id string) (Key, bool) {
+	key, ok := k.snap.Load().byID[id]
+	if ok && time.Duration(int64(time.Since(k.epoch))-k.checkedAt.Load()) < k.recheck {
+		return key, true
+	}
+	k.refresh()
+	key, ok = k.snap.Load().byID[id]
+	return key, ok
+}
+
+// refresh reloads keys.json if it changed since the snapshot was taken. A
+// file that cannot be read keeps the last good keys in service: the server
+// keeps working while someone repairs it, and the next OpenKeyring reports
+// the problem.
+func (k *Keyring) refresh() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.checkedAt.Store(int64(time.Since(k.epoch)))
+	fi, err := os.Stat(k.path)
+	if err != nil {
+		return
+	}
+	st := stampOf(fi)
+	if cur := k.snap.Load(); cur != nil && st == cur.stamp || st == k.badStamp {
+		return
+	}
+	if err := k.loadLocked(); err != nil {
+		k.badStamp = st
+	}
+}
+
+// loadLocked reads keys.json into a new snapshot. k.mu must be held.
+func (k *Keyring) loadLocked() error {
+	keys, st, err := readKeysFile(k.path)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]Key, len(keys))
+	for _, key := range keys {
+		byID[key.ID] = key
+	}
+	k.snap.Store(&keySnapshot{byID: byID, stamp: st})
+	k.checkedAt.Store(int64(time.Since(k.epoch)))
+	return nil
+}
+
+// now is the creation time stamped on new keys, to the millisecond so that
+// keys.json stays readable.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
