@@ -62,9 +62,16 @@ func StartDaemon(cfg DaemonConfig) (state State, started bool, err error) {
 	go func() { exited <- cmd.Wait() }()
 
 	deadline := time.Now().Add(cfg.Timeout)
-	lost := false // our process lost the race to another server
+	lost := false // our process has exited after losing the race to another server
 	for time.Now().Before(deadline) {
 		if s, err := ReadState(cfg.DataDir); err == nil && healthy(s) {
+			if s.PID != cmd.Process.Pid && !lost {
+				// Another server won. Ours cannot hold the lock, but
+				// if it is merely slow to start it could take the
+				// directory over once the winner stops: end it now.
+				_ = cmd.Process.Kill()
+				<-exited
+			}
 			return s, s.PID == cmd.Process.Pid, nil
 		}
 		select {
@@ -74,15 +81,12 @@ func StartDaemon(cfg DaemonConfig) (state State, started bool, err error) {
 				lost = true
 				continue
 			}
-			if lost {
-				continue
-			}
 			return State{}, false, fmt.Errorf("log server exited before it was ready (%v); its log %s ends with:\n%s", err, logPath, tail(logPath, 2048))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	if !lost {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Process.Kill()
 	}
 	return State{}, false, fmt.Errorf("log server on %s not ready after %v; see %s", cfg.DataDir, cfg.Timeout, logPath)
 }

@@ -174,13 +174,21 @@ func groupChoice(name, ident *string) *apiError {
 func streamOrder(orderBy string, desc bool) func(a, b store.Stream) bool {
 	if orderBy == "LastEventTime" {
 		return func(a, b store.Stream) bool {
-			if a.LastEventTimestamp != b.LastEventTimestamp {
-				return (a.LastEventTimestamp < b.LastEventTimestamp) != desc
+			if desc {
+				a, b = b, a
 			}
-			return (a.Name < b.Name) != desc
+			if a.LastEventTimestamp != b.LastEventTimestamp {
+				return a.LastEventTimestamp < b.LastEventTimestamp
+			}
+			return a.Name < b.Name
 		}
 	}
-	return func(a, b store.Stream) bool { return (a.Name < b.Name) != desc }
+	return func(a, b store.Stream) bool {
+		if desc {
+			return b.Name < a.Name
+		}
+		return a.Name < b.Name
+	}
 }
 
 func (s *Server) streamOut(group string, st store.Stream) logStreamOut {

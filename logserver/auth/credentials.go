@@ -55,7 +55,11 @@ func replaceSection(ini, name, section string) []byte {
 	inserted, skipping := false, false
 	for _, line := range strings.SplitAfter(ini, "\n") {
 		if header, ok := sectionName(line); ok {
+			wasSkipping := skipping
 			skipping = header == name
+			if wasSkipping && !skipping {
+				out.WriteString("\n") // the blank line that went with the replaced section
+			}
 			if skipping && !inserted {
 				out.WriteString(section)
 				inserted = true

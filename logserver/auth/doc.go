@@ -7,9 +7,9 @@
 //   - Keyring (keyring.go) holds the keys, stored in DATA/keys.json (mode 0600,
 //     replaced atomically). Another process, such as `keel logserver key create`
 //     run while the server is up, may change that file: writers serialize on an
-//     flock of DATA/keys.lock, and a running Keyring notices the new file (at
-//     most a second later, or at once for an unknown key id), so new keys work
-//     and deleted ones stop working without a restart. The first OpenKeyring of
+//     flock of DATA/keys.lock, and a running Keyring notices the new file on
+//     its next Lookup, so new keys work and deleted ones stop working at once,
+//     without a restart. The first OpenKeyring of
 //     an empty data directory makes an admin key and writes it to
 //     DATA/credentials for AWS_SHARED_CREDENTIALS_FILE.
 //   - Verifier (sigv4.go) checks the Authorization header against the request

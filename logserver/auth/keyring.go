@@ -23,34 +23,22 @@ const (
 // ErrKeyNotFound is returned by Delete for an id the keyring does not hold.
 var ErrKeyNotFound = errors.New("no such access key")
 
-// recheckInterval bounds how long a key deleted by another process can still
-// be used: a known id is served from memory for at most this long before
-// keys.json is looked at again.
-const recheckInterval = time.Second
-
 // Keyring holds the server's access keys, backed by DATA/keys.json. It is
 // safe for concurrent use, and several Keyrings (in this process or others)
 // may share one data directory: changes are serialized by an flock and each
-// Keyring picks up the others' changes on its own.
+// Keyring picks up the others' changes by itself.
 type Keyring struct {
 	path     string // DATA/keys.json
 	lockPath string // DATA/keys.lock
 
 	snap atomic.Pointer[keySnapshot] // what Lookup reads, without locking
-
-	// Lookup's hot path reads checkedAt without a lock; the value is a
-	// monotonic offset from epoch so that wall-clock jumps cannot stall checks.
-	epoch     time.Time
-	checkedAt atomic.Int64
-	recheck   time.Duration
-
-	mu       sync.Mutex // serializes reloads and snapshot swaps
-	badStamp fileStamp  // a version of keys.json that failed to load; not retried
+	mu   sync.Mutex                  // serializes reloads and snapshot swaps
 }
 
 type keySnapshot struct {
 	byID  map[string]Key
-	stamp fileStamp
+	stamp fileStamp // the keys.json these keys came from
+	bad   fileStamp // a later keys.json that failed to load; not retried
 }
 
 // OpenKeyring opens the keyring in dataDir, creating the directory if needed.
@@ -68,8 +56,6 @@ func OpenKeyring(dataDir string) (*Keyring, bool, error) {
 	k := &Keyring{
 		path:     filepath.Join(dataDir, KeysFileName),
 		lockPath: filepath.Join(dataDir, lockFileName),
-		epoch:    time.Now(),
-		recheck:  recheckInterval,
 	}
 	unlock, err := lockFile(k.lockPath)
 	if err != nil {
@@ -135,8 +121,8 @@ func (k *Keyring) Create(name string, scope *Scope) (Key, error) {
 	return key, nil
 }
 
-// Delete removes the key with the given id. Keyrings in other processes stop
-// accepting it within about a second.
+// Delete removes the key with the given id. Every Keyring on the same data
+// directory, in any process, refuses it from its next Lookup on.
 func (k *Keyring) Delete(id string) error {
 	err := k.update(func(keys []Key) ([]Key, error) {
 		i := slices.IndexFunc(keys, func(key Key) bool { return key.ID == id })
@@ -154,7 +140,7 @@ func (k *Keyring) Delete(id string) error {
 // update is the read-modify-write of keys.json, under the flock so that
 // concurrent writers in any process never lose each other's changes. It
 // reads the file afresh rather than trusting this Keyring's snapshot, which
-// may be up to a second old.
+// another writer may have overtaken an instant ago.
 func (k *Keyring) update(change func([]Key) ([]Key, error)) error {
 	unlock, err := lockFile(k.lockPath)
 	if err != nil {
@@ -195,38 +181,39 @@ func (k *Keyring) List() []Key {
 	return out
 }
 
-// Lookup returns the key with the given access key id. It is called for every
-// request, so a known id is answered from memory; keys.json is looked at when
-// the last look is a second old, or at once for an unknown id, which lets a
-// key created a moment ago by another process work on its first use.
+// Lookup returns the key with the given access key id, as keys.json has it
+// now: each call stats the file (one stat(2), about a microsecond) and
+// reloads it if another process replaced it, so a key created by
+// `keel logserver key create` works on its first request and a deleted one
+// is refused on the very next. Checking only once a second would save that
+// microsecond but leave a revoked key usable for up to a second.
 func (k *Keyring) Lookup(id string) (Key, bool) {
-	key, ok := k.snap.Load().byID[id]
-	if ok && time.Duration(int64(time.Since(k.epoch))-k.checkedAt.Load()) < k.recheck {
-		return key, true
+	if fi, err := os.Stat(k.path); err == nil {
+		if st, s := stampOf(fi), k.snap.Load(); st != s.stamp && st != s.bad {
+			k.refresh()
+		}
 	}
-	k.refresh()
-	key, ok = k.snap.Load().byID[id]
+	key, ok := k.snap.Load().byID[id]
 	return key, ok
 }
 
 // refresh reloads keys.json if it changed since the snapshot was taken. A
-// file that cannot be read keeps the last good keys in service: the server
-// keeps working while someone repairs it, and the next OpenKeyring reports
-// the problem.
+// file that is missing or cannot be read keeps the last good keys in
+// service: the server keeps working while someone repairs it, and the next
+// OpenKeyring reports the problem.
 func (k *Keyring) refresh() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.checkedAt.Store(int64(time.Since(k.epoch)))
 	fi, err := os.Stat(k.path)
 	if err != nil {
 		return
 	}
-	st := stampOf(fi)
-	if cur := k.snap.Load(); cur != nil && st == cur.stamp || st == k.badStamp {
-		return
+	st, cur := stampOf(fi), k.snap.Load()
+	if st == cur.stamp || st == cur.bad {
+		return // another goroutine reloaded while this one waited
 	}
 	if err := k.loadLocked(); err != nil {
-		k.badStamp = st
+		k.snap.Store(&keySnapshot{byID: cur.byID, stamp: cur.stamp, bad: st})
 	}
 }
 
@@ -241,7 +228,6 @@ func (k *Keyring) loadLocked() error {
 		byID[key.ID] = key
 	}
 	k.snap.Store(&keySnapshot{byID: byID, stamp: st})
-	k.checkedAt.Store(int64(time.Since(k.epoch)))
 	return nil
 }
 

@@ -108,4 +108,8 @@ type Options struct {
 	Now func() time.Time
 	// NoSync disables fsync. Only for tests that measure something else.
 	NoSync bool
+
+	// wrapFile, when set, wraps every file the store appends to (segments and
+	// meta.log), so that tests can inject write, sync and truncate failures.
+	wrapFile func(file) file
 }

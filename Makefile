@@ -1,0 +1,40 @@
+# keel: see README.md. `make demo` and `make test` work on a fresh machine.
+GO        ?= go
+BIN       := bin
+KEEL      := $(BIN)/keel
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test demo bench lint deps fuzz clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -o $(KEEL) ./cmd/keel
+
+deps:
+	@scripts/ensure-deps.sh
+
+# All tests: unit, protocol (aws-sdk-go-v2), AWS CLI v2, boto3, crash and SigV4
+# tests. Later issues add the QEMU boots here.
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -run='^$$' -fuzz=FuzzDecodeRequest -fuzztime=15s ./logserver/
+
+demo: deps build
+	@scripts/demo.sh
+
+bench: build
+	$(GO) run ./internal/cmd/bench
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: run gofmt -w on the files above'; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeRequest -fuzztime=2m ./logserver/
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,57 @@
+// Command bench measures keel's figures and prints one line per figure:
+// "BENCH <name> <value> <unit>". Ratios compare against baselines measured
+// in the same run, because these machines are noisy. `make bench` runs it.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	dir := flag.String("dir", "", "scratch directory (default: a new temp dir, removed at the end)")
+	only := flag.String("only", "", "run only the figures whose name starts with this")
+	gib := flag.Int("range.mib", 1024, "MiB of events in the stream read by the get_range figure")
+	flag.Parse()
+	scratch := *dir
+	if scratch == "" {
+		d, err := os.MkdirTemp("", "keel-bench-")
+		if err != nil {
+			fail(err)
+		}
+		defer os.RemoveAll(d)
+		scratch = d
+	}
+	start := time.Now()
+	for _, b := range benches {
+		if *only != "" && !hasPrefix(b.name, *only) {
+			continue
+		}
+		if err := b.run(scratch, *gib); err != nil {
+			fail(fmt.Errorf("%s: %w", b.name, err))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "bench: done in %v\n", time.Since(start).Round(time.Second))
+}
+
+type bench struct {
+	name string
+	run  func(scratch string, rangeMiB int) error
+}
+
+var benches = []bench{
+	{"logserver", benchLogserver},
+}
+
+func report(name string, value float64, unit string) {
+	fmt.Printf("BENCH %s %.3f %s\n", name, value, unit)
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+	os.Exit(1)
+}

@@ -1,0 +1,68 @@
+package logserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/keelvm/keel/logserver/store"
+)
+
+// FuzzDecodeRequest feeds arbitrary bodies to every operation through the
+// full HTTP handler. Whatever the input, the answer must be an AWS-shaped
+// response and never a recovered panic (InternalFailure).
+func FuzzDecodeRequest(f *testing.F) {
+	seeds := []string{
+		`{}`, ``, `null`, `[]`, `{"logGroupName":"g"}`, `{"logGroupName":"g","logStreamName":"s"}`,
+		`{"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":1,"message":"m"}]}`,
+		`{"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":-1,"message":""},{"timestamp":null}]}`,
+		`{"logGroupName":"g","logStreamName":"s","startFromHead":true,"limit":1,"nextToken":"f/AAAA"}`,
+		`{"logGroupName":"g","logStreamNames":["s"],"startTime":0,"endTime":9223372036854775807}`,
+		`{"logGroupName":"g","retentionInDays":7}`, `{"resourceArn":"arn:aws:logs:r:a:log-group:g","tags":{"a":"b"}}`,
+		`{"limit":1e400}`, `{"logGroupName":"\ud800"}`, "{\"logGroupName\":\"\xff\"}", `{"logGroupName":"g","logGroupName":"h"}`,
+	}
+	for i, s := range seeds {
+		f.Add(uint8(i), []byte(s))
+	}
+	dir := f.TempDir()
+	st, err := store.Open(dir, store.Options{NoSync: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	srv, err := New(Config{Store: st, TokenKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	_ = st.CreateGroup("g", nil)
+	_ = st.CreateStream("g", "s")
+	ops := srv.Operations()
+	f.Fuzz(func(t *testing.T, opIndex uint8, body []byte) {
+		op := ops[int(opIndex)%len(ops)]
+		if op == "DeleteLogGroup" || op == "DeleteLogStream" {
+			op = "DescribeLogStreams" // keep the fixture alive
+		}
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req.Header.Set("X-Amz-Target", targetPrefix+op)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK {
+			if !json.Valid(rec.Body.Bytes()) {
+				t.Fatalf("%s: 200 with invalid JSON %q", op, rec.Body.Bytes())
+			}
+			return
+		}
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Type == "" {
+			t.Fatalf("%s: status %d with a body clients cannot parse: %q", op, rec.Code, rec.Body.Bytes())
+		}
+		if e.Type == "InternalFailure" {
+			t.Fatalf("%s: handler panicked on %q", op, body)
+		}
+	})
+}

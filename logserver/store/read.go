@@ -1,0 +1,388 @@
+package store
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"sync"
+)
+
+// Read returns up to opts.Limit events of one stream in (Timestamp, Seq)
+// order; see ReadOptions.
+//
+// Records hold events in arbitrary timestamp order relative to each other, so
+// the stream is not sorted on disk. Read keeps the best Limit events seen so
+// far in a bounded heap and visits candidate records in the order most likely
+// to improve it: by minimum timestamp going forward, by maximum timestamp
+// going backward. Candidates are expanded lazily, segment to blocks to records,
+// all from the in-memory index, and the walk stops as soon as the next
+// candidate cannot beat the worst event kept. For data that arrives roughly in
+// time order this touches only the records that end up in the page.
+func (s *Store) Read(groupName, name string, opts ReadOptions) ([]StoredEvent, error) {
+	fail := func(err error) ([]StoredEvent, error) {
+		return nil, fmt.Errorf("read stream %q in group %q: %w", name, groupName, err)
+	}
+	if opts.Limit <= 0 {
+		return fail(fmt.Errorf("limit %d is not positive", opts.Limit))
+	}
+	st, err := s.lookupStream(groupName, name)
+	if err != nil {
+		return fail(err)
+	}
+	lo := max(opts.Range.Start, opts.MinTimestamp)
+	hi := int64(math.MaxInt64)
+	if opts.Range.End != 0 {
+		hi = opts.Range.End
+	}
+	if a := opts.After; a != nil {
+		if !opts.Backward {
+			lo = max(lo, a.Timestamp)
+		} else if a.Timestamp < hi {
+			hi = a.Timestamp + 1
+		}
+	}
+	views, err := st.snapshot(lo, hi)
+	if err != nil {
+		return fail(err)
+	}
+	rd := &reader{lo: lo, hi: hi, after: opts.After, backward: opts.Backward, limit: opts.Limit, views: views}
+	defer rd.close()
+	if err := rd.run(); err != nil {
+		return fail(err)
+	}
+	return rd.page(st.id, opts.MaxBytes), nil
+}
+
+// snapshot copies, under idxMu, what a read needs of the segments that may
+// hold events in [lo, hi), and pins them against deletion.
+func (st *stream) snapshot(lo, hi int64) ([]*segView, error) {
+	st.idxMu.RLock()
+	defer st.idxMu.RUnlock()
+	if st.gone {
+		return nil, ErrStreamNotFound
+	}
+	var views []*segView
+	for _, g := range st.segs {
+		if g.events == 0 || g.maxTs < lo || g.minTs >= hi {
+			continue
+		}
+		g.acquire()
+		views = append(views, &segView{seg: g, recs: g.recs, blocks: g.blocks, size: g.size, minTs: g.minTs, maxTs: g.maxTs})
+	}
+	return views, nil
+}
+
+// segView is a read's consistent view of one segment: the records committed
+// when the read started. Later appends are not seen.
+type segView struct {
+	seg          *segment
+	recs         []recMeta
+	blocks       []block
+	size         int64
+	minTs, maxTs int64
+
+	f      *os.File // opened on first use; the read's own descriptor
+	buf    *[]byte  // bytes [bufOff, bufOff+len) of the file
+	bufOff int64
+}
+
+// readAhead is how much one pread fetches around a record, so that a walk
+// over neighbouring small records costs one system call per 64 KiB.
+const readAhead = 64 << 10
+
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, 0, readAhead); return &b }}
+
+// record returns the verified payload of record i. The payload aliases a
+// buffer that the next call may overwrite.
+func (v *segView) record(i int, backward bool) ([]byte, error) {
+	r := v.recs[i]
+	end := r.off + int64(r.size)
+	if v.buf == nil || r.off < v.bufOff || end > v.bufOff+int64(len(*v.buf)) {
+		if v.f == nil {
+			f, err := os.Open(v.seg.path)
+			if err != nil {
+				return nil, err
+			}
+			v.f = f
+		}
+		if v.buf == nil {
+			v.buf = readBufPool.Get().(*[]byte)
+		}
+		start, stop := r.off, end
+		if stop-start < readAhead {
+			if backward {
+				start = max(0, end-readAhead)
+			} else {
+				stop = min(v.size, r.off+readAhead)
+			}
+		}
+		n := int(stop - start)
+		if cap(*v.buf) < n {
+			*v.buf = make([]byte, n)
+		}
+		*v.buf = (*v.buf)[:n]
+		if _, err := v.f.ReadAt(*v.buf, start); err != nil {
+			*v.buf = (*v.buf)[:0]
+			return nil, fmt.Errorf("read %s at offset %d: %w", v.seg.path, r.off, osErr(err))
+		}
+		v.bufOff = start
+	}
+	p, err := checkRecord((*v.buf)[r.off-v.bufOff : end-v.bufOff])
+	if err != nil {
+		return nil, fmt.Errorf("%s at offset %d: %w", v.seg.path, r.off, err)
+	}
+	return p, nil
+}
+
+func (v *segView) close() {
+	if v.f != nil {
+		v.f.Close()
+	}
+	if v.buf != nil && cap(*v.buf) <= 4*readAhead {
+		*v.buf = (*v.buf)[:0]
+		readBufPool.Put(v.buf)
+	}
+	v.seg.release()
+}
+
+// hit is an event that may make it into the page.
+type hit struct {
+	ts     int64
+	seq    uint64
+	ingest int64
+	msg    string
+}
+
+func before(a, b hit) bool {
+	return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq)
+}
+
+const (
+	candSegment = iota
+	candBlock
+	candRecord
+)
+
+// cand is a segment, block or record still to visit. key is its minimum
+// timestamp going forward and its maximum going backward.
+type cand struct {
+	key  int64
+	view int32
+	kind int32
+	idx  int // block or record index
+}
+
+type reader struct {
+	lo, hi   int64 // timestamps in [lo, hi)
+	after    *Position
+	backward bool
+	limit    int
+	views    []*segView
+
+	cands heap[cand]
+	hits  heap[hit] // the best limit events; the worst of them on top
+}
+
+func (rd *reader) close() {
+	for _, v := range rd.views {
+		v.close()
+	}
+}
+
+func (rd *reader) overlaps(minTs, maxTs int64) bool {
+	return maxTs >= rd.lo && minTs < rd.hi
+}
+
+func (rd *reader) key(minTs, maxTs int64) int64 {
+	if rd.backward {
+		return maxTs
+	}
+	return minTs
+}
+
+func (rd *reader) run() error {
+	if rd.backward {
+		rd.cands.less = func(a, b cand) bool { return a.key > b.key }
+		rd.hits.less = func(a, b hit) bool { return before(a, b) }
+	} else {
+		rd.cands.less = func(a, b cand) bool { return a.key < b.key }
+		rd.hits.less = func(a, b hit) bool { return before(b, a) }
+	}
+	for i, v := range rd.views {
+		rd.cands.push(cand{key: rd.key(v.minTs, v.maxTs), view: int32(i), kind: candSegment})
+	}
+	for rd.cands.len() > 0 {
+		c := rd.cands.top()
+		if rd.hits.len() >= rd.limit {
+			// Every remaining candidate's events lie at or beyond c.key.
+			w := rd.hits.top()
+			if (!rd.backward && c.key > w.ts) || (rd.backward && c.key < w.ts) {
+				break
+			}
+		}
+		rd.cands.pop()
+		v := rd.views[c.view]
+		switch c.kind {
+		case candSegment:
+			for bi, b := range v.blocks {
+				if rd.overlaps(b.minTs, b.maxTs) {
+					rd.cands.push(cand{key: rd.key(b.minTs, b.maxTs), view: c.view, kind: candBlock, idx: bi})
+				}
+			}
+			rd.pushRecords(c.view, len(v.blocks)*blockRecs, len(v.recs))
+		case candBlock:
+			rd.pushRecords(c.view, c.idx*blockRecs, (c.idx+1)*blockRecs)
+		case candRecord:
+			if err := rd.scan(v, c.idx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (rd *reader) pushRecords(view int32, from, to int) {
+	recs := rd.views[view].recs
+	for i := from; i < to; i++ {
+		if r := &recs[i]; rd.overlaps(r.minTs, r.maxTs) {
+			rd.cands.push(cand{key: rd.key(r.minTs, r.maxTs), view: view, kind: candRecord, idx: i})
+		}
+	}
+}
+
+// scan offers the events of record i to the page.
+func (rd *reader) scan(v *segView, i int) error {
+	r := v.recs[i]
+	p, err := v.record(i, rd.backward)
+	if err != nil {
+		return err
+	}
+	ri, err := parsePayload(p)
+	if err == nil && (ri.count != r.count || ri.minTs != r.minTs || ri.maxTs != r.maxTs) {
+		err = errMalformed // the file no longer matches its index
+	}
+	if err != nil {
+		return fmt.Errorf("%s at offset %d: %w", v.seg.path, r.off, err)
+	}
+	err = forEachEvent(p, ri.count, func(k int, ts int64, msg []byte) bool {
+		if ts < rd.lo {
+			return true
+		}
+		if ts >= rd.hi {
+			return false // events in a record are sorted
+		}
+		h := hit{ts: ts, seq: r.seq + uint64(k)}
+		if a := rd.after; a != nil {
+			ap := hit{ts: a.Timestamp, seq: a.Seq}
+			if (!rd.backward && !before(ap, h)) || (rd.backward && !before(h, ap)) {
+				return true
+			}
+		}
+		if rd.hits.len() >= rd.limit {
+			w := rd.hits.top()
+			if !rd.backward && !before(h, w) {
+				return false // the rest of the record is later still
+			}
+			if rd.backward && !before(w, h) {
+				return true
+			}
+		}
+		h.ingest, h.msg = ri.ingest, string(msg)
+		rd.hits.push(h)
+		if rd.hits.len() > rd.limit {
+			rd.hits.pop()
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("%s at offset %d: %w", v.seg.path, r.off, err)
+	}
+	return nil
+}
+
+// page orders the kept events and trims them to maxBytes, dropping from the
+// far end of the direction of travel.
+func (rd *reader) page(streamID uint64, maxBytes int) []StoredEvent {
+	hs := rd.hits.items
+	slices.SortFunc(hs, func(a, b hit) int {
+		if before(a, b) {
+			return -1
+		}
+		return 1
+	})
+	if maxBytes > 0 {
+		total := 0
+		n := 0
+		for n < len(hs) {
+			h := hs[n]
+			if rd.backward {
+				h = hs[len(hs)-1-n]
+			}
+			total += len(h.msg) + 26
+			if total > maxBytes {
+				break
+			}
+			n++
+		}
+		if rd.backward {
+			hs = hs[len(hs)-n:]
+		} else {
+			hs = hs[:n]
+		}
+	}
+	out := make([]StoredEvent, len(hs))
+	for i, h := range hs {
+		out[i] = StoredEvent{Timestamp: h.ts, IngestionTime: h.ingest, Message: h.msg, StreamID: streamID, Seq: h.seq}
+	}
+	return out
+}
+
+// heap is a binary heap whose top is the element that is less than all
+// others.
+type heap[T any] struct {
+	items []T
+	less  func(a, b T) bool
+}
+
+func (h *heap[T]) len() int { return len(h.items) }
+func (h *heap[T]) top() T   { return h.items[0] }
+
+func (h *heap[T]) push(x T) {
+	h.items = append(h.items, x)
+	i := len(h.items) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(h.items[i], h.items[p]) {
+			break
+		}
+		h.items[i], h.items[p] = h.items[p], h.items[i]
+		i = p
+	}
+}
+
+func (h *heap[T]) pop() T {
+	top := h.items[0]
+	n := len(h.items) - 1
+	h.items[0] = h.items[n]
+	var zero T
+	h.items[n] = zero
+	h.items = h.items[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h.less(h.items[r], h.items[l]) {
+			m = r
+		}
+		if !h.less(h.items[m], h.items[i]) {
+			break
+		}
+		h.items[i], h.items[m] = h.items[m], h.items[i]
+		i = m
+	}
+	return top
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# ensure-deps.sh: install what keel's tests and demo need on a fresh Debian
+# machine, from Debian's packages only. Idempotent: installs only what is missing.
+set -euo pipefail
+
+need=()
+[ -x /usr/bin/aws ] || need+=(awscli)   # the AWS CLI v2 the tests drive
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "ensure-deps: installing ${need[*]} with apt-get" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+if ! $sudo apt-get install -y --no-install-recommends "${need[@]}" >/tmp/keel-apt.log 2>&1; then
+  $sudo apt-get update >>/tmp/keel-apt.log 2>&1
+  $sudo apt-get install -y --no-install-recommends "${need[@]}" >>/tmp/keel-apt.log 2>&1 || {
+    echo "ensure-deps: apt-get install ${need[*]} failed; see /tmp/keel-apt.log" >&2
+    exit 1
+  }
+fi
