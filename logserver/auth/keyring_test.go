@@ -297,3 +297,15 @@ func TestKeyringKeepsKeysWhenFileBreaks(t *testing.T) {
 		t.Error("key missing from the repaired keys.json still accepted")
 	}
 }
+
+// BenchmarkLookup measures the per-request cost of the keyring: one stat of
+// keys.json and a map read.
+func BenchmarkLookup(b *testing.B) {
+	k, admin, _ := openTestKeyring(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := k.Lookup(admin.ID); !ok {
+			b.Fatal("admin key unknown")
+		}
+	}
+}

@@ -45,7 +45,8 @@ const maxCachedSigningKeys = 1024
 // Verify checks the signature of r, whose body the caller has read into
 // body, and returns the key that made it. On failure it returns the error AWS
 // would send. Only the SHA-256 of body costs time in proportion to the
-// request; the rest is a few small HMACs.
+// request; the rest is one stat of keys.json (see Keyring.Lookup) and a few
+// small HMACs.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Key, *Error) {
 	if v.Keys == nil {
 		return Key{}, newError(CodeInternalFailure, "The server has no keyring configured.")

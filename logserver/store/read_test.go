@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -132,6 +133,33 @@ func TestReadBounds(t *testing.T) {
 			if got.String() != tt.want {
 				t.Errorf("range %+v backward=%v: got %q, want %q", tt.r, backward, got.String(), tt.want)
 			}
+		}
+	}
+	// Positions between events, as the API layer builds them to resume a
+	// merged read: Seq MaxUint64 sorts after every event at its timestamp.
+	positions := []struct {
+		after    Position
+		backward bool
+		want     string
+	}{
+		{Position{20, math.MaxUint64}, false, "c"},
+		{Position{19, math.MaxUint64}, false, "bec"},
+		{Position{math.MinInt64, math.MaxUint64}, false, "adbec"},
+		{Position{19, math.MaxUint64}, true, "ad"},
+		{Position{20, math.MaxUint64}, true, "adbe"},
+		{Position{20, 1}, true, "ad"},
+		{Position{20, 1}, false, "ec"},
+		{Position{math.MaxInt64, math.MaxUint64}, true, "adbec"},
+	}
+	for _, tt := range positions {
+		evs, err := s.Read("g", "s", ReadOptions{After: &tt.after, Limit: 100, Backward: tt.backward})
+		must(t, err)
+		var got strings.Builder
+		for _, e := range evs {
+			got.WriteString(e.Message)
+		}
+		if got.String() != tt.want {
+			t.Errorf("after %+v backward=%v: got %q, want %q", tt.after, tt.backward, got.String(), tt.want)
 		}
 	}
 	if _, err := s.Read("g", "s", ReadOptions{}); err == nil {
