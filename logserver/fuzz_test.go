@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 
 	"github.com/keelvm/keel/logserver/store"
@@ -65,4 +66,39 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("%s: handler panicked on %q", op, body)
 		}
 	})
+}
+
+// FuzzPutDecodeFast checks the fast PutLogEvents decoder against the strict
+// one: whenever the fast path accepts a body, the strict decoder accepts it
+// too and yields the same values.
+func FuzzPutDecodeFast(f *testing.F) {
+	for _, s := range []string{
+		`{"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":1,"message":"m"}]}`,
+		` { "logEvents" : [ { "message" : "a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00\ud800x" , "timestamp" : -0 } ] , "sequenceToken":"t" } `,
+		"{\"logEvents\":[{\"timestamp\":9223372036854775807,\"message\":\"\xff\xfe ok \xe2\x82\"}]}",
+		`{"logEvents":[]}`, `{}`, `{"logEvents":[{"timestamp":1.5,"message":"m"}]}`,
+		`{"logEvents":[{"timestamp":1,"message":"m","x":1}]}`, `{"logGroupName":"a","logGroupName":"b"}`,
+		`{"logEvents":[{"timestamp":01,"message":"m"}]}`, `{"logEvents":[{"timestamp":1e3,"message":"m"}]}`,
+		`{"logEvents":[{"message":"\udc00\ud800\u0000"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast putLogEventsInput
+		if !decodePutFast(body, &fast) {
+			return
+		}
+		var strict putLogEventsInput
+		if e := decodeInput("PutLogEvents", body, &strict); e != nil {
+			t.Fatalf("fast path accepted %q, strict refused: %v", body, e)
+		}
+		if !reflect.DeepEqual(fast, strict) {
+			t.Fatalf("fast and strict differ on %q:\nfast   %s\nstrict %s", body, dump(fast), dump(strict))
+		}
+	})
+}
+
+func dump(in putLogEventsInput) string {
+	b, _ := json.Marshal(in)
+	return string(b)
 }

@@ -47,8 +47,11 @@ type putLogEventsOutput struct {
 
 func (s *Server) putLogEvents(c *call) (any, *apiError) {
 	var in putLogEventsInput
-	if e := decodeInput(c.op, c.body, &in); e != nil {
-		return nil, e
+	if !decodePutFast(c.body, &in) {
+		in = putLogEventsInput{}
+		if e := decodeInput(c.op, c.body, &in); e != nil {
+			return nil, e
+		}
 	}
 	if e := validatePut(&in); e != nil {
 		return nil, e

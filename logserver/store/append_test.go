@@ -149,6 +149,34 @@ func TestSubscribe(t *testing.T) {
 	}
 }
 
+func TestSubscriberPanicDoesNotWedgeStream(t *testing.T) {
+	s := openStore(t, t.TempDir(), Options{})
+	newStream(t, s, "g", "s")
+	cancel := s.Subscribe(func(string, string, []StoredEvent) { panic("boom") })
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("subscriber panic vanished")
+			}
+		}()
+		s.Append("g", "s", []Event{{1, "a"}})
+	}()
+	cancel()
+	done := make(chan error)
+	go func() { _, _, err := s.Append("g", "s", []Event{{2, "b"}}); done <- err }()
+	select {
+	case err := <-done:
+		must(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("append after a subscriber panic hangs")
+	}
+	evs, err := s.Read("g", "s", ReadOptions{Limit: 10})
+	must(t, err)
+	if len(evs) != 2 {
+		t.Fatalf("read %v", evs)
+	}
+}
+
 func TestSegmentRollByAge(t *testing.T) {
 	clk := newClock()
 	dir := t.TempDir()

@@ -56,6 +56,8 @@ type segment struct {
 	removed bool
 
 	owner *stream // set by stream.track
+
+	rf readFile // shared read descriptor; guarded by Store.fds.mu
 }
 
 func (g *segment) idxPath() string {
@@ -128,6 +130,7 @@ func (g *segment) unlink() error {
 		err = errors.Join(err, rerr)
 	}
 	if g.owner != nil {
+		g.owner.s.fds.drop(g)
 		g.owner.untrack()
 	}
 	return err

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"slices"
 	"sync"
 )
 
@@ -30,6 +29,17 @@ func (s *Store) Read(groupName, name string, opts ReadOptions) ([]StoredEvent, e
 	if err != nil {
 		return fail(err)
 	}
+	rd, err := st.read(opts)
+	if err != nil {
+		return fail(err)
+	}
+	defer rd.close()
+	return rd.page.events(st.id), nil
+}
+
+// read runs a read and returns the reader holding its page; the caller must
+// close it.
+func (st *stream) read(opts ReadOptions) (*reader, error) {
 	lo := max(opts.Range.Start, opts.MinTimestamp)
 	hi := int64(math.MaxInt64)
 	if opts.Range.End != 0 {
@@ -44,14 +54,15 @@ func (s *Store) Read(groupName, name string, opts ReadOptions) ([]StoredEvent, e
 	}
 	views, err := st.snapshot(lo, hi)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	rd := &reader{lo: lo, hi: hi, after: opts.After, backward: opts.Backward, limit: opts.Limit, views: views}
-	defer rd.close()
+	rd := &reader{lo: lo, hi: hi, after: opts.After, backward: opts.Backward, views: views,
+		page: pageSet{backward: opts.Backward, limit: opts.Limit, maxBytes: opts.MaxBytes}}
 	if err := rd.run(); err != nil {
-		return fail(err)
+		rd.close()
+		return nil, err
 	}
-	return rd.page(st.id, opts.MaxBytes), nil
+	return rd, nil
 }
 
 // snapshot copies, under idxMu, what a read needs of the segments that may
@@ -68,7 +79,7 @@ func (st *stream) snapshot(lo, hi int64) ([]*segView, error) {
 			continue
 		}
 		g.acquire()
-		views = append(views, &segView{seg: g, recs: g.recs, blocks: g.blocks, size: g.size, minTs: g.minTs, maxTs: g.maxTs})
+		views = append(views, &segView{fds: &st.s.fds, seg: g, recs: g.recs, blocks: g.blocks, size: g.size, minTs: g.minTs, maxTs: g.maxTs})
 	}
 	return views, nil
 }
@@ -76,13 +87,14 @@ func (st *stream) snapshot(lo, hi int64) ([]*segView, error) {
 // segView is a read's consistent view of one segment: the records committed
 // when the read started. Later appends are not seen.
 type segView struct {
+	fds          *fdCache
 	seg          *segment
 	recs         []recMeta
 	blocks       []block
 	size         int64
 	minTs, maxTs int64
 
-	f      *os.File // opened on first use; the read's own descriptor
+	f      *os.File // from fds, taken on first use
 	buf    *[]byte  // bytes [bufOff, bufOff+len) of the file
 	bufOff int64
 }
@@ -100,7 +112,7 @@ func (v *segView) record(i int, backward bool) ([]byte, error) {
 	end := r.off + int64(r.size)
 	if v.buf == nil || r.off < v.bufOff || end > v.bufOff+int64(len(*v.buf)) {
 		if v.f == nil {
-			f, err := os.Open(v.seg.path)
+			f, err := v.fds.get(v.seg)
 			if err != nil {
 				return nil, err
 			}
@@ -137,25 +149,13 @@ func (v *segView) record(i int, backward bool) ([]byte, error) {
 
 func (v *segView) close() {
 	if v.f != nil {
-		v.f.Close()
+		v.fds.put(v.seg)
 	}
 	if v.buf != nil && cap(*v.buf) <= 4*readAhead {
 		*v.buf = (*v.buf)[:0]
 		readBufPool.Put(v.buf)
 	}
 	v.seg.release()
-}
-
-// hit is an event that may make it into the page.
-type hit struct {
-	ts     int64
-	seq    uint64
-	ingest int64
-	msg    string
-}
-
-func before(a, b hit) bool {
-	return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq)
 }
 
 const (
@@ -177,11 +177,11 @@ type reader struct {
 	lo, hi   int64 // timestamps in [lo, hi)
 	after    *Position
 	backward bool
-	limit    int
 	views    []*segView
 
-	cands heap[cand]
-	hits  heap[hit] // the best limit events; the worst of them on top
+	cands   heap[cand]
+	page    pageSet
+	scanned int // records read, for tests
 }
 
 func (rd *reader) close() {
@@ -204,20 +204,17 @@ func (rd *reader) key(minTs, maxTs int64) int64 {
 func (rd *reader) run() error {
 	if rd.backward {
 		rd.cands.less = func(a, b cand) bool { return a.key > b.key }
-		rd.hits.less = func(a, b hit) bool { return before(a, b) }
 	} else {
 		rd.cands.less = func(a, b cand) bool { return a.key < b.key }
-		rd.hits.less = func(a, b hit) bool { return before(b, a) }
 	}
 	for i, v := range rd.views {
 		rd.cands.push(cand{key: rd.key(v.minTs, v.maxTs), view: int32(i), kind: candSegment})
 	}
 	for rd.cands.len() > 0 {
 		c := rd.cands.top()
-		if rd.hits.len() >= rd.limit {
+		if b, ok := rd.page.bound(); ok {
 			// Every remaining candidate's events lie at or beyond c.key.
-			w := rd.hits.top()
-			if (!rd.backward && c.key > w.ts) || (rd.backward && c.key < w.ts) {
+			if (!rd.backward && c.key > b.ts) || (rd.backward && c.key < b.ts) {
 				break
 			}
 		}
@@ -254,6 +251,7 @@ func (rd *reader) pushRecords(view int32, from, to int) {
 // scan offers the events of record i to the page.
 func (rd *reader) scan(v *segView, i int) error {
 	r := v.recs[i]
+	rd.scanned++
 	p, err := v.record(i, rd.backward)
 	if err != nil {
 		return err
@@ -272,70 +270,24 @@ func (rd *reader) scan(v *segView, i int) error {
 		if ts >= rd.hi {
 			return false // events in a record are sorted
 		}
-		h := hit{ts: ts, seq: r.seq + uint64(k)}
+		h := hitKey{ts: ts, seq: r.seq + uint64(k)}
 		if a := rd.after; a != nil {
-			ap := hit{ts: a.Timestamp, seq: a.Seq}
+			ap := hitKey{ts: a.Timestamp, seq: a.Seq}
 			if (!rd.backward && !before(ap, h)) || (rd.backward && !before(h, ap)) {
 				return true
 			}
 		}
-		if rd.hits.len() >= rd.limit {
-			w := rd.hits.top()
-			if !rd.backward && !before(h, w) {
-				return false // the rest of the record is later still
-			}
-			if rd.backward && !before(w, h) {
-				return true
-			}
+		if b, ok := rd.page.bound(); ok && !rd.page.better(h, b) {
+			// Going forward the rest of the record is later still.
+			return rd.backward
 		}
-		h.ingest, h.msg = ri.ingest, string(msg)
-		rd.hits.push(h)
-		if rd.hits.len() > rd.limit {
-			rd.hits.pop()
-		}
+		rd.page.add(h, string(msg), ri.ingest)
 		return true
 	})
 	if err != nil {
 		return fmt.Errorf("%s at offset %d: %w", v.seg.path, r.off, err)
 	}
 	return nil
-}
-
-// page orders the kept events and trims them to maxBytes, dropping from the
-// far end of the direction of travel.
-func (rd *reader) page(streamID uint64, maxBytes int) []StoredEvent {
-	hs := rd.hits.items
-	slices.SortFunc(hs, func(a, b hit) int {
-		if before(a, b) {
-			return -1
-		}
-		return 1
-	})
-	if maxBytes > 0 {
-		total := 0
-		n := 0
-		for n < len(hs) {
-			h := hs[n]
-			if rd.backward {
-				h = hs[len(hs)-1-n]
-			}
-			total += len(h.msg) + 26
-			if total > maxBytes {
-				break
-			}
-			n++
-		}
-		if rd.backward {
-			hs = hs[len(hs)-n:]
-		} else {
-			hs = hs[:n]
-		}
-	}
-	out := make([]StoredEvent, len(hs))
-	for i, h := range hs {
-		out[i] = StoredEvent{Timestamp: h.ts, IngestionTime: h.ingest, Message: h.msg, StreamID: streamID, Seq: h.seq}
-	}
-	return out
 }
 
 // heap is a binary heap whose top is the element that is less than all

@@ -248,3 +248,42 @@ func TestReadCorruptSealedSegment(t *testing.T) {
 		t.Fatalf("tail read: %v", evs)
 	}
 }
+
+// TestReadTouchesOnlyCandidates checks that reads are driven by the index:
+// a narrow window or a short page reads few records, however long the
+// stream, including when late records overlap the window.
+func TestReadTouchesOnlyCandidates(t *testing.T) {
+	s := openStore(t, t.TempDir(), Options{SegmentBytes: 256 << 10, NoSync: true})
+	newStream(t, s, "g", "s")
+	const records = 20_000
+	for i := range records {
+		ts := int64(i * 10)
+		if i%1000 == 999 {
+			ts = 50_000 // a late record, overlapping the window below
+		}
+		appendT(t, s, "g", "s", Event{ts, "a"}, Event{ts + 5, "b"})
+	}
+	st := s.groups["g"].streams["s"]
+	tests := []struct {
+		name       string
+		opts       ReadOptions
+		events     int
+		maxScanned int
+	}{
+		{"window", ReadOptions{Range: Range{Start: 50_000, End: 50_100}, Limit: 1000}, 20 + 2*19, 10 + 19},
+		{"head", ReadOptions{Limit: 10}, 10, 5},
+		{"tail", ReadOptions{Limit: 10, Backward: true}, 10, 5},
+		{"window head", ReadOptions{Range: Range{Start: 100_000}, Limit: 4}, 4, 2},
+		{"window tail", ReadOptions{Range: Range{End: 100_000}, Limit: 4, Backward: true}, 4, 2},
+		{"bytes bound", ReadOptions{Limit: 1000, MaxBytes: 27 * 10}, 10, 5},
+	}
+	for _, tt := range tests {
+		rd, err := st.read(tt.opts)
+		must(t, err)
+		n, scanned := len(rd.page.events(st.id)), rd.scanned
+		rd.close()
+		if n != tt.events || scanned > tt.maxScanned {
+			t.Errorf("%s: %d events from %d records; want %d events from at most %d records", tt.name, n, scanned, tt.events, tt.maxScanned)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,6 +80,7 @@ func TestRetention(t *testing.T) {
 	if seq != uint64(len(m.events)) {
 		t.Fatalf("seq after retention %d, want %d", seq, len(m.events))
 	}
+	checkNoDeletedOpen(t)
 	must(t, s.Close())
 	s = openStore(t, dir, opts)
 	evs, err = s.Read("g", "s", ReadOptions{Limit: 10})
@@ -136,4 +138,21 @@ func TestDeleteDuringReads(t *testing.T) {
 	}
 	stop.Store(true)
 	wg.Wait()
+	checkNoDeletedOpen(t)
+}
+
+// checkNoDeletedOpen fails if the process still holds a descriptor of an
+// unlinked file, whose disk space would then never be freed.
+func checkNoDeletedOpen(t *testing.T) {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink("/proc/self/fd/" + fd.Name())
+		if err == nil && strings.HasSuffix(target, " (deleted)") && strings.Contains(target, ".seg") {
+			t.Errorf("descriptor %s still open on %s", fd.Name(), target)
+		}
+	}
 }

@@ -46,6 +46,8 @@ type Store struct {
 	subs  atomic.Pointer[[]*subscriber]
 
 	syncs atomic.Int64 // data and metadata fsyncs issued; read by tests
+
+	fds fdCache
 }
 
 // group is a log group in the catalog; guarded by Store.mu.
@@ -185,6 +187,7 @@ func (s *Store) closeFiles() error {
 	if s.journal != nil {
 		errs = append(errs, s.journal.f.Close())
 	}
+	s.fds.close()
 	return errors.Join(errs...)
 }
 

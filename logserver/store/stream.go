@@ -155,9 +155,15 @@ func (st *stream) submit(r *appendReq) {
 	batch := st.queue
 	st.queue = nil
 	st.qmu.Unlock()
-
+	// Deferred so that a panic (say, in a subscriber) still passes the lead
+	// on and wakes the batch instead of wedging the stream for good.
+	defer st.handOff(r, batch)
 	st.commit(batch)
+}
 
+// handOff ends a leader's turn: the oldest queued request, if any, leads
+// next, and the committed batch is woken.
+func (st *stream) handOff(self *appendReq, batch []*appendReq) {
 	st.qmu.Lock()
 	var next *appendReq
 	if len(st.queue) > 0 {
@@ -171,24 +177,31 @@ func (st *stream) submit(r *appendReq) {
 		next.wake <- struct{}{}
 	}
 	for _, x := range batch {
-		if x != r {
+		if x != self {
 			x.wake <- struct{}{}
 		}
 	}
 }
+
+// errCommitAborted is what a batch reports if committing it panicked before
+// the outcome was known.
+var errCommitAborted = errors.New("commit aborted")
 
 // commit writes batch, fsyncs it, and publishes it to the index, setting
 // each request's seq or err.
 func (st *stream) commit(batch []*appendReq) {
 	st.commitMu.Lock()
 	defer st.commitMu.Unlock()
-	if err := st.commitLocked(batch); err != nil {
-		for _, r := range batch {
-			r.err = err
-		}
-		return
+	for _, r := range batch {
+		r.err = errCommitAborted
 	}
-	st.notify(batch)
+	err := st.commitLocked(batch)
+	for _, r := range batch {
+		r.err = err
+	}
+	if err == nil {
+		st.notify(batch)
+	}
 }
 
 func (st *stream) commitLocked(batch []*appendReq) error {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 )
 
@@ -14,7 +15,18 @@ func main() {
 	dir := flag.String("dir", "", "scratch directory (default: a new temp dir, removed at the end)")
 	only := flag.String("only", "", "run only the figures whose name starts with this")
 	gib := flag.Int("range.mib", 1024, "MiB of events in the stream read by the get_range figure")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this `file`")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	scratch := *dir
 	if scratch == "" {
 		d, err := os.MkdirTemp("", "keel-bench-")

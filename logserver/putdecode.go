@@ -1,0 +1,333 @@
+package logserver
+
+import (
+	"strconv"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// decodePutFast decodes the common shape of a PutLogEvents body in a single
+// pass without reflection: a flat object of the known string members and a
+// logEvents array of {timestamp, message} objects. Ingest is bound by JSON
+// decoding, and encoding/json scans every byte twice and allocates per
+// member. Anything unusual (nulls, unknown or duplicate members, floats,
+// entity, malformed JSON) returns false, and the caller decodes with the
+// strict decoder, which also writes the error messages: the fast path never
+// accepts what the strict one would refuse, and yields the same values
+// (FuzzPutDecodeFast checks both).
+func decodePutFast(b []byte, in *putLogEventsInput) bool {
+	p := fastParser{b: b}
+	if !p.expect('{') {
+		return false
+	}
+	var seenGroup, seenStream, seenEvents, seenToken bool
+	for first := true; ; first = false {
+		p.ws()
+		if p.peek() == '}' && first {
+			p.i++
+			break
+		}
+		if !first {
+			switch p.next() {
+			case ',':
+				p.ws()
+			case '}':
+				goto done
+			default:
+				return false
+			}
+		}
+		key, ok := p.str()
+		if !ok || !p.expect(':') {
+			return false
+		}
+		p.ws()
+		switch key {
+		case "logGroupName", "logStreamName", "sequenceToken":
+			v, ok := p.str()
+			if !ok {
+				return false
+			}
+			var dst **string
+			var seen *bool
+			switch key {
+			case "logGroupName":
+				dst, seen = &in.LogGroupName, &seenGroup
+			case "logStreamName":
+				dst, seen = &in.LogStreamName, &seenStream
+			default:
+				dst, seen = &in.SequenceToken, &seenToken
+			}
+			if *seen {
+				return false
+			}
+			*seen = true
+			*dst = &v
+		case "logEvents":
+			if seenEvents {
+				return false
+			}
+			seenEvents = true
+			evs, ok := p.events()
+			if !ok {
+				return false
+			}
+			in.LogEvents = &evs
+		default:
+			return false
+		}
+	}
+done:
+	p.ws()
+	return p.i == len(p.b)
+}
+
+type fastParser struct {
+	b []byte
+	i int
+}
+
+func (p *fastParser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *fastParser) peek() byte {
+	if p.i < len(p.b) {
+		return p.b[p.i]
+	}
+	return 0
+}
+
+func (p *fastParser) next() byte {
+	p.ws()
+	if p.i < len(p.b) {
+		p.i++
+		return p.b[p.i-1]
+	}
+	return 0
+}
+
+func (p *fastParser) expect(c byte) bool { return p.next() == c }
+
+// events parses the logEvents array.
+func (p *fastParser) events() ([]inputLogEvent, bool) {
+	if !p.expect('[') {
+		return nil, false
+	}
+	// Preallocate from a cheap estimate: events are at least ~30 bytes.
+	evs := make([]inputLogEvent, 0, min(10001, (len(p.b)-p.i)/64+1))
+	p.ws()
+	if p.peek() == ']' {
+		p.i++
+		return evs, true
+	}
+	for {
+		ev, ok := p.event()
+		if !ok {
+			return nil, false
+		}
+		evs = append(evs, ev)
+		switch p.next() {
+		case ',':
+		case ']':
+			return evs, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (p *fastParser) event() (inputLogEvent, bool) {
+	var ev inputLogEvent
+	if !p.expect('{') {
+		return ev, false
+	}
+	for first := true; ; first = false {
+		if !first {
+			switch p.next() {
+			case ',':
+			case '}':
+				return ev, ev.Timestamp != nil && ev.Message != nil
+			default:
+				return ev, false
+			}
+		}
+		p.ws()
+		key, ok := p.str()
+		if !ok || !p.expect(':') {
+			return ev, false
+		}
+		p.ws()
+		switch {
+		case key == "timestamp" && ev.Timestamp == nil:
+			n, ok := p.int()
+			if !ok {
+				return ev, false
+			}
+			ev.Timestamp = &n
+		case key == "message" && ev.Message == nil:
+			s, ok := p.str()
+			if !ok {
+				return ev, false
+			}
+			ev.Message = &s
+		default:
+			return ev, false
+		}
+	}
+}
+
+// int parses a JSON integer that fits an int64.
+func (p *fastParser) int() (int64, bool) {
+	start := p.i
+	if p.peek() == '-' {
+		p.i++
+	}
+	digits := p.i
+	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+		p.i++
+	}
+	if p.i == digits || (p.b[digits] == '0' && p.i-digits > 1) {
+		return 0, false
+	}
+	if c := p.peek(); c == '.' || c == 'e' || c == 'E' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(p.b[start:p.i]), 10, 64)
+	return n, err == nil
+}
+
+// str parses a JSON string with encoding/json's semantics: escapes decoded,
+// invalid UTF-8 and lone surrogates replaced with U+FFFD.
+func (p *fastParser) str() (string, bool) {
+	if p.peek() != '"' {
+		return "", false
+	}
+	p.i++
+	start := p.i
+	ascii := true
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			s := p.b[start:p.i]
+			p.i++
+			if !ascii && !utf8.Valid(s) {
+				return string(coerceUTF8(s)), true
+			}
+			return string(s), true
+		case c == '\\':
+			return p.strSlow(start)
+		case c < ' ':
+			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+		p.i++
+	}
+	return "", false
+}
+
+// strSlow decodes a string holding escapes, from start (after the quote).
+func (p *fastParser) strSlow(start int) (string, bool) {
+	out := make([]byte, 0, p.i-start+64)
+	out = append(out, p.b[start:p.i]...)
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if !utf8.Valid(out) {
+				return "", false // raw invalid bytes among escapes: let the strict path decide
+			}
+			return string(out), true
+		case c < ' ':
+			return "", false
+		case c == '\\':
+			if p.i+1 >= len(p.b) {
+				return "", false
+			}
+			e := p.b[p.i+1]
+			p.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := hex4(p.b[p.i:])
+				if !ok {
+					return "", false
+				}
+				p.i += 4
+				if utf16.IsSurrogate(r) {
+					if len(p.b)-p.i >= 6 && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+						if r2, ok := hex4(p.b[p.i+2:]); ok {
+							if d := utf16.DecodeRune(r, r2); d != unicode.ReplacementChar {
+								p.i += 6
+								out = utf8.AppendRune(out, d)
+								continue
+							}
+						}
+					}
+					r = unicode.ReplacementChar
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return "", false
+			}
+		default:
+			out = append(out, c)
+			p.i++
+		}
+	}
+	return "", false
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r*16 + rune(c)
+	}
+	return r, true
+}
+
+// coerceUTF8 replaces each invalid byte with U+FFFD, as encoding/json does.
+func coerceUTF8(s []byte) []byte {
+	out := make([]byte, 0, len(s)+16)
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		out = utf8.AppendRune(out, r)
+		s = s[n:]
+	}
+	return out
+}
