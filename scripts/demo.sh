@@ -44,5 +44,5 @@ timeout 8 "${AWS[@]}" logs tail "$GROUP" --log-stream-names "$STREAM" --follow -
 wait "$writer" || true
 
 say "not yet: keel fuse, keel run (QEMU boot) and keel logs arrive with the next issues"
-echo "The server keeps running at $ENDPOINT (stop it with: $KEEL logserver stop)"
+echo "The server keeps running at $ENDPOINT (stop it with: $KEEL logserver stop -data $DATA)"
 echo "Try: AWS_SHARED_CREDENTIALS_FILE=$DATA/credentials aws --endpoint-url $ENDPOINT --region us-east-1 logs describe-log-groups"

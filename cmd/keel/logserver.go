@@ -57,7 +57,7 @@ func runLogserver(args []string) error {
 	}
 	fs := newFlags("logserver", "logserver [-addr HOST:PORT] [-data DIR] [-auth sigv4|none] [-daemon]", logserverAbout)
 	addr := fs.String("addr", logserver.DefaultAddr, "`address` to listen on; port 0 picks a free port (see DATA/logserver.json)")
-	data := fs.String("data", defaultDataDir(), "data `directory` (default $KEEL_HOME/logserver)")
+	data := fs.String("data", defaultDataDir(), "data `directory` ($KEEL_HOME/logserver)")
 	authMode := fs.String("auth", "sigv4", "request authentication: sigv4 (verify AWS signatures) or none (INSECURE: anyone who can connect has full access)")
 	region := fs.String("region", "us-east-1", "`region` reported in ARNs")
 	daemon := fs.Bool("daemon", false, "start in the background (idempotent: reuses a healthy server on the same -data), print its endpoint and exit")

@@ -132,8 +132,12 @@ func (m *model) sorted() []StoredEvent {
 }
 
 func (m *model) filter(keep func(StoredEvent) bool) []StoredEvent {
+	return filterSorted(m.sorted(), keep)
+}
+
+func filterSorted(evs []StoredEvent, keep func(StoredEvent) bool) []StoredEvent {
 	var out []StoredEvent
-	for _, e := range m.sorted() {
+	for _, e := range evs {
 		if keep(e) {
 			out = append(out, e)
 		}

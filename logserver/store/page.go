@@ -57,7 +57,7 @@ func (ps *pageSet) better(a, b hitKey) bool {
 // bound returns the event that a newcomer must be better than to be kept, if
 // there is one yet.
 func (ps *pageSet) bound() (hitKey, bool) {
-	full := len(ps.keys) >= ps.limit
+	full := ps.full()
 	switch {
 	case full && ps.hasCut:
 		if ps.better(ps.keys[0], ps.cut) {
@@ -70,6 +70,13 @@ func (ps *pageSet) bound() (hitKey, bool) {
 		return ps.cut, true
 	}
 	return hitKey{}, false
+}
+
+// full reports whether a newcomer must displace a kept event: the count is
+// at the limit, or no further event (charged at least eventOverhead) fits.
+// The keys are a heap whenever full.
+func (ps *pageSet) full() bool {
+	return len(ps.keys) >= ps.limit || (ps.maxBytes > 0 && len(ps.keys) > 0 && ps.bytes+eventOverhead > ps.maxBytes)
 }
 
 // add keeps an event that beats bound().
@@ -98,11 +105,12 @@ func (ps *pageSet) add(h hitKey, msg string, ingest int64) {
 		ps.keys = append(ps.keys, h)
 		if ps.heaped {
 			ps.up(len(ps.keys) - 1)
-		} else if len(ps.keys) >= ps.limit {
-			ps.heapify()
 		}
 	}
 	ps.bytes += len(msg) + eventOverhead
+	if !ps.heaped && ps.full() {
+		ps.heapify()
+	}
 	for ps.maxBytes > 0 && ps.bytes > ps.maxBytes {
 		if !ps.heaped {
 			ps.heapify()
