@@ -33,11 +33,8 @@ type getLogEventsOutput struct {
 	NextBackwardToken string           `json:"nextBackwardToken"`
 }
 
-// Sentinel positions: before every event and after every event.
-var (
-	posBegin = eventPos{TS: math.MinInt64}
-	posEnd   = eventPos{TS: math.MaxInt64, Seq: math.MaxUint64}
-)
+// posBegin is the position before every event.
+var posBegin = eventPos{TS: math.MinInt64}
 
 func (s *Server) getLogEvents(c *call) (any, *apiError) {
 	var in getLogEventsInput

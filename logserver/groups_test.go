@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the older tagging API is still part of the service, and clients use it
+
 package logserver_test
 
 import (

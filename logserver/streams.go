@@ -197,7 +197,9 @@ func (s *Server) streamOut(group string, st store.Stream) logStreamOut {
 		FirstEventTimestamp: st.FirstEventTimestamp, LastEventTimestamp: st.LastEventTimestamp,
 		LastIngestionTime: st.LastIngestionTime,
 		Arn:               s.groupARN(group) + ":log-stream:" + st.Name,
-		StoredBytes:       st.StoredBytes,
+		// The service reports 0 for streams since 2019; bytes are
+		// counted on the group.
+		StoredBytes: 0,
 	}
 }
 

@@ -75,6 +75,9 @@ func (st *stream) snapshot(lo, hi int64) ([]*segView, error) {
 	}
 	var views []*segView
 	for _, g := range st.segs {
+		if lo >= hi {
+			break
+		}
 		if g.events == 0 || g.maxTs < lo || g.minTs >= hi {
 			continue
 		}

@@ -101,7 +101,9 @@ func (s *Store) open() error {
 		return err
 	}
 	if s.journal.records > 2*s.liveMetaRecords()+compactSlack {
-		if err := s.compactMeta(); err != nil {
+		// A failed compaction leaves the old journal, still correct, in
+		// place; only a journal that can no longer be appended to is fatal.
+		if err := s.compactMeta(); err != nil && s.journal.broken != nil {
 			return err
 		}
 	}

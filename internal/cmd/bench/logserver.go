@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -244,7 +245,7 @@ func fsyncBaseline(path string, total int64) (float64, error) {
 	defer os.Remove(path)
 	defer f.Close()
 	buf := make([]byte, 1<<20)
-	rand.Read(buf)
+	crand.Read(buf)
 	t0 := time.Now()
 	for written := int64(0); written < total; written += int64(len(buf)) {
 		if _, err := f.Write(buf); err != nil {
