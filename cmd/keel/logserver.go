@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -146,5 +145,3 @@ func logserverStatus(args []string) error {
 	}
 	return nil
 }
-
-var _ = flag.ErrHelp
