@@ -71,8 +71,9 @@ func (s *Server) filterLogEvents(c *call) (any, *apiError) {
 	if in.LogStreamNames != nil && in.LogStreamNamePrefix != nil {
 		return nil, errInvalidParameter("logStreamNames and logStreamNamePrefix are mutually exclusive. Only one can be specified.")
 	}
-	if p := strings.TrimSpace(deref(in.FilterPattern)); p != "" {
-		return nil, errInvalidParameter("filterPattern %q cannot be used yet: keel's log server does not implement the filter pattern language so far. Omit filterPattern (or pass an empty one) to read every event, and filter on the client side.", p)
+	pattern, e := compilePattern("filterPattern", in.FilterPattern)
+	if e != nil {
+		return nil, e
 	}
 	if e := s.authorize(c, group, ""); e != nil {
 		return nil, e
@@ -100,7 +101,7 @@ func (s *Server) filterLogEvents(c *call) (any, *apiError) {
 		rng.End = *in.EndTime + 1 // FilterLogEvents' endTime is inclusive
 	}
 	limit := limitOr(in.Limit, 10000)
-	page, more, err := s.mergeStreams(group, streams, rng, from, limit, s.retentionCutoff(g))
+	page, more, err := s.mergeStreams(group, streams, rng, from, limit, s.retentionCutoff(g), bytesMatcher(pattern))
 	if err != nil {
 		return nil, storeError(err)
 	}
@@ -164,11 +165,11 @@ func (e namedEvent) before(o namedEvent) bool {
 
 // mergeStreams returns the first page of events after from in (timestamp,
 // stream id, seq) order across streams, and whether more may follow.
-func (s *Server) mergeStreams(group string, streams []store.Stream, rng store.Range, from *eventPos, limit int, minTS int64) ([]namedEvent, bool, error) {
+func (s *Server) mergeStreams(group string, streams []store.Stream, rng store.Range, from *eventPos, limit int, minTS int64, match func([]byte) bool) ([]namedEvent, bool, error) {
 	var all []namedEvent
 	more := false
 	for _, st := range streams {
-		opts := store.ReadOptions{Range: rng, Limit: limit, MaxBytes: maxResponseBytes, MinTimestamp: minTS}
+		opts := store.ReadOptions{Range: rng, Limit: limit, MaxBytes: maxResponseBytes, MinTimestamp: minTS, Match: match}
 		if from != nil {
 			opts.After = resumeIn(st.ID, *from)
 		}

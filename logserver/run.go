@@ -32,6 +32,8 @@ type RunConfig struct {
 	RetentionEvery time.Duration
 	// Ready, if set, is called once the server accepts connections.
 	Ready func(State)
+	// LiveTailTimeout ends live tail sessions (default 3 h, as AWS).
+	LiveTailTimeout time.Duration
 }
 
 // Run serves the API until ctx is done, then shuts down gracefully: requests
@@ -67,7 +69,7 @@ func Run(ctx context.Context, rc RunConfig) error {
 	}
 	defer st.Close()
 
-	cfg := Config{Store: st, TokenKey: tokenKey, Region: rc.Region, Logger: log}
+	cfg := Config{Store: st, TokenKey: tokenKey, Region: rc.Region, Logger: log, LiveTailTimeout: rc.LiveTailTimeout}
 	credPath := filepath.Join(rc.DataDir, "credentials")
 	if rc.AuthNone {
 		log.Warn("INSECURE: -auth=none: every request is accepted without a signature and with full access; anyone who can reach " + rc.Addr + " can read and delete all logs")
@@ -85,6 +87,7 @@ func Run(ctx context.Context, rc RunConfig) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 
 	ln, err := net.Listen("tcp", rc.Addr)
 	if err != nil {

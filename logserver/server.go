@@ -40,6 +40,9 @@ type Config struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64
 	Now          func() time.Time
+	// LiveTailTimeout ends StartLiveTail sessions, as the service does
+	// after 3 hours (the default).
+	LiveTailTimeout time.Duration
 }
 
 // Server serves the CloudWatch Logs API over HTTP.
@@ -50,6 +53,8 @@ type Server struct {
 	tokens   tokenCodec
 	log      *slog.Logger
 	ops      map[string]handler
+	tails    tailHub
+	unsub    func()
 }
 
 // call is one request on its way through an operation handler.
@@ -85,7 +90,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.LiveTailTimeout == 0 {
+		cfg.LiveTailTimeout = 3 * time.Hour
+	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, tokens: tokenCodec{key: cfg.TokenKey}}
+	s.unsub = cfg.Store.Subscribe(s.tails.publish)
 	if cfg.Keys != nil {
 		s.verifier = &auth.Verifier{Keys: cfg.Keys, Now: cfg.Now}
 	}
@@ -111,9 +120,13 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Close detaches the server from the store's write path.
+func (s *Server) Close() { s.unsub() }
+
 // Operations lists the supported operation names, sorted.
 func (s *Server) Operations() []string {
-	names := make([]string, 0, len(s.ops))
+	names := make([]string, 0, len(s.ops)+1)
+	names = append(names, "StartLiveTail")
 	for n := range s.ops {
 		names = append(names, n)
 	}
@@ -179,6 +192,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string) (statu
 		key = k
 	}
 	keyName = key.Name
+	if op == "StartLiveTail" && r.Header.Get("X-Amz-Target") == targetPrefix+op {
+		status, aerr := s.startLiveTail(w, &call{op: op, body: body, key: key, r: r})
+		if aerr != nil {
+			return fail(aerr)
+		}
+		return status, "", keyName, in, 0
+	}
 	h, ok := s.ops[op]
 	if !ok || !strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix) {
 		return fail(&apiError{Status: http.StatusBadRequest, Code: "UnknownOperationException",

@@ -94,6 +94,11 @@ type ReadOptions struct {
 	MaxBytes int       // stop before the page would exceed this many message bytes (+26 per event); 0 = no limit
 	// MinTimestamp hides events older than this (retention); 0 = none.
 	MinTimestamp int64
+	// Match, if set, keeps only the events whose message it accepts; they
+	// count toward Limit and MaxBytes, the rest do not. The message aliases
+	// a read buffer: Match must not retain it. It runs before any copy, so a
+	// filter that rejects most events costs no allocation per event.
+	Match func(msg []byte) bool
 }
 
 // Options configures Open.

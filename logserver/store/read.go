@@ -56,7 +56,7 @@ func (st *stream) read(opts ReadOptions) (*reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := &reader{lo: lo, hi: hi, after: opts.After, backward: opts.Backward, views: views,
+	rd := &reader{lo: lo, hi: hi, after: opts.After, backward: opts.Backward, match: opts.Match, views: views,
 		page: pageSet{backward: opts.Backward, limit: opts.Limit, maxBytes: opts.MaxBytes}}
 	if err := rd.run(); err != nil {
 		rd.close()
@@ -180,6 +180,7 @@ type reader struct {
 	lo, hi   int64 // timestamps in [lo, hi)
 	after    *Position
 	backward bool
+	match    func([]byte) bool
 	views    []*segView
 
 	cands   heap[cand]
@@ -283,6 +284,9 @@ func (rd *reader) scan(v *segView, i int) error {
 		if b, ok := rd.page.bound(); ok && !rd.page.better(h, b) {
 			// Going forward the rest of the record is later still.
 			return rd.backward
+		}
+		if rd.match != nil && !rd.match(msg) {
+			return true
 		}
 		rd.page.add(h, string(msg), ri.ingest)
 		return true

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -360,5 +361,40 @@ func TestReadOracle(t *testing.T) {
 		got, err := s.Read("g", "s", o)
 		must(t, err)
 		sameEvents(t, fmt.Sprintf("query %d %+v", q, o), got, want)
+	}
+}
+
+func TestReadMatch(t *testing.T) {
+	s := openStore(t, t.TempDir(), Options{NoSync: true})
+	newStream(t, s, "g", "s")
+	var evs []Event
+	for i := 0; i < 1000; i++ {
+		evs = append(evs, Event{Timestamp: int64(1000 + i), Message: fmt.Sprintf("event %d %s", i, map[bool]string{true: "ERROR", false: "INFO"}[i%7 == 0])})
+	}
+	if _, _, err := s.Append("g", "s", evs); err != nil {
+		t.Fatal(err)
+	}
+	isErr := func(m []byte) bool { return bytes.Contains(m, []byte("ERROR")) }
+	var got []StoredEvent
+	var after *Position
+	for {
+		page, err := s.Read("g", "s", ReadOptions{Limit: 10, After: after, Match: isErr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, page...)
+		last := page[len(page)-1]
+		after = &Position{Timestamp: last.Timestamp, Seq: last.Seq}
+	}
+	if len(got) != 143 {
+		t.Fatalf("matched %d events, want 143", len(got))
+	}
+	for i, ev := range got {
+		if ev.Timestamp != int64(1000+7*i) {
+			t.Fatalf("match %d at %d", i, ev.Timestamp)
+		}
 	}
 }

@@ -1,0 +1,256 @@
+package logs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go"
+)
+
+const (
+	// dedupWindow is how far back overlapping reads may reach.
+	dedupWindow = 10 * time.Minute
+	// catchUp is how far before the newest event a read after a reconnect
+	// starts, for events that arrive late with older timestamps.
+	catchUp = time.Minute
+	// pollMin and pollMax bound the adaptive polling interval: fast while
+	// events flow, backing off while idle.
+	pollMin = 500 * time.Millisecond
+	pollMax = 2 * time.Second
+)
+
+// Follow delivers the events from since on, then every new event until ctx
+// ends, through StartLiveTail where the endpoint has it and FilterLogEvents
+// polling where it does not. It returns nil when ctx ends.
+func (s *Source) Follow(ctx context.Context, since time.Time, fn func(Event) error) error {
+	d := newDedup(dedupWindow.Milliseconds())
+	arn, err := s.groupARN(ctx)
+	if err != nil {
+		return err
+	}
+	from := ms(since)
+	backoff := 250 * time.Millisecond
+	for {
+		live, err := s.startLive(ctx, arn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			if fatal(err) {
+				return s.explain(err)
+			}
+			s.notice("live tail is not available from this endpoint (%v); polling FilterLogEvents instead", short(err))
+			return s.poll(ctx, d, from, fn)
+		}
+		// The session buffers what arrives while history is read, so
+		// nothing falls between the two; dedup drops the overlap.
+		newest, err := s.read(ctx, from, 0, d.pass(), fn)
+		if err == nil {
+			err = live.deliver(ctx, d.pass(), fn)
+		}
+		live.close()
+		if ctx.Err() != nil {
+			return nil
+		}
+		var ue *userError
+		if errors.As(err, &ue) {
+			return ue.err
+		}
+		if fatal(err) {
+			return s.explain(err)
+		}
+		s.notice("live tail interrupted (%v); reconnecting", short(err))
+		if d.newest > 0 {
+			from = d.newest - catchUp.Milliseconds()
+		} else if newest > 0 {
+			from = newest - catchUp.Milliseconds()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// userError carries an error from the caller's fn, which ends the follow.
+type userError struct{ err error }
+
+func (e *userError) Error() string { return e.err.Error() }
+
+// liveSession pumps a StartLiveTail event stream into a queue at once, so a
+// slow history read never stalls the server's writes to us.
+type liveSession struct {
+	group  string
+	stream *cwl.StartLiveTailEventStream
+
+	mu    sync.Mutex
+	queue []Event
+	err   error
+	done  bool
+	wake  chan struct{}
+}
+
+func (s *Source) startLive(ctx context.Context, arn string) (*liveSession, error) {
+	in := &cwl.StartLiveTailInput{LogGroupIdentifiers: []string{arn}}
+	if len(s.Streams) > 0 {
+		in.LogStreamNames = s.Streams
+	} else if s.StreamPrefix != "" {
+		in.LogStreamNamePrefixes = []string{s.StreamPrefix}
+	}
+	if s.Pattern != "" {
+		in.LogEventFilterPattern = aws.String(s.Pattern)
+	}
+	out, err := s.Client.StartLiveTail(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	ls := &liveSession{group: s.Group, stream: out.GetStream(), wake: make(chan struct{}, 1)}
+	// The first frame tells whether the endpoint really speaks live tail.
+	select {
+	case ev, ok := <-ls.stream.Events():
+		if !ok {
+			err := ls.stream.Err()
+			ls.stream.Close()
+			if err == nil {
+				err = errors.New("the live tail stream ended before it started")
+			}
+			return nil, err
+		}
+		ls.add(ev)
+	case <-time.After(10 * time.Second):
+		ls.stream.Close()
+		return nil, errors.New("no sessionStart within 10 s")
+	case <-ctx.Done():
+		ls.stream.Close()
+		return nil, ctx.Err()
+	}
+	go ls.pump()
+	return ls, nil
+}
+
+func (ls *liveSession) add(ev types.StartLiveTailResponseStream) {
+	u, ok := ev.(*types.StartLiveTailResponseStreamMemberSessionUpdate)
+	if !ok {
+		return
+	}
+	ls.mu.Lock()
+	for _, r := range u.Value.SessionResults {
+		ls.queue = append(ls.queue, Event{Group: ls.group, Stream: aws.ToString(r.LogStreamName), Timestamp: aws.ToInt64(r.Timestamp),
+			IngestionTime: aws.ToInt64(r.IngestionTime), Message: aws.ToString(r.Message)})
+	}
+	ls.mu.Unlock()
+	select {
+	case ls.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (ls *liveSession) pump() {
+	for ev := range ls.stream.Events() {
+		ls.add(ev)
+	}
+	ls.mu.Lock()
+	ls.err, ls.done = ls.stream.Err(), true
+	if ls.err == nil {
+		ls.err = errors.New("the live tail session ended")
+	}
+	ls.mu.Unlock()
+	select {
+	case ls.wake <- struct{}{}:
+	default:
+	}
+}
+
+// deliver hands queued events to fn until the session ends.
+func (ls *liveSession) deliver(ctx context.Context, p *pass, fn func(Event) error) error {
+	for {
+		ls.mu.Lock()
+		q, done, err := ls.queue, ls.done, ls.err
+		ls.queue = nil
+		ls.mu.Unlock()
+		for _, e := range q {
+			if !p.first(e) {
+				continue
+			}
+			if err := fn(e); err != nil {
+				return &userError{err}
+			}
+		}
+		if done {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ls.wake:
+		}
+	}
+}
+
+func (ls *liveSession) close() { ls.stream.Close() }
+
+// poll follows by FilterLogEvents: from the newest timestamp seen
+// (inclusive, minus a margin for late events), de-duplicated.
+func (s *Source) poll(ctx context.Context, d *dedup, from int64, fn func(Event) error) error {
+	interval := pollMin
+	for {
+		before := len(d.seen)
+		start := from
+		if d.newest > 0 {
+			start = max(from, d.newest-catchUp.Milliseconds())
+		}
+		_, err := s.read(ctx, start, 0, d.pass(), fn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		switch {
+		case err != nil && fatal(err):
+			return s.explain(err)
+		case err != nil:
+			s.notice("polling failed (%v); retrying", short(err))
+			interval = pollMax
+		case len(d.seen) > before:
+			interval = pollMin
+		default:
+			interval = min(2*interval, pollMax)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+	}
+}
+
+// fatal errors are the user's to fix; retrying or polling will not help.
+func fatal(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ResourceNotFoundException", "UnrecognizedClientException", "InvalidSignatureException",
+		"MissingAuthenticationTokenException", "InvalidParameterException", "ExpiredTokenException":
+		return true
+	}
+	return false
+}
+
+func short(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}

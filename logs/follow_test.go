@@ -1,0 +1,260 @@
+package logs_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/keelvm/keel/logs"
+	"github.com/keelvm/keel/logserver"
+)
+
+// server runs keel's log server without auth on a loopback port.
+func server(t *testing.T) string {
+	t.Helper()
+	ready := make(chan logserver.State, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- logserver.Run(ctx, logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthNone: true,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(s logserver.State) { ready <- s }})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case st := <-ready:
+		return st.Endpoint
+	case err := <-done:
+		t.Fatal(err)
+	}
+	return ""
+}
+
+func client(endpoint string) *cwl.Client {
+	return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), RetryMaxAttempts: 1}, logs.WithoutHostPrefix)
+}
+
+// writer puts n events per stream, one batch every interval, each event
+// numbered per stream, and returns when done.
+func writer(t *testing.T, c *cwl.Client, group string, streams []string, n int, interval time.Duration) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		for _, s := range streams {
+			_, err := c.PutLogEvents(context.Background(), &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(s),
+				LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(time.Now().UnixMilli()), Message: aws.String(fmt.Sprintf("%s seq %04d", s, i))}}})
+			if err != nil {
+				t.Errorf("put: %v", err)
+				return
+			}
+		}
+		time.Sleep(interval)
+	}
+}
+
+func setup(t *testing.T, c *cwl.Client, group string, streams ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range streams {
+		if _, err := c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(s)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// collector checks exactly-once, in-order delivery per stream.
+type collector struct {
+	mu      sync.Mutex
+	next    map[string]int
+	errs    []string
+	total   int
+	notices []string
+}
+
+func (c *collector) add(e logs.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var s string
+	var n int
+	if _, err := fmt.Sscanf(e.Message, "%s seq %d", &s, &n); err != nil {
+		c.errs = append(c.errs, "unexpected "+e.Message)
+		return nil
+	}
+	if c.next == nil {
+		c.next = map[string]int{}
+	}
+	if n != c.next[s] {
+		c.errs = append(c.errs, fmt.Sprintf("%s: got %d, want %d", s, n, c.next[s]))
+	}
+	c.next[s] = n + 1
+	c.total++
+	return nil
+}
+
+func (c *collector) wait(t *testing.T, want int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		n := c.total
+		c.mu.Unlock()
+		if n >= want {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // anything extra would show up now
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) > 0 {
+		t.Fatalf("delivery errors: %v", c.errs[:min(10, len(c.errs))])
+	}
+	if c.total != want {
+		t.Fatalf("delivered %d events, want %d (notices: %v)", c.total, want, c.notices)
+	}
+}
+
+func follow(t *testing.T, src *logs.Source, since time.Time, col *collector) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	src.Notice = func(s string) {
+		col.mu.Lock()
+		col.notices = append(col.notices, s)
+		col.mu.Unlock()
+	}
+	go func() { done <- src.Follow(ctx, since, col.add) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("follow: %v", err)
+		}
+	})
+}
+
+func TestFollowLiveTailExactlyOnce(t *testing.T) {
+	ep := server(t)
+	c := client(ep)
+	streams := []string{"a/web", "a/worker"}
+	setup(t, c, "keel/dev", streams...)
+	// History first: 20 events per stream before following starts.
+	writer(t, c, "keel/dev", streams, 20, 0)
+	col := &collector{}
+	follow(t, &logs.Source{Client: c, Group: "keel/dev"}, time.Now().Add(-time.Hour), col)
+	// Live: 100 more per stream at 200 events/s.
+	for i := 20; i < 120; i++ {
+		for _, s := range streams {
+			_, err := c.PutLogEvents(context.Background(), &cwl.PutLogEventsInput{LogGroupName: aws.String("keel/dev"), LogStreamName: aws.String(s),
+				LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(time.Now().UnixMilli()), Message: aws.String(fmt.Sprintf("%s seq %04d", s, i))}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	col.wait(t, 240, 15*time.Second)
+	if len(col.notices) > 0 {
+		t.Fatalf("live tail fell back: %v", col.notices)
+	}
+}
+
+// dropProxy forwards TCP to target and cuts every connection after life.
+func dropProxy(t *testing.T, target string, life time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			go io.Copy(out, in)
+			go io.Copy(in, out)
+			time.AfterFunc(life, func() { in.Close(); out.Close() })
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+func TestFollowSurvivesDroppedConnections(t *testing.T) {
+	ep := server(t)
+	c := client(ep)
+	setup(t, c, "keel/dev", "a/web")
+	proxied := client(dropProxy(t, strings.TrimPrefix(ep, "http://"), 1500*time.Millisecond))
+	col := &collector{}
+	follow(t, &logs.Source{Client: proxied, Group: "keel/dev", Streams: []string{"a/web"}}, time.Now(), col)
+	time.Sleep(300 * time.Millisecond)
+	writer(t, c, "keel/dev", []string{"a/web"}, 150, 40*time.Millisecond) // 6 s: several drops
+	col.wait(t, 150, 20*time.Second)
+	reconnects := 0
+	for _, n := range col.notices {
+		if strings.Contains(n, "reconnecting") {
+			reconnects++
+		}
+	}
+	if reconnects == 0 {
+		t.Fatalf("the proxy never cut the session (notices %v)", col.notices)
+	}
+}
+
+func TestFollowPollsMoto(t *testing.T) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("moto_server is missing on CI")
+		}
+		t.Skip("moto_server not installed")
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
+	c := client(ep)
+	for i := 0; ; i++ {
+		if _, err := c.DescribeLogGroups(context.Background(), &cwl.DescribeLogGroupsInput{}); err == nil {
+			break
+		} else if i > 100 {
+			t.Fatalf("moto_server not up: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	setup(t, c, "keel/test", "a/web")
+	col := &collector{}
+	follow(t, &logs.Source{Client: c, Group: "keel/test", Streams: []string{"a/web"}}, time.Now().Add(-time.Minute), col)
+	writer(t, c, "keel/test", []string{"a/web"}, 30, 50*time.Millisecond)
+	col.wait(t, 30, 20*time.Second)
+	polled := false
+	for _, n := range col.notices {
+		polled = polled || strings.Contains(n, "polling")
+	}
+	if !polled {
+		t.Fatalf("expected the polling fallback against moto (notices %v)", col.notices)
+	}
+}

@@ -1,0 +1,104 @@
+package logserver
+
+import (
+	"sync"
+
+	"github.com/keelvm/keel/logserver/store"
+)
+
+// Live tail limits of the service.
+const (
+	maxTailResults = 500    // results per sessionUpdate
+	maxTailPending = 100000 // events buffered per session between updates
+)
+
+// tailHub fans committed events out to live tail sessions. It is fed from
+// the store's write path (Subscribe), so a session sees events the moment
+// they are durable, without re-reading the disk. Publishing only appends to
+// each interested session's buffer: pattern matching and sampling happen in
+// the session's own goroutine, never under the store's commit lock.
+type tailHub struct {
+	mu       sync.Mutex
+	sessions map[*tailSession]struct{}
+}
+
+func (h *tailHub) add(ts *tailSession) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sessions == nil {
+		h.sessions = map[*tailSession]struct{}{}
+	}
+	h.sessions[ts] = struct{}{}
+}
+
+func (h *tailHub) remove(ts *tailSession) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.sessions, ts)
+}
+
+func (h *tailHub) publish(group, stream string, evs []store.StoredEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ts := range h.sessions {
+		ts.offer(group, stream, evs)
+	}
+}
+
+type tailEvent struct {
+	group, stream string
+	ev            store.StoredEvent
+}
+
+// tailSession is one StartLiveTail call's selection and its buffer.
+type tailSession struct {
+	groups   map[string]string // group name -> identifier as the client gave it
+	names    map[string]bool   // nil: any stream
+	prefixes []string          // nil: any stream
+
+	mu      sync.Mutex
+	pending []tailEvent
+	dropped bool // the buffer overflowed since the last update
+}
+
+func (ts *tailSession) wants(group, stream string) bool {
+	if _, ok := ts.groups[group]; !ok {
+		return false
+	}
+	if ts.names != nil {
+		return ts.names[stream]
+	}
+	if ts.prefixes != nil {
+		for _, p := range ts.prefixes {
+			if len(stream) >= len(p) && stream[:len(p)] == p {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func (ts *tailSession) offer(group, stream string, evs []store.StoredEvent) {
+	if !ts.wants(group, stream) {
+		return
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for _, ev := range evs {
+		if len(ts.pending) >= maxTailPending {
+			ts.dropped = true
+			return
+		}
+		ts.pending = append(ts.pending, tailEvent{group, stream, ev})
+	}
+}
+
+// take returns what arrived since the last call.
+func (ts *tailSession) take() ([]tailEvent, bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	p, d := ts.pending, ts.dropped
+	ts.pending, ts.dropped = nil, false
+	return p, d
+}

@@ -1,0 +1,42 @@
+package logserver
+
+import (
+	"strings"
+	"unsafe"
+
+	"github.com/keelvm/keel/filterpattern"
+)
+
+// compilePattern compiles a filter pattern member. An empty pattern matches
+// everything and yields a nil matcher, so reads skip matching entirely.
+func compilePattern(path string, src *string) (*filterpattern.Pattern, *apiError) {
+	if src == nil || strings.TrimSpace(*src) == "" {
+		return nil, nil
+	}
+	if len(*src) > 1024 {
+		var v violations
+		v.add(*src, path, "Member must have length less than or equal to 1024")
+		return nil, v.err()
+	}
+	p, err := filterpattern.Compile(*src)
+	if err != nil {
+		// The parser's message names the column and what was wrong there.
+		return nil, errInvalidParameter("%s", err.Error())
+	}
+	return p, nil
+}
+
+// bytesMatcher adapts a pattern to the store's zero-copy Match hook. The
+// message bytes are only looked at during the call, so viewing them as a
+// string without copying is safe.
+func bytesMatcher(p *filterpattern.Pattern) func([]byte) bool {
+	if p == nil {
+		return nil
+	}
+	return func(b []byte) bool {
+		if len(b) == 0 {
+			return p.Match("")
+		}
+		return p.Match(unsafe.String(&b[0], len(b)))
+	}
+}
