@@ -59,12 +59,21 @@ func (s *scanner) errorf(off int, format string, args ...any) error {
 	return &SyntaxError{Pattern: s.src, Column: c, Msg: fmt.Sprintf(format, append(args, c)...)}
 }
 
+// errorAt builds a *SyntaxError at off from a finished message, for
+// messages that place the column somewhere other than last.
+func (s *scanner) errorAt(off int, msg string) error {
+	return &SyntaxError{Pattern: s.src, Column: s.col(off), Msg: msg}
+}
+
 // describe names the token at off for "unexpected X" messages: a whole
 // word when one starts there (so users see 'AND', not 'A'), else one
 // character.
 func (s *scanner) describe(off int) string {
 	if off >= len(s.src) {
 		return "end of pattern"
+	}
+	if s.src[off] == ' ' {
+		return "a space"
 	}
 	j := off
 	for j < len(s.src) && j-off < 24 && (isLetter(s.src[j]) || isDigit(s.src[j]) || s.src[j] == '_') {

@@ -106,7 +106,7 @@ func parseUnary[T any](p *parser, leaf func() (node[T], error)) (node[T], error)
 	}
 	p.skipSpace()
 	if p.peek() != ')' {
-		return nil, p.errorf(p.pos, "missing ')' for the '(' at column %d: unexpected %s at column %d", p.col(open), p.describe(p.pos))
+		return nil, p.errorf(p.pos, "missing ')' for the '(' at column %d, found %s at column %d", p.col(open), p.describe(p.pos))
 	}
 	p.pos++
 	p.depth--
@@ -139,7 +139,7 @@ func (p *parser) parseOperator(after string) (op, error) {
 		if c := p.peek(); c == '&' || c == '|' {
 			return 0, p.errorf(start, "unknown operator %s at column %d", p.describe(start))
 		}
-		return 0, p.errorf(start, "expected a comparison operator (=, !=, <, <=, >, >=%s) at column %d, found %s", after, p.describe(start))
+		return 0, p.errorf(start, "expected a comparison operator (=, !=, <, <=, >, >=%s), found %s at column %d", after, p.describe(start))
 	default:
 		return 0, p.errorf(start, "unknown operator '%s' at column %d", tok)
 	}
@@ -167,7 +167,7 @@ func (p *parser) parseValue(o op) (comparison, error) {
 	default:
 		tok := p.scanBare()
 		if tok == "" {
-			return c, p.errorf(start, "expected a value after '%s' at column %d, found %s", o, p.describe(start))
+			return c, p.errorf(start, "expected a value after '%s', found %s at column %d", o, p.describe(start))
 		}
 		if f, ok := parseNumber(tok); ok {
 			c.kind, c.num = kindNumber, f
@@ -176,9 +176,29 @@ func (p *parser) parseValue(o op) (comparison, error) {
 		}
 	}
 	if o.ordered() && c.kind != kindNumber {
-		return c, p.errorf(start, "operator '%s' needs a number, found %s at column %d", o, p.describe(start))
+		return c, p.errorf(start, "operator '%s' needs a number, found '%s' at column %d", o, clip(p.src[start:p.pos]))
 	}
 	return c, nil
+}
+
+// clip shortens s for quoting in a message.
+func clip(s string) string {
+	if len(s) > 24 {
+		return s[:21] + "..."
+	}
+	return s
+}
+
+// unexpected reports the token at off where a pattern should have ended or
+// continued with a connective; the hint covers the usual mistake of
+// writing conditions side by side or spelling && and || as words.
+func (p *parser) unexpected(off int) error {
+	switch w := p.describe(off); strings.ToUpper(w) {
+	case "'$'", "'AND'", "'OR'":
+		return p.errorf(off, "unexpected %s at column %d; join conditions with && or ||", w)
+	default:
+		return p.errorf(off, "unexpected %s at column %d", w)
+	}
 }
 
 // setText classifies text split at its wildcards.

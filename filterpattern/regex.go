@@ -2,6 +2,7 @@ package filterpattern
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -56,19 +57,20 @@ func (p *parser) parseRegex() (*regexp.Regexp, error) {
 		if errors.As(err, &se) {
 			msg = string(se.Code)
 		}
-		return nil, p.errorf(open, "invalid regex %%%s%% at column %d: %s", body, p.col(open), msg)
+		return nil, p.errorAt(open, fmt.Sprintf("invalid regex %%%s%% at column %d: %s", body, p.col(open), msg))
 	}
 	if n := regexInsts(expr); n > maxRegexInsts {
-		return nil, p.errorf(open, "regex %%%s%% at column %d is too complex (%d instructions, at most %d)", body, p.col(open), n, maxRegexInsts)
+		return nil, p.errorAt(open, fmt.Sprintf("regex %%%s%% at column %d is too complex (%d instructions, at most %d)", body, p.col(open), n, maxRegexInsts))
 	}
 	p.pos = open + 1 + end + 1
 	return re, nil
 }
 
 // translateRegex checks body against AWS's documented subset and rewrites
-// the two documented forms Go spells differently: {,n} (Go needs {0,n})
-// and repetitions written with spaces, {m, n}. base is body's offset in
-// the pattern, for error columns.
+// what Go reads differently: {,n} (Go needs {0,n}), repetitions written
+// with spaces ({m, n}), braces that are not a repetition (literal), and
+// '$', which must also match before a final newline. base is body's
+// offset in the pattern, for error columns.
 func (p *parser) translateRegex(body string, base int) (string, error) {
 	var b strings.Builder
 	inClass := false // inside [...], where braces are literal
@@ -93,6 +95,11 @@ func (p *parser) translateRegex(body string, base int) (string, error) {
 			if c == ']' {
 				inClass = false
 			}
+		case c == '$':
+			// Many log events end in a newline (Lambda's do); let $ match
+			// before it, as '$' does in Java and Perl.
+			b.WriteString(`(?:\n?$)`)
+			continue
 		case c == '[':
 			inClass = true
 			// A ']' first in the class (after an optional '^') is literal.
@@ -124,7 +131,7 @@ func (p *parser) translateRegex(body string, base int) (string, error) {
 // allowed symbols to take it literally.
 func (p *parser) regexEscape(body string, i, base int) (int, error) {
 	if i+1 >= len(body) {
-		return 0, p.errorf(base+i, "regex may not end with '\\' (column %d)")
+		return 0, p.errorf(base+i, "regex may not end with '\\' (column %d); a regex ends at the first '%%', match a percent sign with \\x25")
 	}
 	n := body[i+1]
 	switch {

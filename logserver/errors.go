@@ -39,7 +39,7 @@ func errServiceUnavailable(msg string) *apiError {
 }
 
 func errInternal(msg string) *apiError {
-	return &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: msg}
+	return &apiError{Status: http.StatusInternalServerError, Code: "InternalServerException", Message: msg}
 }
 
 const (

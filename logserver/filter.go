@@ -165,31 +165,51 @@ func (e namedEvent) before(o namedEvent) bool {
 
 // mergeStreams returns the first page of events after from in (timestamp,
 // stream id, seq) order across streams, and whether more may follow.
+//
+// Each stream contributes at most its share of the response bytes (at least
+// minStreamShare), which bounds the memory of a request over many streams. A
+// stream whose read was cut may hold unread events just after its last one,
+// so the page ends at the earliest such cut: nothing beyond it is returned,
+// and the next page resumes there without skipping anything.
 func (s *Server) mergeStreams(group string, streams []store.Stream, rng store.Range, from *eventPos, limit int, minTS int64, match func([]byte) bool) ([]namedEvent, bool, error) {
+	share := maxResponseBytes
+	if len(streams) > 0 {
+		share = max(maxResponseBytes/len(streams), minStreamShare)
+	}
 	var all []namedEvent
-	more := false
+	var cut *namedEvent
 	for _, st := range streams {
-		opts := store.ReadOptions{Range: rng, Limit: limit, MaxBytes: maxResponseBytes, MinTimestamp: minTS, Match: match}
+		opts := store.ReadOptions{Range: rng, Limit: limit, MaxBytes: share, MinTimestamp: minTS, Match: match}
 		if from != nil {
 			opts.After = resumeIn(st.ID, *from)
 		}
-		evs, err := s.store.Read(group, st.Name, opts)
+		evs, more, err := s.store.ReadPage(group, st.Name, opts)
+		if err == nil && len(evs) == 0 && more {
+			// Its next event is larger than its share.
+			opts.MaxBytes = maxResponseBytes
+			evs, more, err = s.store.ReadPage(group, st.Name, opts)
+		}
 		if err != nil {
 			if isGone(err) {
 				continue // deleted while we read: it has nothing more to say
 			}
 			return nil, false, err
 		}
-		// A stream cut by the count or byte bound may hold more events
-		// than this page shows.
-		if len(evs) == limit || eventBytes(evs) > maxResponseBytes/2 {
-			more = true
-		}
 		for _, ev := range evs {
 			all = append(all, namedEvent{ev, st.Name})
 		}
+		if more && len(evs) > 0 {
+			last := all[len(all)-1]
+			if cut == nil || last.before(*cut) {
+				cut = &last
+			}
+		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].before(all[j]) })
+	if cut != nil {
+		n := sort.Search(len(all), func(i int) bool { return cut.before(all[i]) })
+		all = all[:n]
+	}
 	size := 0
 	for i, ev := range all {
 		size += len(ev.Message) + eventOverhead
@@ -197,8 +217,11 @@ func (s *Server) mergeStreams(group string, streams []store.Stream, rng store.Ra
 			return all[:i], true, nil
 		}
 	}
-	return all, more, nil
+	return all, cut != nil, nil
 }
+
+// minStreamShare is the least a stream may add to a FilterLogEvents page.
+const minStreamShare = 64 << 10
 
 // resumeIn converts a position in the merged order into the exclusive
 // per-stream position of stream id.
@@ -214,12 +237,4 @@ func resumeIn(id uint64, p eventPos) *store.Position {
 		}
 		return &store.Position{Timestamp: p.TS - 1, Seq: math.MaxUint64}
 	}
-}
-
-func eventBytes(evs []store.StoredEvent) int {
-	n := 0
-	for _, ev := range evs {
-		n += len(ev.Message) + eventOverhead
-	}
-	return n
 }

@@ -87,7 +87,7 @@ func TestFilterLogEvents(t *testing.T) {
 		code string
 		msg  string
 	}{
-		{&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String("ERROR")}, "InvalidParameterException", "filter pattern language"},
+		{&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String("{ $.a = 1 ")}, "InvalidParameterException", "column"},
 		{&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), LogStreamNames: []string{"a"}, LogStreamNamePrefix: aws.String("a")}, "InvalidParameterException", "mutually exclusive"},
 		{&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), Limit: aws.Int32(10001)}, "InvalidParameterException", "less than or equal to 10000"},
 		{&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), NextToken: aws.String("t/forged")}, "InvalidParameterException", "The specified nextToken is invalid."},
@@ -103,5 +103,62 @@ func TestFilterLogEvents(t *testing.T) {
 	// An empty pattern means every event.
 	if got := collect(&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String("")}); len(got) != 600 {
 		t.Errorf("empty pattern: %d", len(got))
+	}
+}
+
+// TestFilterByRequestID finds one request's events across services by a
+// JSON field, and combines patterns with stream selection.
+func TestFilterByRequestID(t *testing.T) {
+	ts := startServer(t)
+	c, ctx := ts.adminClient(), ctxT(t)
+	now := nowMs()
+	for si, s := range []string{"alice/web", "alice/api", "bob/worker"} {
+		setupStream(t, c, "keel/dev", s)
+		var evs []types.InputLogEvent
+		for i := 0; i < 50; i++ {
+			msg := fmt.Sprintf(`{"instance":"i-%d","level":"INFO","requestId":"req-%d","message":"step %d"}`, si, i%10, i)
+			if i%10 == 3 {
+				msg = fmt.Sprintf("plain text line %d ERROR timeout", i)
+			}
+			evs = append(evs, types.InputLogEvent{Timestamp: aws.Int64(now + int64(i)), Message: aws.String(msg)})
+		}
+		if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("keel/dev"), LogStreamName: aws.String(s), LogEvents: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(in *cwl.FilterLogEventsInput) int {
+		n := 0
+		p := cwl.NewFilterLogEventsPaginator(c, in)
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(out.Events)
+		}
+		return n
+	}
+	g := aws.String("keel/dev")
+	cases := []struct {
+		pattern string
+		prefix  string
+		want    int
+	}{
+		{`{ $.requestId = "req-7" }`, "", 15},
+		{`{ $.requestId = "req-7" }`, "alice/", 10},
+		{`{ $.requestId = "req-*" && $.instance = "i-2" }`, "", 45},
+		{`ERROR timeout`, "", 15},
+		{`?ERROR ?"step 1"`, "", 45},
+		{`"step 4" -i-1`, "", 20},
+		{`%step [0-9]+%`, "bob/", 45},
+	}
+	for _, tc := range cases {
+		in := &cwl.FilterLogEventsInput{LogGroupName: g, FilterPattern: aws.String(tc.pattern), Limit: aws.Int32(4)}
+		if tc.prefix != "" {
+			in.LogStreamNamePrefix = aws.String(tc.prefix)
+		}
+		if got := count(in); got != tc.want {
+			t.Errorf("pattern %s prefix %q: %d events, want %d", tc.pattern, tc.prefix, got, tc.want)
+		}
 	}
 }

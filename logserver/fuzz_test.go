@@ -13,7 +13,7 @@ import (
 
 // FuzzDecodeRequest feeds arbitrary bodies to every operation through the
 // full HTTP handler. Whatever the input, the answer must be an AWS-shaped
-// response and never a recovered panic (InternalFailure).
+// response and never a recovered panic (InternalServerException).
 func FuzzDecodeRequest(f *testing.F) {
 	seeds := []string{
 		`{}`, ``, `null`, `[]`, `{"logGroupName":"g"}`, `{"logGroupName":"g","logStreamName":"s"}`,
@@ -62,7 +62,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Type == "" {
 			t.Fatalf("%s: status %d with a body clients cannot parse: %q", op, rec.Code, rec.Body.Bytes())
 		}
-		if e.Type == "InternalFailure" {
+		if e.Type == "InternalServerException" {
 			t.Fatalf("%s: handler panicked on %q", op, body)
 		}
 	})

@@ -63,7 +63,9 @@ func Run(ctx context.Context, rc RunConfig) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(rc.DataDir, "store"), store.Options{})
+	st, err := store.Open(filepath.Join(rc.DataDir, "store"), store.Options{
+		Logf: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+	})
 	if err != nil {
 		return fmt.Errorf("open log store in %s: %w", rc.DataDir, err)
 	}

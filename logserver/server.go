@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keelvm/keel/logserver/auth"
@@ -55,6 +56,7 @@ type Server struct {
 	ops      map[string]handler
 	tails    tailHub
 	unsub    func()
+	tagMu    sync.Mutex
 }
 
 // call is one request on its way through an operation handler.

@@ -213,6 +213,10 @@ func (s *Server) tag(c *call, group string, tags map[string]string) *apiError {
 	if e := s.authorize(c, group, ""); e != nil {
 		return e
 	}
+	// The count check and the merge must not interleave with another
+	// request's, or two could together pass the limit.
+	s.tagMu.Lock()
+	defer s.tagMu.Unlock()
 	g, err := s.store.Group(group)
 	if err != nil {
 		return storeError(err)

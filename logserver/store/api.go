@@ -113,6 +113,9 @@ type Options struct {
 	Now func() time.Time
 	// NoSync disables fsync. Only for tests that measure something else.
 	NoSync bool
+	// Logf reports what recovery did on the operator's behalf (default:
+	// discarded).
+	Logf func(format string, args ...any)
 
 	// wrapFile, when set, wraps every file the store appends to (segments and
 	// meta.log), so that tests can inject write, sync and truncate failures.

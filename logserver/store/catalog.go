@@ -233,7 +233,7 @@ func (st *stream) create() error {
 	if err != nil {
 		return err
 	}
-	st.f = f
+	f.Close() // the first append opens it again (writer)
 	if err := s.syncDir(st.dir); err != nil {
 		return err
 	}
@@ -246,9 +246,7 @@ func (st *stream) create() error {
 
 // discard undoes create for a stream that never made it into the catalog.
 func (st *stream) discard() {
-	if st.f != nil {
-		st.f.Close()
-	}
+	st.closeWriter()
 	os.RemoveAll(st.dir)
 }
 
@@ -259,10 +257,7 @@ func (st *stream) discard() {
 func (st *stream) destroy() {
 	st.commitMu.Lock()
 	st.deleted = true
-	if st.f != nil {
-		st.f.Close()
-		st.f = nil
-	}
+	st.closeWriter()
 	st.commitMu.Unlock()
 
 	st.idxMu.Lock()

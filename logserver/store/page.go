@@ -41,6 +41,9 @@ type pageSet struct {
 	free    []int32  // slots of dropped events
 	bytes   int      // charged for the events kept
 
+	// dropped records that some event was left off the page.
+	dropped bool
+
 	// cut is the best event dropped to respect maxBytes; nothing at or
 	// beyond it can be on the page any more.
 	cut    hitKey
@@ -86,6 +89,7 @@ func (ps *pageSet) add(h hitKey, msg string, ingest int64) {
 		ps.keys, ps.msgs, ps.ingests = make([]hitKey, 0, n), make([]string, 0, n), make([]int64, 0, n)
 	}
 	if len(ps.keys) >= ps.limit {
+		ps.dropped = true
 		w := ps.keys[0]
 		ps.bytes -= len(ps.msgs[w.slot]) + eventOverhead
 		h.slot = w.slot
@@ -123,6 +127,7 @@ func (ps *pageSet) add(h hitKey, msg string, ingest int64) {
 		ps.bytes -= len(ps.msgs[w.slot]) + eventOverhead
 		ps.msgs[w.slot] = ""
 		ps.free = append(ps.free, w.slot)
+		ps.dropped = true
 		if !ps.hasCut || ps.better(w, ps.cut) {
 			ps.cut, ps.hasCut = w, true
 		}

@@ -19,8 +19,16 @@ import (
 // candidate cannot beat the worst event kept. For data that arrives roughly in
 // time order this touches only the records that end up in the page.
 func (s *Store) Read(groupName, name string, opts ReadOptions) ([]StoredEvent, error) {
-	fail := func(err error) ([]StoredEvent, error) {
-		return nil, fmt.Errorf("read stream %q in group %q: %w", name, groupName, err)
+	evs, _, err := s.ReadPage(groupName, name, opts)
+	return evs, err
+}
+
+// ReadPage is Read that also reports whether events beyond the page may
+// exist (the page was cut by Limit or MaxBytes). It may say so when the
+// cut happened to fall exactly at the end; it never misses a cut.
+func (s *Store) ReadPage(groupName, name string, opts ReadOptions) ([]StoredEvent, bool, error) {
+	fail := func(err error) ([]StoredEvent, bool, error) {
+		return nil, false, fmt.Errorf("read stream %q in group %q: %w", name, groupName, err)
 	}
 	if opts.Limit <= 0 {
 		return fail(fmt.Errorf("limit %d is not positive", opts.Limit))
@@ -34,7 +42,7 @@ func (s *Store) Read(groupName, name string, opts ReadOptions) ([]StoredEvent, e
 		return fail(err)
 	}
 	defer rd.close()
-	return rd.page.events(st.id), nil
+	return rd.page.events(st.id), rd.page.dropped || rd.stopped, nil
 }
 
 // read runs a read and returns the reader holding its page; the caller must
@@ -185,7 +193,8 @@ type reader struct {
 
 	cands   heap[cand]
 	page    pageSet
-	scanned int // records read, for tests
+	stopped bool // candidates were left unvisited because the page was full
+	scanned int  // records read, for tests
 }
 
 func (rd *reader) close() {
@@ -219,6 +228,7 @@ func (rd *reader) run() error {
 		if b, ok := rd.page.bound(); ok {
 			// Every remaining candidate's events lie at or beyond c.key.
 			if (!rd.backward && c.key > b.ts) || (rd.backward && c.key < b.ts) {
+				rd.stopped = true
 				break
 			}
 		}
@@ -282,6 +292,9 @@ func (rd *reader) scan(v *segView, i int) error {
 			}
 		}
 		if b, ok := rd.page.bound(); ok && !rd.page.better(h, b) {
+			// Whether it would match is not worth a look: "more" may
+			// err on the side of an extra, empty page.
+			rd.page.dropped = true
 			// Going forward the rest of the record is later still.
 			return rd.backward
 		}

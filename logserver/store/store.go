@@ -47,6 +47,12 @@ type Store struct {
 
 	syncs atomic.Int64 // data and metadata fsyncs issued; read by tests
 
+	// openWrites counts the write descriptors streams hold. Streams open
+	// theirs on the first append and give it up after a commit when too
+	// many are open, so that neither many streams nor a key that may
+	// create streams can exhaust the process's descriptors.
+	openWrites atomic.Int64
+
 	fds fdCache
 }
 
@@ -183,6 +189,7 @@ func (s *Store) closeFiles() error {
 		if st.f != nil {
 			errs = append(errs, st.f.Close())
 			st.f = nil
+			s.openWrites.Add(-1)
 		}
 		st.commitMu.Unlock()
 	}
@@ -315,3 +322,9 @@ func (s *Store) Subscribe(fn func(group, stream string, events []StoredEvent)) (
 }
 
 func (s *Store) now() time.Time { return s.opts.Now() }
+
+func (s *Store) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
+}

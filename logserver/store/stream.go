@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -199,6 +200,9 @@ func (st *stream) commit(batch []*appendReq) {
 	for _, r := range batch {
 		r.err = err
 	}
+	if st.s.openWrites.Load() > maxOpenWrites {
+		st.closeWriter()
+	}
 	if err == nil {
 		st.notify(batch)
 	}
@@ -256,6 +260,9 @@ func (st *stream) commitLocked(batch []*appendReq) error {
 // restart, whose recovery scan cuts the torn tail.
 func (st *stream) writeAt(data []byte, off int64) error {
 	path := st.active.path
+	if err := st.openWriter(); err != nil {
+		return err
+	}
 	n, err := st.f.WriteAt(data, off)
 	if err == nil && n != len(data) {
 		err = errors.New("short write")
@@ -356,8 +363,9 @@ func (st *stream) roll(now time.Time) error {
 		return err
 	}
 	// The old descriptor was only for writing; reads open their own.
-	st.f.Close()
+	st.closeWriter()
 	st.f = f
+	st.s.openWrites.Add(1)
 	st.activeStart = now
 	g := st.track(&segment{base: st.nextSeq, path: path})
 	st.idxMu.Lock()
@@ -425,7 +433,7 @@ func (st *stream) load() error {
 	if err != nil {
 		return err
 	}
-	st.f = f
+	defer f.Close() // the first append opens it again (writer)
 	g, size, _, err := scanIndex(path, base)
 	if err != nil {
 		return err
@@ -433,7 +441,13 @@ func (st *stream) load() error {
 	if g.size < size {
 		// The first bad record and everything after it were never
 		// acknowledged: an Append returns only after its fsync, and
-		// records are written in order.
+		// records are written in order. A crash can still leave later
+		// records whole (the pages of one write reach the disk in any
+		// order), but never acknowledged ones after a torn one. Damage
+		// that is not a crash looks the same, so the cut bytes are kept
+		// aside and reported rather than destroyed.
+		saved, serr := saveCut(f, path, g.size, size)
+		s.logf("store: cut %d bytes after the last good record at offset %d of %s (saved to %s%s)", size-g.size, g.size, path, saved, errSuffix(serr))
 		if err := f.Truncate(g.size); err != nil {
 			return fmt.Errorf("cut tail of %s at offset %d: %w", path, g.size, osErr(err))
 		}
@@ -486,4 +500,53 @@ func (st *stream) loadSealed(base uint64, hasIdx bool) (g *segment, rebuilt bool
 		return nil, false, err
 	}
 	return g, true, nil
+}
+
+// maxOpenWrites bounds the write descriptors held by idle streams.
+const maxOpenWrites = 256
+
+// openWriter opens the active segment for writing if it is not open. The
+// caller holds commitMu.
+func (st *stream) openWriter() error {
+	if st.f != nil {
+		return nil
+	}
+	f, err := st.s.openFile(st.active.path, os.O_RDWR)
+	if err != nil {
+		return fmt.Errorf("open %s for appending: %w", st.active.path, osErr(err))
+	}
+	st.f = f
+	st.s.openWrites.Add(1)
+	return nil
+}
+
+// closeWriter gives up the write descriptor. The caller holds commitMu (or
+// owns the stream exclusively).
+func (st *stream) closeWriter() {
+	if st.f != nil {
+		st.f.Close()
+		st.f = nil
+		st.s.openWrites.Add(-1)
+	}
+}
+
+// saveCut copies bytes [from, to) of f to a file beside it, for an operator
+// to inspect. The store ignores such files.
+func saveCut(f file, path string, from, to int64) (string, error) {
+	buf := make([]byte, to-from)
+	if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	out := fmt.Sprintf("%s.cut-%d", path, time.Now().UnixNano())
+	if err := os.WriteFile(out, buf, 0o600); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+func errSuffix(err error) string {
+	if err != nil {
+		return "; saving failed: " + err.Error()
+	}
+	return ""
 }

@@ -1,0 +1,38 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestStreamsDoNotHoldDescriptors creates and writes many streams: the
+// store must not keep a descriptor per stream, or a key allowed to create
+// streams could exhaust the process's limit and stop the server restarting.
+func TestStreamsDoNotHoldDescriptors(t *testing.T) {
+	dir := t.TempDir()
+	count := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(ents)
+	}
+	before := count()
+	s := openStore(t, dir, Options{NoSync: true})
+	const n = 2 * maxOpenWrites
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("s%d", i)
+		newStream(t, s, "g", name)
+		appendT(t, s, "g", name, Event{Timestamp: 1, Message: "x"})
+	}
+	if open := count() - before; open > maxOpenWrites+16 {
+		t.Fatalf("%d descriptors open after writing %d streams (bound %d)", open, n, maxOpenWrites)
+	}
+	s.Close()
+	s2 := openStore(t, dir, Options{NoSync: true})
+	if open := count() - before; open > 16 {
+		t.Fatalf("%d descriptors open after reopening", open)
+	}
+	appendT(t, s2, "g", "s7", Event{Timestamp: 2, Message: "y"})
+}
