@@ -153,15 +153,34 @@ func benchLogserver(scratch string, rangeMiB int) error {
 	start := time.Now().Add(-21 * time.Hour).UnixMilli()
 	step := int64(20*3600*1000) / int64(n)
 	var next atomic.Int64
+	// The same messages, one per line, for the grep baseline of the
+	// filter figures.
+	plainPath := filepath.Join(scratch, "messages.txt")
+	plain, err := os.Create(plainPath)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(plainPath)
+	var plainMu sync.Mutex
 	if err := parallel(4, 0, func(w, i int) error {
 		b := next.Add(1) - 1
 		if b >= int64(n) {
 			return errStop
 		}
-		body := putBodySpan("range", start+b*step, 1000, 1000, step/1000, rng)
+		var lines bytes.Buffer
+		body := putBodySpanTo("range", start+b*step, 1000, 1000, step/1000, rand.New(rand.NewSource(b)), &lines)
+		plainMu.Lock()
+		_, werr := plain.Write(lines.Bytes())
+		plainMu.Unlock()
+		if werr != nil {
+			return werr
+		}
 		_, err := c.call("PutLogEvents", body)
 		return err
 	}); err != nil {
+		return err
+	}
+	if err := plain.Close(); err != nil {
 		return err
 	}
 	mid := start + int64(n)*step/2
@@ -182,6 +201,13 @@ func benchLogserver(scratch string, rangeMiB int) error {
 	sort.Float64s(times)
 	fmt.Fprintf(os.Stderr, "bench: get_range read %d events per call from a %d MiB stream\n", events, n)
 	report("logserver.get_range_ms", times[len(times)/2], "ms")
+
+	if err := benchFilter(c, "range", plainPath, scratch); err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+	if err := benchTail(c, scratch); err != nil {
+		return fmt.Errorf("tail: %w", err)
+	}
 	return nil
 }
 
@@ -220,6 +246,12 @@ func putBody(stream string, ts int64, events, size int, rng *rand.Rand) []byte {
 
 // putBodySpan encodes a PutLogEvents body whose events are stepMs apart.
 func putBodySpan(stream string, ts int64, events, size int, stepMs int64, rng *rand.Rand) []byte {
+	return putBodySpanTo(stream, ts, events, size, stepMs, rng, nil)
+}
+
+// putBodySpanTo is putBodySpan that also writes each message as a line to
+// lines, when given.
+func putBodySpanTo(stream string, ts int64, events, size int, stepMs int64, rng *rand.Rand, lines *bytes.Buffer) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `{"logGroupName":"bench","logStreamName":%q,"logEvents":[`, stream)
 	msg := make([]byte, size)
@@ -231,6 +263,10 @@ func putBodySpan(stream string, ts int64, events, size int, stepMs int64, rng *r
 			msg[j] = letters[rng.Intn(len(letters))]
 		}
 		fmt.Fprintf(&b, `{"timestamp":%d,"message":"%s"}`, ts+int64(i)*stepMs, msg)
+		if lines != nil {
+			lines.Write(msg)
+			lines.WriteByte('\n')
+		}
 	}
 	b.WriteString("]}")
 	return b.Bytes()
