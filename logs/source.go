@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -128,4 +129,43 @@ func (s *Source) groupARN(ctx context.Context) (string, error) {
 		}
 	}
 	return "", s.explain(&types.ResourceNotFoundException{Message: aws.String("no such group")})
+}
+
+// Check confirms that the group exists and, when exact streams are named,
+// that they do, so that a wrong app name gets a clear error instead of no
+// output. With wait, missing streams are only reported through Notice: a
+// tail may start before the app writes its first line.
+func (s *Source) Check(ctx context.Context, wait bool) error {
+	if _, err := s.groupARN(ctx); err != nil {
+		return err
+	}
+	for _, name := range s.Streams {
+		out, err := s.Client.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String(s.Group), LogStreamNamePrefix: aws.String(name), Limit: aws.Int32(1)})
+		if err != nil {
+			return s.explain(err)
+		}
+		if len(out.LogStreams) == 1 && aws.ToString(out.LogStreams[0].LogStreamName) == name {
+			continue
+		}
+		msg := fmt.Sprintf("log group %s has no stream %q: no such app, or it has not logged yet", s.Group, name)
+		if wait {
+			s.notice("%s; waiting for it", msg)
+			continue
+		}
+		return errors.New(msg + s.suggest(ctx))
+	}
+	return nil
+}
+
+// suggest lists a few streams that do exist.
+func (s *Source) suggest(ctx context.Context) string {
+	out, err := s.Client.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String(s.Group), Limit: aws.Int32(10)})
+	if err != nil || len(out.LogStreams) == 0 {
+		return ""
+	}
+	var names []string
+	for _, st := range out.LogStreams {
+		names = append(names, aws.ToString(st.LogStreamName))
+	}
+	return " (streams there: " + strings.Join(names, ", ") + ")"
 }

@@ -123,6 +123,20 @@ func TestAWSCLI(t *testing.T) {
 	if len(fl.Events) != 5 || fl.Events[0].LogStreamName != "hello" {
 		t.Fatalf("filter-log-events: %+v", fl)
 	}
+	// One request's events across two services, by a JSON field.
+	cli.run("logs", "create-log-stream", "--log-group-name", "cli/dev", "--log-stream-name", "api")
+	for _, s := range []string{"hello", "api"} {
+		req := fmt.Sprintf(`[{"timestamp":%d,"message":"{\"requestId\":\"r-9\",\"svc\":\"%s\"}"},{"timestamp":%d,"message":"{\"requestId\":\"r-1\"}"}]`, now, s, now+1)
+		os.WriteFile(evFile, []byte(req), 0o600)
+		cli.run("logs", "put-log-events", "--log-group-name", "cli/dev", "--log-stream-name", s, "--log-events", "file://"+evFile)
+	}
+	json.Unmarshal([]byte(cli.run("logs", "filter-log-events", "--log-group-name", "cli/dev", "--filter-pattern", `{ $.requestId = "r-9" }`)), &fl)
+	if len(fl.Events) != 2 || fl.Events[0].LogStreamName == fl.Events[1].LogStreamName {
+		t.Fatalf("filter-log-events --filter-pattern: %+v", fl)
+	}
+	if out := cli.fails("logs", "filter-log-events", "--log-group-name", "cli/dev", "--filter-pattern", `{ $.requestId = `); !strings.Contains(out, "InvalidParameterException") || !strings.Contains(out, "column") {
+		t.Fatalf("bad pattern: %s", out)
+	}
 	cli.run("logs", "put-retention-policy", "--log-group-name", "cli/dev", "--retention-in-days", "7")
 	cli.run("logs", "tag-log-group", "--log-group-name", "cli/dev", "--tags", "team=keel")
 	if out := cli.run("logs", "list-tags-log-group", "--log-group-name", "cli/dev"); !strings.Contains(out, `"team": "keel"`) {
@@ -136,7 +150,7 @@ func TestAWSCLI(t *testing.T) {
 	}
 
 	// logs tail, one shot and following.
-	out := cli.run("logs", "tail", "cli/dev", "--since", "1h", "--format", "short")
+	out := cli.run("logs", "tail", "cli/dev", "--log-stream-names", "hello", "--since", "1h", "--format", "short")
 	for i := 0; i < 5; i++ {
 		if !strings.Contains(out, fmt.Sprintf("line %d", i)) {
 			t.Fatalf("tail misses line %d:\n%s", i, out)

@@ -116,9 +116,10 @@ func runLogs(args []string) error {
 		}
 		return out.Write(e)
 	}
-	if f.tail {
+	err = src.Check(ctx, f.tail)
+	if err == nil && f.tail {
 		err = src.Follow(ctx, since, show)
-	} else {
+	} else if err == nil {
 		err = src.History(ctx, since, until, show)
 	}
 	if err != nil && ctx.Err() == nil {

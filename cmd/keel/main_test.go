@@ -2,11 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/keelvm/keel/logserver/auth"
 )
 
 // The test binary doubles as keel, so that `-daemon` (which re-executes
@@ -26,7 +38,8 @@ type result struct {
 func keel(t *testing.T, home string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+home)
+	cmd.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+home,
+		"AWS_CONFIG_FILE="+filepath.Join(home, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "no-aws-credentials"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -125,4 +138,164 @@ func TestLogserverDaemonAndKeys(t *testing.T) {
 	if r = keel(t, home, "logserver", "status"); r.code != 1 {
 		t.Fatalf("status after stop: %+v", r)
 	}
+}
+
+func TestLogsCommand(t *testing.T) {
+	home := t.TempDir()
+	r := keel(t, home, "logserver", "-daemon", "-addr", "127.0.0.1:0")
+	if r.code != 0 {
+		t.Fatalf("daemon: %+v", r)
+	}
+	t.Cleanup(func() { keel(t, home, "logserver", "stop") })
+	endpoint := strings.TrimSpace(r.stdout)
+	c := adminClient(t, filepath.Join(home, "logserver"), endpoint)
+	put(t, c, "keel/dev", "alice/web", `{"instance":"i-1","level":"INFO","requestId":"req-1","message":"hello"}`,
+		`{"instance":"i-2","level":"ERROR","requestId":"req-2","message":"boom"}`, "plain line")
+	put(t, c, "keel/dev", "alice/api", `{"instance":"i-3","level":"INFO","requestId":"req-2","message":"api call"}`)
+
+	cases := []struct {
+		args []string
+		code int
+		want []string
+		not  []string
+	}{
+		{[]string{"logs", "alice/web"}, 0, []string{"INFO  i-1 hello", "ERROR i-2 boom", "plain line"}, []string{"api call"}},
+		{[]string{"logs", "web", "-user", "alice", "-level", "ERROR"}, 0, []string{"boom"}, []string{"hello", "plain line"}},
+		{[]string{"logs", "-group", "keel/dev", "-stream.prefix", "alice/", "-filter", `{ $.requestId = "req-2" }`}, 0, []string{"boom", "api call"}, []string{"hello"}},
+		{[]string{"logs", "alice/web", "-instance", "i-1", "-format", "short"}, 0, []string{"hello"}, []string{"boom"}},
+		{[]string{"logs", "alice/web", "-format", "json"}, 0, []string{`"stream":"alice/web"`, `"message":"plain line"`}, nil},
+		{[]string{"logs", "alice/nope"}, 1, []string{`has no stream "alice/nope"`, "alice/web"}, nil},
+		{[]string{"logs", "alice/web", "-env", "dev2"}, 1, []string{"no AWS region"}, nil},
+		{[]string{"logs", "alice/web", "-env", "prod", "-region", "eu-west-1"}, 1, []string{"no AWS credentials"}, nil},
+		{[]string{"logs", "alice/web", "-filter", "{ $.x = "}, 1, []string{"column"}, nil},
+		{[]string{"logs", "alice/web", "-since", "yesterday"}, 1, []string{"neither a duration"}, nil},
+		{[]string{"logs"}, 1, []string{"which app?"}, nil},
+	}
+	for _, tc := range cases {
+		r := keel(t, home, tc.args...)
+		all := r.stdout + r.stderr
+		if r.code != tc.code {
+			t.Errorf("keel %v: exit %d, want %d: %s", tc.args, r.code, tc.code, all)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(all, w) {
+				t.Errorf("keel %v: output lacks %q:\n%s", tc.args, w, all)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(all, w) {
+				t.Errorf("keel %v: output has %q:\n%s", tc.args, w, all)
+			}
+		}
+	}
+}
+
+// TestLogsTail runs `keel logs -logs.tail` while a writer puts events: each
+// appears once and in order, and Ctrl-C (SIGINT) ends it with status 0.
+func TestLogsTail(t *testing.T) {
+	home := t.TempDir()
+	r := keel(t, home, "logserver", "-daemon", "-addr", "127.0.0.1:0")
+	if r.code != 0 {
+		t.Fatalf("daemon: %+v", r)
+	}
+	t.Cleanup(func() { keel(t, home, "logserver", "stop") })
+	c := adminClient(t, filepath.Join(home, "logserver"), strings.TrimSpace(r.stdout))
+	put(t, c, "keel/dev", "bob/app", "before 0")
+	cmd := exec.Command(os.Args[0], "logs", "bob/app", "-logs.tail", "-format", "short")
+	cmd.Env = append(os.Environ(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+home)
+	var out syncBuf
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for i := 0; i < 40; i++ {
+		put(t, c, "keel/dev", "bob/app", fmt.Sprintf("line %02d", i))
+		time.Sleep(25 * time.Millisecond)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "line 39") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	got := out.String()
+	last := -1
+	for _, line := range strings.Split(got, "\n") {
+		var n int
+		if i := strings.Index(line, "line "); i >= 0 {
+			fmt.Sscanf(line[i:], "line %d", &n)
+			if n != last+1 {
+				t.Fatalf("after line %d came line %d:\n%s", last, n, got)
+			}
+			last = n
+		}
+	}
+	if last != 39 || strings.Count(got, "before 0") != 1 {
+		t.Fatalf("tail output:\n%s", got)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("Ctrl-C: %v\n%s", err, out.String())
+	}
+}
+
+func adminClient(t *testing.T, data, endpoint string) *cwl.Client {
+	t.Helper()
+	kr, _, err := auth.OpenKeyring(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admin auth.Key
+	for _, k := range kr.List() {
+		if k.Scope == nil {
+			admin = k
+		}
+	}
+	return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
+}
+
+// put writes messages to group/stream, creating both as needed.
+func put(t *testing.T, c *cwl.Client, group, stream string, msgs ...string) {
+	t.Helper()
+	ctx := context.Background()
+	c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)})
+	c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
+	var evs []types.InputLogEvent
+	for _, m := range msgs {
+		evs = append(evs, types.InputLogEvent{Timestamp: aws.Int64(time.Now().UnixMilli()), Message: aws.String(m)})
+	}
+	if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: evs}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cleanEnv is the environment without the user's AWS settings, so that tests
+// never reach AWS and behave the same on every machine.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "AWS_EC2_METADATA_DISABLED=true")
 }
