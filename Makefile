@@ -22,6 +22,7 @@ test: deps build
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzDecodeRequest -fuzztime=15s ./logserver/
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzPutDecodeFast -fuzztime=10s ./logserver/
+	$(GO) test -count=1 -run='^$$' -fuzz=FuzzCompile -fuzztime=10s ./filterpattern/
 
 demo: deps build
 	@scripts/demo.sh
