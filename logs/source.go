@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -95,6 +96,11 @@ func ms(t time.Time) int64 {
 func (s *Source) explain(err error) error {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
+		var ne net.Error
+		var oe *net.OpError
+		if errors.As(err, &oe) || errors.As(err, &ne) {
+			return fmt.Errorf("cannot reach the CloudWatch Logs endpoint (%w): check the endpoint URL, the network, and that the server runs", err)
+		}
 		return err
 	}
 	switch ae.ErrorCode() {

@@ -44,7 +44,7 @@ no live tail; no event is shown twice or skipped. Ctrl-C ends it.`
 
 type logsFlags struct {
 	env, since, until, filter, format, instance, level string
-	group, stream, prefix, region, user                string
+	group, stream, prefix, region, user, endpoint      string
 	tail, boot, utc                                    bool
 }
 
@@ -64,6 +64,7 @@ func runLogs(args []string) error {
 	fs.StringVar(&f.stream, "stream", "", "read this log `stream` only")
 	fs.StringVar(&f.prefix, "stream.prefix", "", "read the streams whose names start with this `prefix`")
 	fs.StringVar(&f.region, "region", "", "AWS `region` (default: from the AWS configuration)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "CloudWatch Logs endpoint `URL` for envs other than dev (default: AWS, or AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)")
 	fs.StringVar(&f.user, "user", "", "`user` part of APP when APP has none (default $KEEL_USER or your login name)")
 	fs.BoolVar(&f.utc, "utc", false, "show times in UTC instead of local time")
 	app, rest := splitApp(args)
@@ -241,16 +242,19 @@ func (f *logsFlags) client(ctx context.Context) (*cwl.Client, string, error) {
 	}
 	var optFns []func(*cwl.Options)
 	where := "CloudWatch Logs in " + cfg.Region
-	if ep := firstEnv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL"); ep != "" {
+	if f.endpoint != "" {
+		optFns = append(optFns, func(o *cwl.Options) { o.BaseEndpoint = aws.String(f.endpoint) })
+	}
+	if ep := firstNonEmpty(f.endpoint, os.Getenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"), os.Getenv("AWS_ENDPOINT_URL")); ep != "" {
 		optFns = append(optFns, logs.WithoutHostPrefix)
 		where = "CloudWatch Logs at " + ep
 	}
 	return cwl.NewFromConfig(cfg, optFns...), where, nil
 }
 
-func firstEnv(names ...string) string {
-	for _, n := range names {
-		if v := os.Getenv(n); v != "" {
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
 			return v
 		}
 	}

@@ -37,9 +37,16 @@ type result struct {
 
 func keel(t *testing.T, home string, args ...string) result {
 	t.Helper()
+	return keelEnv(t, home, nil, args...)
+}
+
+// keelEnv runs keel with extra environment variables.
+func keelEnv(t *testing.T, home string, extra []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+home,
 		"AWS_CONFIG_FILE="+filepath.Join(home, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "no-aws-credentials"))
+	cmd.Env = append(cmd.Env, extra...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -298,4 +305,12 @@ func cleanEnv() []string {
 		}
 	}
 	return append(env, "AWS_EC2_METADATA_DISABLED=true")
+}
+
+func TestLogsUnreachableEndpoint(t *testing.T) {
+	creds := []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=eu-west-1"}
+	r := keelEnv(t, t.TempDir(), creds, "logs", "alice/web", "-env", "prod", "-endpoint", "http://127.0.0.1:1")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot reach the CloudWatch Logs endpoint") {
+		t.Fatalf("unreachable endpoint: %+v", r)
+	}
 }
