@@ -9,9 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/keelvm/keel/internal/testutil"
 )
 
 // requireTool returns the path of a third-party client the tests drive. On
@@ -160,7 +161,7 @@ func TestAWSCLI(t *testing.T) {
 	defer cancel()
 	follow := exec.CommandContext(ctx, bin, "--endpoint-url", ts.endpoint, "logs", "tail", "cli/dev", "--follow", "--since", "1h", "--format", "short")
 	follow.Env = cli.env
-	var fout syncBuffer
+	var fout testutil.SyncBuffer
 	follow.Stdout, follow.Stderr = &fout, &fout
 	if err := follow.Start(); err != nil {
 		t.Fatal(err)
@@ -197,23 +198,4 @@ func TestBoto3Paginators(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "OK") {
 		t.Fatalf("boto3: %v\n%s", err, out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a running command may write while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/logserver/auth"
 )
 
@@ -211,7 +211,7 @@ func TestLogsTail(t *testing.T) {
 	put(t, c, "keel/dev", "bob/app", "before 0")
 	cmd := exec.Command(os.Args[0], "logs", "bob/app", "-logs.tail", "-format", "short")
 	cmd.Env = append(os.Environ(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+home)
-	var out syncBuf
+	var out testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -276,23 +276,6 @@ func put(t *testing.T, c *cwl.Client, group, stream string, msgs ...string) {
 	if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: evs}); err != nil {
 		t.Fatal(err)
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // cleanEnv is the environment without the user's AWS settings, so that tests
