@@ -5,6 +5,8 @@ set -euo pipefail
 
 need=()
 [ -x /usr/bin/aws ] || need+=(awscli)   # the AWS CLI v2 the tests drive
+[ -x /usr/bin/cpio ] || need+=(cpio)     # an independent reader of the initramfs archives
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)   # the QEMU boot tests
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,0 +1,119 @@
+package initramfs
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Kind is the type of an entry.
+type Kind int
+
+const (
+	File Kind = iota
+	Dir
+	Symlink
+	CharDev
+)
+
+// Entry is one file of the archive.
+type Entry struct {
+	Path string // absolute-looking path inside the image, e.g. "/init"; stored without the leading slash
+	Kind Kind
+	Mode uint32 // permission bits as in chmod(2), setuid, setgid and sticky included
+	// Data is the content of a File, or the target of a Symlink.
+	Data []byte
+	// Source, when set, is a host file whose content is read for a File.
+	Source       string
+	Major, Minor uint32 // of a CharDev
+	UID, GID     int
+}
+
+// Archive collects entries; parent directories are added as needed.
+type Archive struct {
+	entries map[string]Entry
+}
+
+// New returns an empty archive.
+func New() *Archive { return &Archive{entries: map[string]Entry{}} }
+
+// Add adds e, and its missing parent directories (mode 0755).
+func (a *Archive) Add(e Entry) error {
+	p := path.Clean("/" + e.Path)
+	if p == "/" || strings.Contains(e.Path, "\x00") {
+		return fmt.Errorf("initramfs: invalid path %q", e.Path)
+	}
+	e.Path = p
+	if old, ok := a.entries[p]; ok && !(old.Kind == Dir && e.Kind == Dir) {
+		return fmt.Errorf("initramfs: %s added twice", p)
+	}
+	for dir := path.Dir(p); dir != "/"; dir = path.Dir(dir) {
+		if old, ok := a.entries[dir]; ok {
+			if old.Kind != Dir {
+				return fmt.Errorf("initramfs: %s needs directory %s, which is a file", p, dir)
+			}
+			continue
+		}
+		a.entries[dir] = Entry{Path: dir, Kind: Dir, Mode: 0o755}
+	}
+	a.entries[p] = e
+	return nil
+}
+
+// WriteTo writes the gzip-compressed archive to w.
+func (a *Archive) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
+	if err != nil {
+		return 0, err
+	}
+	// gzip's header holds a time and a name: leave both empty, for
+	// reproducible bytes.
+	if err := a.writeCPIO(zw); err != nil {
+		return cw.n, err
+	}
+	if err := zw.Close(); err != nil {
+		return cw.n, err
+	}
+	return cw.n, nil
+}
+
+func (a *Archive) writeCPIO(w io.Writer) error {
+	paths := make([]string, 0, len(a.entries))
+	for p := range a.entries {
+		paths = append(paths, p)
+	}
+	// Sorted, so a directory precedes its content and the order is stable.
+	sort.Strings(paths)
+	cw := newcWriter{w: w}
+	for i, p := range paths {
+		e := a.entries[p]
+		data := e.Data
+		if e.Kind == File && e.Source != "" {
+			b, err := os.ReadFile(e.Source)
+			if err != nil {
+				return fmt.Errorf("initramfs: read %s for %s: %w", e.Source, p, err)
+			}
+			data = b
+		}
+		if err := cw.entry(uint32(i+1), e, data); err != nil {
+			return fmt.Errorf("initramfs: write %s: %w", p, err)
+		}
+	}
+	return cw.trailer()
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,93 @@
+// Command init is keel's PID 1: the static binary the kernel runs as /init
+// from the initramfs of a keel image.
+//
+// This is the boot path as it stands: it mounts the filesystems every app
+// needs, reports each step with its duration on the console, runs the
+// configured app with its output on the console, reaps every process, and
+// powers the machine off when the app ends. Networking, module loading, the
+// supervisor's restart policy and log shipping join it as they land (see the
+// issues); the shape (config, steps, one reaper, orderly power-off) stays.
+//
+// PID 1 must never exit or panic (the kernel would panic): every failure
+// becomes a logged, orderly power-off.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+)
+
+var started = time.Now()
+
+func main() {
+	// Before anything else: Go's own handlers would otherwise let a stray
+	// signal kill PID 1, which the kernel does not protect for us.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs)
+	status := 1
+	defer func() {
+		if r := recover(); r != nil {
+			logf("panic: %v\n%s", r, debug.Stack())
+		}
+		powerOff(status)
+	}()
+	status = run(sigs)
+}
+
+// logf writes one line to the console with the time since init started.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "keel init [%8.3fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// step runs one boot step and reports its duration.
+func step(name string, f func() error) error {
+	t0 := time.Now()
+	err := f()
+	if err != nil {
+		logf("%s: FAILED after %v: %v", name, time.Since(t0).Round(time.Microsecond), err)
+		return err
+	}
+	logf("%s: ok (%v)", name, time.Since(t0).Round(time.Microsecond))
+	return nil
+}
+
+func run(sigs chan os.Signal) int {
+	logf("starting (pid %d)", os.Getpid())
+	if err := step("mount", mountAll); err != nil {
+		return 1
+	}
+	if v, err := os.ReadFile("/proc/version"); err == nil {
+		logf("kernel: %s", trim(v))
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		logf("configuration: %v", err)
+		return 1
+	}
+	return runApp(cfg, sigs)
+}
+
+func trim(b []byte) string {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+// powerOff ends the machine: sync, then power off. Outside a VM (a test on
+// a host, a container) it exits instead.
+func powerOff(status int) {
+	logf("powering off (status %d)", status)
+	syscall.Sync()
+	if os.Getpid() == 1 {
+		if err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
+			logf("power off: %v", err)
+		}
+		select {} // never return from PID 1
+	}
+	os.Exit(status)
+}

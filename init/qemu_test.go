@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keelvm/keel/image/initramfs"
+	"github.com/keelvm/keel/image/kernel"
+	"github.com/keelvm/keel/internal/home"
+	"github.com/keelvm/keel/internal/qemu"
+)
+
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == qemu.Marker {
+		if err := qemu.ServeForward(os.Args[2]); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// requireQEMU returns the kernel to boot; on CI a missing QEMU or kernel is
+// a failure, never a skip.
+func requireQEMU(t *testing.T) *kernel.Kernel {
+	t.Helper()
+	fail := t.Skipf
+	if os.Getenv("CI") == "true" {
+		fail = t.Fatalf
+	}
+	if err := qemu.Available(); err != nil {
+		fail("%v", err)
+	}
+	cache, err := home.Path("kernels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := kernel.Ensure(cache, "", testWriter{t})
+	if err != nil {
+		fail("kernel: %v", err)
+	}
+	return k
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// buildStatic builds a Go package as a static binary.
+func buildStatic(t *testing.T, pkg, out string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+}
+
+// image writes an initramfs holding keel's init and the hello app.
+func image(t *testing.T, dir string, cfg config) string {
+	t.Helper()
+	initBin, hello := filepath.Join(dir, "init"), filepath.Join(dir, "hello")
+	buildStatic(t, ".", initBin)
+	buildStatic(t, "./testdata/hello", hello)
+	cj, _ := json.Marshal(cfg)
+	a := initramfs.New()
+	for _, e := range []initramfs.Entry{
+		{Path: "/init", Kind: initramfs.File, Mode: 0o755, Source: initBin},
+		{Path: "/app/hello", Kind: initramfs.File, Mode: 0o755, Source: hello},
+		{Path: "/app/not-executable", Kind: initramfs.File, Mode: 0o644, Data: []byte("x")},
+		{Path: configPath, Kind: initramfs.File, Mode: 0o644, Data: cj},
+		{Path: "/dev/console", Kind: initramfs.CharDev, Mode: 0o600, Major: 5, Minor: 1},
+		{Path: "/dev/null", Kind: initramfs.CharDev, Mode: 0o666, Major: 1, Minor: 3},
+	} {
+		if err := a.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := a.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "initrd.img")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// boot runs a VM to power-off and returns its console.
+func boot(t *testing.T, k *kernel.Kernel, initrd, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir,
+		Cmdline: "console=ttyS0 panic=-1 " + extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := vm.Wait(ctx); err != nil {
+		t.Fatalf("VM did not power off: %v\nconsole:\n%s", err, vm.Console())
+	}
+	return vm.Console()
+}
+
+func TestQEMUBoot(t *testing.T) {
+	k := requireQEMU(t)
+	dir := t.TempDir()
+	initrd := image(t, dir, config{App: "/app/hello", Args: []string{"3"}})
+	cases := []struct {
+		name, cmdline string
+		want          []string
+	}{
+		{"hello exits 3", "", []string{"Linux version", "keel init", "mount: ok", "hello stdout 0", "hello stderr 2", "app exited with code 3", "powering off (status 3)", "reboot: Power down"}},
+		{"app from the command line", "keel.app=/app/missing", []string{"app /app/missing:", "no such file", "powering off (status 127)"}},
+		{"not executable", "keel.app=/app/not-executable", []string{"is not an executable file", "powering off (status 126)"}},
+		{"unknown key", "keel.restart=sometimes", []string{`unknown key "keel.restart"`, "powering off (status 1)"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			console := boot(t, k, initrd, tc.cmdline)
+			for _, w := range tc.want {
+				if !strings.Contains(console, w) {
+					t.Fatalf("console lacks %q:\n%s", w, console)
+				}
+			}
+			if strings.Contains(console, "Kernel panic") {
+				t.Fatalf("kernel panic:\n%s", console)
+			}
+		})
+	}
+}

@@ -1,0 +1,238 @@
+// Package qemu boots keel images under QEMU for tests and for `keel run`:
+// direct kernel boot, the serial console captured, the guest's network
+// restricted to the host services it is given (user networking with
+// restrict=on, each service reached through a guestfwd to loopback), and
+// QMP for pressing the power button.
+//
+// It knows how to run a VM, not what is in it.
+package qemu
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Binary is the emulator keel runs.
+const Binary = "qemu-system-x86_64"
+
+// Forward makes host address Host (on loopback) reachable from the guest at
+// 10.0.2.100:Port.
+type Forward struct {
+	Port int
+	Host string // host:port on 127.0.0.1
+}
+
+// Config describes a VM.
+type Config struct {
+	Kernel, Initrd string
+	Cmdline        string
+	MemoryMB       int    // default 512
+	NIC            string // QEMU device model: virtio-net-pci (default) or e1000
+	Forwards       []Forward
+	// ForwardCmd is the command QEMU runs per guest connection, with the
+	// connection on its stdin and stdout, to reach Host; %s is replaced
+	// by Host. Default: this program re-run with Marker (see ServeForward).
+	ForwardCmd string
+	Dir        string    // scratch directory (QMP socket, console log)
+	Console    io.Writer // receives the serial console as it comes; may be nil
+}
+
+// Marker is the first argument with which a program acts as a guestfwd
+// forwarder: call ServeForward from main (or TestMain) when it is present.
+const Marker = "keel-qemu-forward"
+
+// VM is a running virtual machine.
+type VM struct {
+	cmd     *exec.Cmd
+	qmpPath string
+	done    chan struct{}
+	err     error
+
+	mu      sync.Mutex
+	console bytes.Buffer
+}
+
+// Available reports whether QEMU can be run here.
+func Available() error {
+	if _, err := exec.LookPath(Binary); err != nil {
+		return fmt.Errorf("%s not found: install the Debian package qemu-system-x86 (apt-get install --no-install-recommends qemu-system-x86)", Binary)
+	}
+	return nil
+}
+
+// Start boots the VM.
+func Start(cfg Config) (*VM, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	if cfg.MemoryMB == 0 {
+		cfg.MemoryMB = 512
+	}
+	if cfg.NIC == "" {
+		cfg.NIC = "virtio-net-pci"
+	}
+	if cfg.ForwardCmd == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		cfg.ForwardCmd = exe + " " + Marker + " %s"
+	}
+	netdev := "user,id=n0,restrict=on"
+	for _, f := range cfg.Forwards {
+		cmd := strings.ReplaceAll(fmt.Sprintf(cfg.ForwardCmd, f.Host), ",", ",,")
+		netdev += fmt.Sprintf(",guestfwd=tcp:10.0.2.100:%d-cmd:%s", f.Port, cmd)
+	}
+	qmp := filepath.Join(cfg.Dir, "qmp.sock")
+	args := []string{
+		"-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+		"-machine", "q35", "-cpu", "max", "-m", fmt.Sprint(cfg.MemoryMB),
+		"-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Cmdline,
+		"-serial", "stdio", "-monitor", "none",
+		"-qmp", "unix:" + qmp + ",server=on,wait=off",
+		"-netdev", netdev, "-device", cfg.NIC + ",netdev=n0",
+	}
+	vm := &VM{qmpPath: qmp, done: make(chan struct{})}
+	vm.cmd = exec.Command(Binary, args...)
+	out, err := vm.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	vm.cmd.Stderr = vm.cmd.Stdout
+	if err := vm.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", Binary, err)
+	}
+	go func() {
+		r := bufio.NewReader(out)
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				vm.mu.Lock()
+				vm.console.Write(buf[:n])
+				vm.mu.Unlock()
+				if cfg.Console != nil {
+					cfg.Console.Write(buf[:n])
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		vm.err = vm.cmd.Wait()
+		close(vm.done)
+	}()
+	return vm, nil
+}
+
+// Console returns what the guest printed so far.
+func (vm *VM) Console() string {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	return vm.console.String()
+}
+
+// Wait waits for QEMU to exit (the guest powered off) or ctx to end, in
+// which case the VM is killed.
+func (vm *VM) Wait(ctx context.Context) error {
+	select {
+	case <-vm.done:
+		return vm.err
+	case <-ctx.Done():
+		vm.Kill()
+		return ctx.Err()
+	}
+}
+
+// Kill stops QEMU at once.
+func (vm *VM) Kill() {
+	if vm.cmd.Process != nil {
+		vm.cmd.Process.Kill()
+	}
+	<-vm.done
+}
+
+// WaitFor waits until the console contains s.
+func (vm *VM) WaitFor(ctx context.Context, s string) error {
+	for {
+		if strings.Contains(vm.Console(), s) {
+			return nil
+		}
+		select {
+		case <-vm.done:
+			if strings.Contains(vm.Console(), s) {
+				return nil
+			}
+			return fmt.Errorf("VM exited before printing %q", s)
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %q: %w", s, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// PowerButton presses the ACPI power button through QMP, as
+// `system_powerdown` does on QEMU, VirtualBox and EC2.
+func (vm *VM) PowerButton() error {
+	c, err := net.DialTimeout("unix", vm.qmpPath, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("connect to QMP %s: %w", vm.qmpPath, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	dec := json.NewDecoder(c)
+	var greeting map[string]any
+	if err := dec.Decode(&greeting); err != nil {
+		return fmt.Errorf("QMP greeting: %w", err)
+	}
+	for _, cmd := range []string{"qmp_capabilities", "system_powerdown"} {
+		if _, err := fmt.Fprintf(c, `{"execute":%q}`+"\n", cmd); err != nil {
+			return err
+		}
+		for {
+			var msg map[string]any
+			if err := dec.Decode(&msg); err != nil {
+				return fmt.Errorf("QMP %s: %w", cmd, err)
+			}
+			if e, ok := msg["error"]; ok {
+				return fmt.Errorf("QMP %s: %v", cmd, e)
+			}
+			if _, ok := msg["return"]; ok {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// ServeForward connects stdin/stdout (a guest connection handed over by
+// QEMU's guestfwd cmd:) to host, which must be on loopback.
+func ServeForward(host string) error {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil || !(h == "127.0.0.1" || h == "localhost" || h == "::1") {
+		return errors.New("guestfwd target must be on loopback")
+	}
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(c, os.Stdin); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+	go func() { io.Copy(os.Stdout, c); done <- struct{}{} }()
+	<-done
+	<-done
+	return nil
+}
