@@ -34,20 +34,18 @@ func runApp(c config, sigs chan os.Signal) int {
 		return 126
 	}
 	logf("app %s started (pid %d)", c.App, pid)
-	for {
-		select {
-		case s := <-sigs:
-			switch s {
-			case syscall.SIGCHLD:
-				if st, done := reap(pid); done {
-					return st
-				}
-			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR:
-				logf("%v: stopping the app", s)
-				syscall.Kill(-pid, syscall.SIGTERM)
+	for s := range sigs {
+		switch s {
+		case syscall.SIGCHLD:
+			if st, done := reap(pid); done {
+				return st
 			}
+		case syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR:
+			logf("%v: stopping the app", s)
+			syscall.Kill(-pid, syscall.SIGTERM)
 		}
 	}
+	return 1
 }
 
 // reap collects every ended child; it reports the app's status once the
