@@ -12,10 +12,12 @@ const configPath = "/etc/keel/config.json"
 
 // config is what init needs to run the app.
 type config struct {
-	App  string   `json:"app"`
-	Args []string `json:"args"`
-	Env  []string `json:"env"`
-	Dir  string   `json:"dir"`
+	App     string   `json:"app"`
+	Args    []string `json:"args"`
+	Env     []string `json:"env"`
+	Dir     string   `json:"dir"`
+	Modules []string `json:"modules"` // .ko paths in load order, dependencies first
+	Net     string   `json:"net"`     // dhcp (default) or none
 }
 
 // loadConfig reads the image's configuration, then keel.app=... from the
@@ -40,10 +42,18 @@ func loadConfig() (config, error) {
 			switch {
 			case k == "keel.app":
 				c.App = v
+			case k == "keel.net":
+				if v != "dhcp" && v != "none" {
+					return c, fmt.Errorf("keel.net=%q: use dhcp or none", v)
+				}
+				c.Net = v
 			case strings.HasPrefix(k, "keel."):
 				return c, fmt.Errorf("unknown key %q on the kernel command line (in %q)", k, kv)
 			}
 		}
+	}
+	if c.Net == "" {
+		c.Net = "dhcp"
 	}
 	if c.App == "" {
 		return c, fmt.Errorf("no app configured: set \"app\" in %s or keel.app= on the kernel command line", configPath)

@@ -68,6 +68,14 @@ func run(sigs chan os.Signal) int {
 		logf("configuration: %v", err)
 		return 1
 	}
+	if len(cfg.Modules) > 0 {
+		// A missing driver shows up as a network failure next; the
+		// step's message says which module failed.
+		_ = step(fmt.Sprintf("load %d modules", len(cfg.Modules)), func() error { return loadModules(cfg.Modules) })
+	}
+	if err := step("network ("+cfg.Net+")", func() error { return network(cfg.Net) }); err != nil {
+		logf("continuing without network")
+	}
 	return runApp(cfg, sigs)
 }
 

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
+	"github.com/keelvm/keel/image/modules"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
 )
@@ -66,12 +70,24 @@ func buildStatic(t *testing.T, pkg, out string) {
 	}
 }
 
-// image writes an initramfs holding keel's init and the hello app.
-func image(t *testing.T, dir string, cfg config) string {
+// image writes an initramfs holding keel's init, the hello app and the
+// modules of a virtio NIC.
+func image(t *testing.T, dir string, k *kernel.Kernel, cfg config) string {
 	t.Helper()
+	tree, err := modules.Open(k.Modules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods, err := tree.Resolve("virtio_pci", "virtio_net")
+	if err != nil {
+		t.Fatal(err)
+	}
 	initBin, hello := filepath.Join(dir, "init"), filepath.Join(dir, "hello")
 	buildStatic(t, ".", initBin)
 	buildStatic(t, "./testdata/hello", hello)
+	for _, m := range mods {
+		cfg.Modules = append(cfg.Modules, "/lib/modules/"+k.Version+"/"+m)
+	}
 	cj, _ := json.Marshal(cfg)
 	a := initramfs.New()
 	for _, e := range []initramfs.Entry{
@@ -83,6 +99,12 @@ func image(t *testing.T, dir string, cfg config) string {
 		{Path: "/dev/null", Kind: initramfs.CharDev, Mode: 0o666, Major: 1, Minor: 3},
 	} {
 		if err := a.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range mods {
+		p := "/lib/modules/" + k.Version + "/" + m
+		if err := a.Add(initramfs.Entry{Path: p, Kind: initramfs.File, Mode: 0o644, Source: filepath.Join(k.Modules, m)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,10 +120,10 @@ func image(t *testing.T, dir string, cfg config) string {
 }
 
 // boot runs a VM to power-off and returns its console.
-func boot(t *testing.T, k *kernel.Kernel, initrd, extra string) string {
+func boot(t *testing.T, k *kernel.Kernel, initrd, extra string, fwd ...qemu.Forward) string {
 	t.Helper()
 	dir := t.TempDir()
-	vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir,
+	vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir, Forwards: fwd,
 		Cmdline: "console=ttyS0 panic=-1 " + extra})
 	if err != nil {
 		t.Fatal(err)
@@ -117,14 +139,14 @@ func boot(t *testing.T, k *kernel.Kernel, initrd, extra string) string {
 func TestQEMUBoot(t *testing.T) {
 	k := requireQEMU(t)
 	dir := t.TempDir()
-	initrd := image(t, dir, config{App: "/app/hello", Args: []string{"3"}})
+	initrd := image(t, dir, k, config{App: "/app/hello", Args: []string{"3"}})
 	cases := []struct {
 		name, cmdline string
 		want          []string
 	}{
-		{"hello exits 3", "", []string{"Linux version", "keel init", "mount: ok", "hello stdout 0", "hello stderr 2", "app exited with code 3", "powering off (status 3)", "reboot: Power down"}},
-		{"app from the command line", "keel.app=/app/missing", []string{"app /app/missing:", "no such file", "powering off (status 127)"}},
-		{"not executable", "keel.app=/app/not-executable", []string{"is not an executable file", "powering off (status 126)"}},
+		{"hello exits 3", "keel.net=none", []string{"Linux version", "keel init", "mount: ok", "modules: ok", "hello stdout 0", "hello stderr 2", "app exited with code 3", "powering off (status 3)", "reboot: Power down"}},
+		{"app from the command line", "keel.net=none keel.app=/app/missing", []string{"app /app/missing:", "no such file", "powering off (status 127)"}},
+		{"not executable", "keel.net=none keel.app=/app/not-executable", []string{"is not an executable file", "powering off (status 126)"}},
 		{"unknown key", "keel.restart=sometimes", []string{`unknown key "keel.restart"`, "powering off (status 1)"}},
 	}
 	for _, tc := range cases {
@@ -139,5 +161,23 @@ func TestQEMUBoot(t *testing.T) {
 				t.Fatalf("kernel panic:\n%s", console)
 			}
 		})
+	}
+}
+
+// TestQEMUNetwork boots with a virtio NIC: DHCP gives the address, DNS and
+// routes, and the app reaches a server on the host's loopback through the
+// guestfwd at 10.0.2.100 while every other address stays unreachable.
+func TestQEMUNetwork(t *testing.T) {
+	k := requireQEMU(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello from the host")
+	}))
+	defer srv.Close()
+	initrd := image(t, t.TempDir(), k, config{App: "/app/hello", Args: []string{"net", "http://10.0.2.100:4566/", "http://10.0.2.2:4566/"}})
+	console := boot(t, k, initrd, "", qemu.Forward{Port: 4566, Host: strings.TrimPrefix(srv.URL, "http://")})
+	for _, w := range []string{"dhcp on eth0: ok", "network: eth0 10.0.2.15/24", "iface eth0 mtu 1500 addrs [10.0.2.15/24", "GET http://10.0.2.100:4566/: 200 hello from the host", "GET http://10.0.2.2:4566/: Get", "app exited with code 0"} {
+		if !strings.Contains(console, w) {
+			t.Fatalf("console lacks %q:\n%s", w, console)
+		}
 	}
 }
