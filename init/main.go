@@ -63,6 +63,7 @@ func run(sigs chan os.Signal) int {
 	if v, err := os.ReadFile("/proc/version"); err == nil {
 		logf("kernel: %s", trim(v))
 	}
+	boot := collectBootLog()
 	cfg, err := loadConfig()
 	if err != nil {
 		logf("configuration: %v", err)
@@ -76,6 +77,7 @@ func run(sigs chan os.Signal) int {
 	if err := step("network ("+cfg.Net+")", func() error { return network(cfg.Net) }); err != nil {
 		logf("continuing without network")
 	}
+	boot.summary()
 	return runApp(cfg, sigs)
 }
 

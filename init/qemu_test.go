@@ -144,7 +144,7 @@ func TestQEMUBoot(t *testing.T) {
 		name, cmdline string
 		want          []string
 	}{
-		{"hello exits 3", "keel.net=none", []string{"Linux version", "keel init", "mount: ok", "modules: ok", "hello stdout 0", "hello stderr 2", "app exited with code 3", "powering off (status 3)", "reboot: Power down"}},
+		{"hello exits 3", "keel.net=none", []string{"Linux version", "keel init", "mount: ok", "modules: ok", `first: "Linux version`, "hello stdout 0", "hello stderr 2", "app exited with code 3", "powering off (status 3)", "reboot: Power down"}},
 		{"app from the command line", "keel.net=none keel.app=/app/missing", []string{"app /app/missing:", "no such file", "powering off (status 127)"}},
 		{"not executable", "keel.net=none keel.app=/app/not-executable", []string{"is not an executable file", "powering off (status 126)"}},
 		{"unknown key", "keel.restart=sometimes", []string{`unknown key "keel.restart"`, "powering off (status 1)"}},

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"os"
+	"sync"
+
+	"github.com/keelvm/keel/bootlog"
+)
+
+// maxBootRecords bounds what init keeps of the kernel log until it can be
+// shipped: a boot writes a few hundred records; a kernel that floods is
+// cut, and the cut is counted.
+const maxBootRecords = 4096
+
+// bootRecords collects the kernel log from its first record on.
+type bootRecords struct {
+	mu      sync.Mutex
+	records []bootlog.Record
+	dropped int
+	lost    uint64
+	err     error
+}
+
+// collectBootLog starts reading /dev/kmsg in the background.
+func collectBootLog() *bootRecords {
+	br := &bootRecords{}
+	f, err := os.Open("/dev/kmsg")
+	if err != nil {
+		br.err = err
+		return br
+	}
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				logf("boot log reader stopped: %v", r)
+			}
+		}()
+		kr := bootlog.NewReader(f, bootlog.BootTime())
+		for {
+			rec, gap, err := kr.Next()
+			br.mu.Lock()
+			if err != nil {
+				br.err = err
+				br.mu.Unlock()
+				return
+			}
+			br.lost += gap
+			if len(br.records) < maxBootRecords {
+				br.records = append(br.records, rec)
+			} else {
+				br.dropped++
+			}
+			br.mu.Unlock()
+		}
+	}()
+	return br
+}
+
+// summary reports what was collected so far.
+func (br *bootRecords) summary() {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if br.err != nil && len(br.records) == 0 {
+		logf("boot log: cannot read /dev/kmsg: %v", br.err)
+		return
+	}
+	first := ""
+	if len(br.records) > 0 {
+		first = br.records[0].Message
+	}
+	logf("boot log: %d kernel records (%d lost, %d over the bound), first: %q", len(br.records), br.lost, br.dropped, first)
+}
