@@ -4,12 +4,14 @@ import (
 	"errors"
 	"os"
 	"syscall"
+
+	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // runApp starts the app and waits for it, reaping every other process that
 // ends meanwhile (orphans re-parent to PID 1). It returns the app's exit
 // status; a shutdown signal is forwarded to the app's process group.
-func runApp(c config, sigs chan os.Signal) int {
+func runApp(c bootcfg.Config, sigs chan os.Signal) int {
 	if fi, err := os.Stat(c.App); err != nil {
 		logf("app %s: %v", c.App, err)
 		return 127

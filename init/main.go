@@ -19,6 +19,8 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+
+	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 var started = time.Now()
@@ -64,7 +66,7 @@ func run(sigs chan os.Signal) int {
 		logf("kernel: %s", trim(v))
 	}
 	boot := collectBootLog()
-	cfg, err := loadConfig()
+	cfg, err := bootcfg.LoadSystem()
 	if err != nil {
 		logf("configuration: %v", err)
 		return 1

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
-	"github.com/keelvm/keel/image/modules"
+	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
 )
@@ -72,48 +71,18 @@ func buildStatic(t *testing.T, pkg, out string) {
 
 // image writes an initramfs holding keel's init, the hello app and the
 // modules of a virtio NIC.
-func image(t *testing.T, dir string, k *kernel.Kernel, cfg config) string {
+func image(t *testing.T, dir string, k *kernel.Kernel, cfg bootcfg.Config) string {
 	t.Helper()
-	tree, err := modules.Open(k.Modules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mods, err := tree.Resolve("virtio_pci", "virtio_net")
-	if err != nil {
-		t.Fatal(err)
-	}
 	initBin, hello := filepath.Join(dir, "init"), filepath.Join(dir, "hello")
 	buildStatic(t, ".", initBin)
 	buildStatic(t, "./testdata/hello", hello)
-	for _, m := range mods {
-		cfg.Modules = append(cfg.Modules, "/lib/modules/"+k.Version+"/"+m)
-	}
-	cj, _ := json.Marshal(cfg)
-	a := initramfs.New()
-	for _, e := range []initramfs.Entry{
-		{Path: "/init", Kind: initramfs.File, Mode: 0o755, Source: initBin},
-		{Path: "/app/hello", Kind: initramfs.File, Mode: 0o755, Source: hello},
-		{Path: "/app/not-executable", Kind: initramfs.File, Mode: 0o644, Data: []byte("x")},
-		{Path: configPath, Kind: initramfs.File, Mode: 0o644, Data: cj},
-		{Path: "/dev/console", Kind: initramfs.CharDev, Mode: 0o600, Major: 5, Minor: 1},
-		{Path: "/dev/null", Kind: initramfs.CharDev, Mode: 0o666, Major: 1, Minor: 3},
-	} {
-		if err := a.Add(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, m := range mods {
-		p := "/lib/modules/" + k.Version + "/" + m
-		if err := a.Add(initramfs.Entry{Path: p, Kind: initramfs.File, Mode: 0o644, Source: filepath.Join(k.Modules, m)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := a.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "initrd.img")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	b := keelimage.Build{Init: initBin, Kernel: k, Modules: []string{"virtio_pci", "virtio_net"}, Config: cfg,
+		Files: []initramfs.Entry{
+			{Path: "/app/hello", Kind: initramfs.File, Mode: 0o755, Source: hello},
+			{Path: "/app/not-executable", Kind: initramfs.File, Mode: 0o644, Data: []byte("x")},
+		}}
+	if _, err := b.Write(path); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -139,7 +108,7 @@ func boot(t *testing.T, k *kernel.Kernel, initrd, extra string, fwd ...qemu.Forw
 func TestQEMUBoot(t *testing.T) {
 	k := requireQEMU(t)
 	dir := t.TempDir()
-	initrd := image(t, dir, k, config{App: "/app/hello", Args: []string{"3"}})
+	initrd := image(t, dir, k, bootcfg.Config{App: "/app/hello", Args: []string{"3"}})
 	cases := []struct {
 		name, cmdline string
 		want          []string
@@ -173,7 +142,7 @@ func TestQEMUNetwork(t *testing.T) {
 		io.WriteString(w, "hello from the host")
 	}))
 	defer srv.Close()
-	initrd := image(t, t.TempDir(), k, config{App: "/app/hello", Args: []string{"net", "http://10.0.2.100:4566/", "http://10.0.2.2:4566/"}})
+	initrd := image(t, t.TempDir(), k, bootcfg.Config{App: "/app/hello", Args: []string{"net", "http://10.0.2.100:4566/", "http://10.0.2.2:4566/"}})
 	console := boot(t, k, initrd, "", qemu.Forward{Port: 4566, Host: strings.TrimPrefix(srv.URL, "http://")})
 	for _, w := range []string{"dhcp on eth0: ok", "network: eth0 10.0.2.15/24", "iface eth0 mtu 1500 addrs [10.0.2.15/24", "GET http://10.0.2.100:4566/: 200 hello from the host", "GET http://10.0.2.2:4566/: Get", "app exited with code 0"} {
 		if !strings.Contains(console, w) {
