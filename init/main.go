@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/keelvm/keel/internal/bootcfg"
 )
 
@@ -58,7 +60,7 @@ func step(name string, f func() error) error {
 }
 
 func run(sigs chan os.Signal) int {
-	logf("starting (pid %d)", os.Getpid())
+	logf("starting (pid %d, monotonic-us %d)", os.Getpid(), monotonicUS())
 	if err := step("mount", mountAll); err != nil {
 		return 1
 	}
@@ -102,4 +104,14 @@ func powerOff(status int) {
 		select {} // never return from PID 1
 	}
 	os.Exit(status)
+}
+
+// monotonicUS is CLOCK_MONOTONIC in microseconds: the clock of the kernel's
+// log stamps, so init's steps line up with the kernel's.
+func monotonicUS() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return -1
+	}
+	return ts.Nano() / 1000
 }

@@ -144,6 +144,9 @@ func TestQEMUNetwork(t *testing.T) {
 	defer srv.Close()
 	initrd := image(t, t.TempDir(), k, bootcfg.Config{App: "/app/hello", Args: []string{"net", "http://10.0.2.100:4566/", "http://10.0.2.2:4566/"}})
 	console := boot(t, k, initrd, "", qemu.Forward{Port: 4566, Host: strings.TrimPrefix(srv.URL, "http://")})
+	if testing.Verbose() {
+		t.Log(console)
+	}
 	for _, w := range []string{"dhcp on eth0: ok", "network: eth0 10.0.2.15/24", "iface eth0 mtu 1500 addrs [10.0.2.15/24", "GET http://10.0.2.100:4566/: 200 hello from the host", "GET http://10.0.2.2:4566/: Get", "app exited with code 0"} {
 		if !strings.Contains(console, w) {
 			t.Fatalf("console lacks %q:\n%s", w, console)

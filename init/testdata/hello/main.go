@@ -12,9 +12,18 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "clock" {
+		// First thing: when did the app start, on the kernel's clock.
+		var ts unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+		fmt.Printf("app start monotonic-us %d\n", ts.Nano()/1000)
+		return
+	}
 	if len(os.Args) > 2 && os.Args[1] == "net" {
 		code := 0
 		for i, url := range os.Args[2:] {

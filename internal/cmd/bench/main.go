@@ -55,6 +55,7 @@ type bench struct {
 
 var benches = []bench{
 	{"logserver", benchLogserver},
+	{"boot", benchBoot},
 }
 
 func report(name string, value float64, unit string) {
