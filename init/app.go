@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/keelvm/keel/internal/bootcfg"
 )
@@ -11,7 +12,7 @@ import (
 // runApp starts the app and waits for it, reaping every other process that
 // ends meanwhile (orphans re-parent to PID 1). It returns the app's exit
 // status; a shutdown signal is forwarded to the app's process group.
-func runApp(c bootcfg.Config, sigs chan os.Signal) int {
+func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}) int {
 	if fi, err := os.Stat(c.App); err != nil {
 		logf("app %s: %v", c.App, err)
 		return 127
@@ -36,19 +37,39 @@ func runApp(c bootcfg.Config, sigs chan os.Signal) int {
 		return 126
 	}
 	logf("app %s started (pid %d)", c.App, pid)
-	for s := range sigs {
-		switch s {
-		case syscall.SIGCHLD:
-			if st, done := reap(pid); done {
-				return st
+	var killAt <-chan time.Time
+	stop := func(why string) {
+		if killAt != nil {
+			return
+		}
+		logf("%s: stopping the app (SIGTERM, then SIGKILL after %v)", why, shutdownGrace)
+		syscall.Kill(-pid, syscall.SIGTERM)
+		killAt = time.After(shutdownGrace)
+	}
+	for {
+		select {
+		case s := <-sigs:
+			switch s {
+			case syscall.SIGCHLD:
+				if st, done := reap(pid); done {
+					return st
+				}
+			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR:
+				stop(s.String())
+			case syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2:
+				syscall.Kill(-pid, s.(syscall.Signal))
 			}
-		case syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR:
-			logf("%v: stopping the app", s)
-			syscall.Kill(-pid, syscall.SIGTERM)
+		case <-power:
+			stop("power button")
+		case <-killAt:
+			logf("the app did not stop within %v: SIGKILL", shutdownGrace)
+			syscall.Kill(-pid, syscall.SIGKILL)
 		}
 	}
-	return 1
 }
+
+// shutdownGrace is how long the app may take to stop after SIGTERM.
+const shutdownGrace = 10 * time.Second
 
 // reap collects every ended child; it reports the app's status once the
 // app itself has ended.

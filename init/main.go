@@ -82,7 +82,15 @@ func run(sigs chan os.Signal) int {
 		logf("continuing without network")
 	}
 	boot.summary()
-	return runApp(cfg, sigs)
+	// Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot.
+	if err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_CAD_OFF); err != nil && os.Getpid() == 1 {
+		logf("disable Ctrl-Alt-Del reboot: %v", err)
+	}
+	power := make(chan struct{}, 1)
+	if n := watchPowerButton(power); n == 0 {
+		logf("no ACPI power button found (modules button and evdev?): stop requests from the hypervisor will not be seen")
+	}
+	return runApp(cfg, sigs, power)
 }
 
 func trim(b []byte) string {

@@ -77,7 +77,7 @@ func image(t *testing.T, dir string, k *kernel.Kernel, cfg bootcfg.Config) strin
 	buildStatic(t, ".", initBin)
 	buildStatic(t, "./testdata/hello", hello)
 	path := filepath.Join(dir, "initrd.img")
-	b := keelimage.Build{Init: initBin, Kernel: k, Modules: []string{"virtio_pci", "virtio_net"}, Config: cfg,
+	b := keelimage.Build{Init: initBin, Kernel: k, Modules: []string{"virtio_pci", "virtio_net", "button", "evdev"}, Config: cfg,
 		Files: []initramfs.Entry{
 			{Path: "/app/hello", Kind: initramfs.File, Mode: 0o755, Source: hello},
 			{Path: "/app/not-executable", Kind: initramfs.File, Mode: 0o644, Data: []byte("x")},
@@ -151,5 +151,53 @@ func TestQEMUNetwork(t *testing.T) {
 		if !strings.Contains(console, w) {
 			t.Fatalf("console lacks %q:\n%s", w, console)
 		}
+	}
+}
+
+// TestQEMUPowerButton presses the ACPI power button (QMP system_powerdown)
+// while the app logs: the app gets SIGTERM and its last lines are out
+// before the machine powers off; an app that ignores SIGTERM is killed
+// after the grace period.
+func TestQEMUPowerButton(t *testing.T) {
+	k := requireQEMU(t)
+	cases := []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"app stops on SIGTERM", nil, []string{"power button: stopping the app", "got SIGTERM after line", "app exited with code 0"}},
+		{"app ignores SIGTERM", []string{"IGNORE_TERM=1"}, []string{"ignoring SIGTERM", "did not stop within 10s: SIGKILL", "app killed by signal killed"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			initrd := image(t, dir, k, bootcfg.Config{App: "/app/hello", Args: []string{"loop"}, Env: tc.env, Net: "none"})
+			vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir, Cmdline: "console=ttyS0 panic=-1 quiet"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer vm.Kill()
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			if err := vm.WaitFor(ctx, "loop 10"); err != nil {
+				t.Fatalf("%v\n%s", err, vm.Console())
+			}
+			if err := vm.PowerButton(); err != nil {
+				t.Fatal(err)
+			}
+			pressed := time.Now()
+			if err := vm.Wait(ctx); err != nil {
+				t.Fatalf("no power-off: %v\n%s", err, vm.Console())
+			}
+			if d := time.Since(pressed); d > 25*time.Second {
+				t.Fatalf("power-off took %v", d)
+			}
+			console := vm.Console()
+			for _, w := range append(tc.want, "powering off") {
+				if !strings.Contains(console, w) {
+					t.Fatalf("console lacks %q:\n%s", w, console)
+				}
+			}
+		})
 	}
 }

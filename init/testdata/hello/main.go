@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +24,10 @@ func main() {
 		var ts unix.Timespec
 		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 		fmt.Printf("app start monotonic-us %d\n", ts.Nano()/1000)
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "loop" {
+		loop()
 		return
 	}
 	if len(os.Args) > 2 && os.Args[1] == "net" {
@@ -65,4 +71,24 @@ func netCheck(url string, show bool) int {
 	b, _ := io.ReadAll(resp.Body)
 	fmt.Printf("GET %s: %d %s\n", url, resp.StatusCode, b)
 	return 0
+}
+
+// loop logs a numbered line every 50 ms until SIGTERM, then says so and
+// exits 0; with $IGNORE_TERM set it ignores SIGTERM.
+func loop() {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	for i := 0; ; i++ {
+		select {
+		case <-term:
+			if os.Getenv("IGNORE_TERM") != "" {
+				fmt.Println("ignoring SIGTERM")
+				continue
+			}
+			fmt.Printf("got SIGTERM after line %d\n", i-1)
+			os.Exit(0)
+		case <-time.After(50 * time.Millisecond):
+			fmt.Printf("loop %d\n", i)
+		}
+	}
 }
