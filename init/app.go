@@ -1,104 +1,93 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"syscall"
 	"time"
 
 	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/supervisor"
 )
-
-// runApp starts the app and waits for it, reaping every other process that
-// ends meanwhile (orphans re-parent to PID 1). It returns the app's exit
-// status; a shutdown signal is forwarded to the app's process group.
-func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}) int {
-	if fi, err := os.Stat(c.App); err != nil {
-		logf("app %s: %v", c.App, err)
-		return 127
-	} else if fi.Mode()&0o111 == 0 || fi.IsDir() {
-		logf("app %s is not an executable file (mode %v)", c.App, fi.Mode())
-		return 126
-	}
-	env := c.Env
-	if env == nil {
-		env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/"}
-	}
-	dir := c.Dir
-	if dir == "" {
-		dir = "/"
-	}
-	pid, err := syscall.ForkExec(c.App, append([]string{c.App}, c.Args...), &syscall.ProcAttr{
-		Dir: dir, Env: env, Files: []uintptr{devNull(), 1, 2},
-		Sys: &syscall.SysProcAttr{Setpgid: true},
-	})
-	if err != nil {
-		logf("start app %s: %v", c.App, err)
-		return 126
-	}
-	logf("app %s started (pid %d)", c.App, pid)
-	var killAt <-chan time.Time
-	stop := func(why string) {
-		if killAt != nil {
-			return
-		}
-		logf("%s: stopping the app (SIGTERM, then SIGKILL after %v)", why, shutdownGrace)
-		syscall.Kill(-pid, syscall.SIGTERM)
-		killAt = time.After(shutdownGrace)
-	}
-	for {
-		select {
-		case s := <-sigs:
-			switch s {
-			case syscall.SIGCHLD:
-				if st, done := reap(pid); done {
-					return st
-				}
-			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR:
-				stop(s.String())
-			case syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2:
-				syscall.Kill(-pid, s.(syscall.Signal))
-			}
-		case <-power:
-			stop("power button")
-		case <-killAt:
-			logf("the app did not stop within %v: SIGKILL", shutdownGrace)
-			syscall.Kill(-pid, syscall.SIGKILL)
-		}
-	}
-}
 
 // shutdownGrace is how long the app may take to stop after SIGTERM.
 const shutdownGrace = 10 * time.Second
 
-// reap collects every ended child; it reports the app's status once the
-// app itself has ended.
-func reap(app int) (int, bool) {
-	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if pid <= 0 || errors.Is(err, syscall.ECHILD) {
-			return 0, false
+// runApp runs the app under the supervisor until it ends for good or a
+// shutdown is asked for (SIGTERM, SIGINT, SIGPWR, the power button), and
+// returns its exit status. SIGHUP, SIGUSR1 and SIGUSR2 go to the app.
+func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}) int {
+	sink := newConsoleSink()
+	defer sink.drain(2 * time.Second)
+	reaper := supervisor.NewReaper(func(err error) { logf("reaper: %v", err) })
+	// The reaper outlives the app: orphans keep ending during shutdown.
+	go func() {
+		if err := reaper.Run(context.Background()); err != nil {
+			logf("reaper stopped: %v", err)
 		}
-		if pid != app {
-			continue
-		}
-		switch {
-		case ws.Exited():
-			logf("app exited with code %d", ws.ExitStatus())
-			return ws.ExitStatus(), true
-		case ws.Signaled():
-			logf("app killed by signal %v", ws.Signal())
-			return 128 + int(ws.Signal()), true
-		}
-	}
-}
-
-func devNull() uintptr {
-	f, err := os.Open("/dev/null")
+	}()
+	restart, err := supervisor.ParseRestart(c.Restart)
 	if err != nil {
-		logf("open /dev/null: %v", err)
-		return 0
+		logf("%v", err)
+		return 1
 	}
-	return f.Fd()
+	sup, err := supervisor.New(supervisor.App{
+		Path: c.App, Args: c.Args, Env: c.Env, Dir: c.Dir, User: c.User, Group: c.Group, Restart: restart,
+	}, supervisor.Options{
+		Sink: sink, Reaper: reaper, Grace: shutdownGrace, KillAll: os.Getpid() == 1,
+		OnError: func(err error) { logf("supervisor: %v", err) },
+	})
+	if err != nil {
+		logf("app configuration: %v", err)
+		return 1
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	type result struct {
+		st  supervisor.Status
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				logf("supervisor panicked: %v", r)
+				done <- result{err: errors.New("supervisor panicked")}
+			}
+		}()
+		st, err := sup.Run(ctx)
+		done <- result{st, err}
+	}()
+	for {
+		select {
+		case s := <-sigs:
+			switch s {
+			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR:
+				logf("%v: stopping the app (SIGTERM, then SIGKILL after %v)", s, shutdownGrace)
+				stop()
+			case syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2:
+				if err := sup.Forward(s.(syscall.Signal)); err != nil {
+					logf("forward %v: %v", s, err)
+				}
+			}
+		case <-power:
+			logf("power button: stopping the app (SIGTERM, then SIGKILL after %v)", shutdownGrace)
+			stop()
+		case r := <-done:
+			var se *supervisor.StartError
+			switch {
+			case errors.As(r.err, &se):
+				logf("app %s: %v", c.App, r.err)
+				return se.ExitCode()
+			case r.err != nil:
+				logf("app %s: %v", c.App, r.err)
+				if r.st.Pid == 0 {
+					return 1
+				}
+			}
+			logf("app %s", r.st)
+			return r.st.ExitCode()
+		}
+	}
 }

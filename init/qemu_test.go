@@ -115,8 +115,9 @@ func TestQEMUBoot(t *testing.T) {
 	}{
 		{"hello exits 3", "keel.net=none", []string{"Linux version", "keel init", "mount: ok", "modules: ok", `first: "Linux version`, "hello stdout 0", "hello stderr 2", "app exited with code 3", "powering off (status 3)", "reboot: Power down"}},
 		{"app from the command line", "keel.net=none keel.app=/app/missing", []string{"app /app/missing:", "no such file", "powering off (status 127)"}},
-		{"not executable", "keel.net=none keel.app=/app/not-executable", []string{"is not an executable file", "powering off (status 126)"}},
-		{"unknown key", "keel.restart=sometimes", []string{`unknown key "keel.restart"`, "powering off (status 1)"}},
+		{"not executable", "keel.net=none keel.app=/app/not-executable", []string{"not executable: no execute permission", "powering off (status 126)"}},
+		{"unknown key", "keel.colour=blue", []string{`unknown key "keel.colour"`, "powering off (status 1)"}},
+		{"malformed value", "keel.restart=sometimes", []string{`keel.restart="sometimes"`, "use always, on-failure or never", "powering off (status 1)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,7 +167,7 @@ func TestQEMUPowerButton(t *testing.T) {
 		want []string
 	}{
 		{"app stops on SIGTERM", nil, []string{"power button: stopping the app", "got SIGTERM after line", "app exited with code 0"}},
-		{"app ignores SIGTERM", []string{"IGNORE_TERM=1"}, []string{"ignoring SIGTERM", "did not stop within 10s: SIGKILL", "app killed by signal killed"}},
+		{"app ignores SIGTERM", []string{"IGNORE_TERM=1"}, []string{"ignoring SIGTERM", "still running after the grace period of 10s: SIGKILL", "app killed by signal SIGKILL"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

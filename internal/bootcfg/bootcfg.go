@@ -24,9 +24,17 @@ type Config struct {
 	Args    []string `json:"args,omitempty"`
 	Env     []string `json:"env,omitempty"`
 	Dir     string   `json:"dir,omitempty"`
+	User    string   `json:"user,omitempty"`    // name or uid the app runs as; default 65534 (nobody)
+	Group   string   `json:"group,omitempty"`   // name or gid; default the user's
+	Restart string   `json:"restart,omitempty"` // always, on-failure or never (default)
 	Modules []string `json:"modules,omitempty"` // .ko paths in load order, dependencies first
 	Net     string   `json:"net,omitempty"`     // dhcp (default) or none
 }
+
+// DefaultUser is the unprivileged uid apps run as unless configured.
+const DefaultUser = "65534"
+
+var restarts = map[string]bool{"always": true, "on-failure": true, "never": true}
 
 // Marshal encodes c for the image.
 func (c Config) Marshal() []byte {
@@ -52,6 +60,13 @@ func Load(file []byte, cmdline string) (Config, error) {
 		switch {
 		case k == "keel.app":
 			c.App = v
+		case k == "keel.restart":
+			if !restarts[v] {
+				return c, fmt.Errorf("keel.restart=%q on the kernel command line: use always, on-failure or never", v)
+			}
+			c.Restart = v
+		case k == "keel.user":
+			c.User = v
 		case k == "keel.net":
 			if v != "dhcp" && v != "none" {
 				return c, fmt.Errorf("keel.net=%q on the kernel command line: use dhcp or none", v)
@@ -63,6 +78,15 @@ func Load(file []byte, cmdline string) (Config, error) {
 	}
 	if c.Net == "" {
 		c.Net = "dhcp"
+	}
+	if c.Restart == "" {
+		c.Restart = "never"
+	}
+	if !restarts[c.Restart] {
+		return c, fmt.Errorf("%s: restart %q: use always, on-failure or never", Path, c.Restart)
+	}
+	if c.User == "" {
+		c.User = DefaultUser
 	}
 	if c.App == "" {
 		return c, fmt.Errorf("no app configured: set \"app\" in %s or keel.app= on the kernel command line", Path)

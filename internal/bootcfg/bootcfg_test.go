@@ -16,7 +16,8 @@ func TestLoad(t *testing.T) {
 		{``, "keel.app=/a", Config{App: "/a", Net: "dhcp"}, ""},
 		{``, "", Config{}, "no app configured"},
 		{`{"app":"/a","bogus":1}`, "", Config{}, `unknown field "bogus"`},
-		{`{"app":"/a"}`, "keel.restart=sometimes", Config{}, `unknown key "keel.restart"`},
+		{`{"app":"/a"}`, "keel.restart=sometimes", Config{}, `keel.restart="sometimes"`},
+		{`{"app":"/a"}`, "keel.colour=blue", Config{}, `unknown key "keel.colour"`},
 		{`{"app":"/a"}`, "keel.net=wifi", Config{}, `keel.net="wifi"`},
 	}
 	for _, tc := range cases {
