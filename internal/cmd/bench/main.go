@@ -55,6 +55,7 @@ type bench struct {
 
 var benches = []bench{
 	{"logserver", benchLogserver},
+	{"ship", benchShip},
 	{"boot", benchBoot},
 }
 

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/redact"
+)
+
+func init() {
+	register(command{name: "ship", summary: "run a command and ship its stdout and stderr to CloudWatch Logs", run: runShip})
+}
+
+const shipAbout = `
+Runs CMD with its stdout and stderr on pipes and ships every line to log group
+-group, stream -stream: stdout lines at level INFO, stderr lines at ERROR.
+Lines also go to keel's own stdout and stderr (-console=false turns that off).
+CMD never waits for its logs: lines are batched in memory (bounded by
+-logs.buffer; when full the oldest unsent lines are dropped and the stream
+gets a marker saying how many) and delivered in the background, retrying
+throttling, errors and outages. Signals are passed on to CMD. When CMD exits,
+keel delivers what is buffered (for at most -flush.timeout) and exits with
+CMD's exit status (128+N when a signal N ended it).
+
+AWS configuration comes from the standard chain: environment, shared files
+(AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE), the EC2 instance role. -endpoint
+or AWS_ENDPOINT_URL_CLOUDWATCH_LOGS point it elsewhere, e.g. at keel's local
+log server with AWS_SHARED_CREDENTIALS_FILE=~/.keel/logserver/credentials.
+
+Secrets are redacted before lines leave the process (built-ins: ` + "%s" + `).`
+
+type shipFlags struct {
+	group, stream, format, instance, image, region, endpoint string
+	redactOff                                                string
+	redact                                                   stringList
+	retention, bufferMiB, inflight, maxEvent                 int
+	linger, flushTimeout                                     time.Duration
+	console, stats                                           bool
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ", ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+func runShip(args []string) error {
+	fs := newFlags("ship", "ship -group G -stream S [flags] -- CMD [ARGS...]", fmt.Sprintf(shipAbout, strings.Join(redact.Names(), ", ")))
+	var f shipFlags
+	fs.StringVar(&f.group, "group", "", "log `group` (required)")
+	fs.StringVar(&f.stream, "stream", "", "log `stream` (required)")
+	fs.StringVar(&f.format, "format", "json", "event `format`: json ({\"instance\",\"image\",\"level\",\"message\",\"source\"}; JSON lines keep their keys) or text (the line as it is)")
+	fs.StringVar(&f.instance, "instance", "", "\"instance\" of json events (default: the host name)")
+	fs.StringVar(&f.image, "image", "", "\"image\" of json events (default: the base name of CMD)")
+	fs.StringVar(&f.region, "region", "", "AWS `region` (default: from the AWS configuration)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "CloudWatch Logs endpoint `URL` (default: AWS, or AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)")
+	fs.IntVar(&f.retention, "logs.retention", 0, "retention in `days` set on the group when keel creates it (0: never expire)")
+	fs.IntVar(&f.bufferMiB, "logs.buffer", 32, "memory for lines not yet delivered, in `MiB`")
+	fs.DurationVar(&f.linger, "logs.linger", 200*time.Millisecond, "how long a batch that is not full waits for more lines")
+	fs.IntVar(&f.inflight, "logs.inflight", 4, "PutLogEvents requests at once")
+	fs.IntVar(&f.maxEvent, "logs.event.max", shipper.DefaultMaxEvent, "largest event in `bytes`; longer lines are split into marked parts")
+	fs.Var(&f.redact, "logs.redact", "redact text matching this `regexp` too (repeatable)")
+	fs.StringVar(&f.redactOff, "logs.redact.off", "", "comma-separated built-in redaction `patterns` to turn off")
+	fs.DurationVar(&f.flushTimeout, "flush.timeout", 10*time.Second, "after CMD exits, how long to keep delivering buffered lines")
+	fs.BoolVar(&f.console, "console", true, "copy CMD's output to keel's stdout and stderr (never blocks: drops if they are slow)")
+	fs.BoolVar(&f.stats, "stats", false, "print the shipper's counters, CPU time and peak memory at exit")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	argv := fs.Args()
+	switch {
+	case f.group == "" || f.stream == "":
+		return errors.New("-group and -stream are required")
+	case len(argv) == 0:
+		return errors.New("no command: give it after the flags, e.g. keel ship -group G -stream S -- myapp -port 80")
+	}
+	var off []string
+	if f.redactOff != "" {
+		off = strings.Split(f.redactOff, ",")
+	}
+	red, err := redact.New(off, f.redact)
+	if err != nil {
+		return err
+	}
+	client, err := shipClient(context.Background(), f.region, f.endpoint)
+	if err != nil {
+		return err
+	}
+	if f.instance == "" {
+		f.instance, _ = os.Hostname()
+	}
+	if f.image == "" {
+		f.image = filepath.Base(argv[0])
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Dropped lines are garbage: collect it before the heap doubles, so
+		// that memory stays near the buffer's bound under a flood.
+		debug.SetMemoryLimit(int64(f.bufferMiB)<<21 + 24<<20)
+	}
+	errOut := shipper.NewConsole(os.Stderr, 0)
+	notice := func(m string) { errOut.WriteLine([]byte("keel ship: " + m)) }
+	s, err := shipper.New(shipper.Config{
+		Client: client, Group: f.group, Stream: f.stream, Format: f.format, Instance: f.instance, Image: f.image,
+		RetentionDays: int32(f.retention), MaxEventBytes: f.maxEvent, BufferBytes: f.bufferMiB << 20,
+		Linger: f.linger, InFlight: f.inflight, Redactor: red, Notice: notice,
+	})
+	if err != nil {
+		errOut.Close()
+		return err
+	}
+	var stdOut *shipper.Console
+	if f.console {
+		stdOut = shipper.NewConsole(os.Stdout, 0)
+	}
+	code := supervise(argv, s, stdOut, errOut, f.console)
+	ctx, cancel := context.WithTimeout(context.Background(), f.flushTimeout)
+	if err := s.Close(ctx); err != nil {
+		notice(fmt.Sprintf("gave up delivering after -flush.timeout=%v", f.flushTimeout))
+	}
+	cancel()
+	if f.stats {
+		notice(statsLine(s.Stats()))
+	}
+	if st := s.Stats(); st.Dropped+st.Lost+st.Rejected > 0 {
+		notice(fmt.Sprintf("%d lines shipped to %s/%s; %d dropped (buffer full), %d rejected, %d lost at exit", st.Sent, f.group, f.stream, st.Dropped, st.Rejected, st.Lost))
+	}
+	if stdOut != nil {
+		stdOut.Close()
+	}
+	errOut.Close()
+	if code != 0 {
+		os.Exit(code) // CMD's status is keel's status, without a message of keel's own
+	}
+	return nil
+}
+
+// statsLine is the -stats report, one line of key=value for scripts.
+func statsLine(st shipper.Stats) string {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return fmt.Sprintf("stats accepted=%d sent=%d requests=%d retried=%d dropped=%d rejected=%d lost=%d markers=%d cpu_s=%.3f maxrss_kib=%d",
+		st.Accepted, st.Sent, st.Requests, st.Retried, st.Dropped, st.Rejected, st.Lost, st.Markers, cpu.Seconds(), ru.Maxrss)
+}
+
+// shipClient builds the CloudWatch Logs client from the standard AWS chain.
+// The SDK's own retries are off in each call: the shipper retries batches.
+func shipClient(ctx context.Context, region, endpoint string) (*cwl.Client, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: set AWS_REGION, a region in your AWS profile, or -region")
+	}
+	return cwl.NewFromConfig(cfg, func(o *cwl.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// supervise runs argv with its output on pipes read into s, passes signals
+// on, and returns its exit status (128+N for signal N).
+func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Console, console bool) int {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin = os.Stdin
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		errOut.WriteLine([]byte("keel ship: " + err.Error()))
+		return 1
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		errOut.WriteLine([]byte("keel ship: " + err.Error()))
+		return 1
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		outW.Close()
+		errW.Close()
+		errOut.WriteLine([]byte(fmt.Sprintf("keel ship: start %s: %v", argv[0], err)))
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return 127
+		}
+		return 126
+	}
+	outW.Close() // the child holds its own copies; EOF comes when it (and its children) close them
+	errW.Close()
+	var readers sync.WaitGroup
+	readers.Add(2)
+	var outCon *shipper.Console
+	if console {
+		outCon = stdOut
+	}
+	var errCon *shipper.Console
+	if console {
+		errCon = errOut
+	}
+	go func() { defer readers.Done(); readLines(outR, s, "stdout", "INFO", outCon) }()
+	go func() { defer readers.Done(); readLines(errR, s, "stderr", "ERROR", errCon) }()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-sigs:
+			cmd.Process.Signal(sig)
+			continue
+		case <-waited:
+		}
+		break
+	}
+	// A background child of CMD may keep the pipes open: read what is there,
+	// but do not wait for it forever.
+	done := make(chan struct{})
+	go func() { readers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		outR.Close()
+		errR.Close()
+		<-done
+	}
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	switch {
+	case ok && ws.Signaled():
+		return 128 + int(ws.Signal())
+	case ok:
+		return ws.ExitStatus()
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+// maxLine is where a line without a newline is cut into an event of its
+// own; the shipper splits it further to the event size.
+const maxLine = 1 << 20
+
+// readLines ships each line of r and never stops reading, whatever the
+// network does: Log does not block.
+func readLines(r io.ReadCloser, s *shipper.Shipper, source, level string, con *shipper.Console) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte
+	emit := func(line []byte) {
+		line = trimEOL(line)
+		if con != nil {
+			con.WriteLine(line)
+		}
+		if len(line) > 0 {
+			s.Log(shipper.Event{Level: level, Source: source, Message: string(line)})
+		}
+	}
+	for {
+		chunk, err := br.ReadSlice('\n')
+		switch {
+		case err == nil && long == nil:
+			emit(chunk)
+		case err == nil:
+			emit(append(long, chunk...))
+			long = nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			long = append(long, chunk...)
+			if len(long) >= maxLine {
+				emit(long)
+				long = nil
+			}
+		default: // EOF or closed: the last line may lack its newline
+			if len(chunk) > 0 || len(long) > 0 {
+				emit(append(long, chunk...))
+			}
+			return
+		}
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}

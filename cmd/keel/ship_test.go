@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/keelvm/keel/internal/testutil"
+	"github.com/keelvm/keel/logserver"
+)
+
+// shipServer runs keel's log server in-process with SigV4 auth and returns
+// its endpoint and data directory (whose credentials file holds the admin key).
+func shipServer(t *testing.T) (endpoint, data string) {
+	t.Helper()
+	data = t.TempDir()
+	ready := make(chan logserver.State, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- logserver.Run(ctx, logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(s logserver.State) { ready <- s }})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case st := <-ready:
+		return st.Endpoint, data
+	case err := <-done:
+		t.Fatal(err)
+	}
+	return "", ""
+}
+
+// shipEnv points keel ship at endpoint with the credentials in credFile.
+func shipEnv(endpoint, credFile string) []string {
+	return []string{"AWS_SHARED_CREDENTIALS_FILE=" + credFile, "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=" + endpoint}
+}
+
+// messages reads every message of group/stream from the start.
+func messages(t *testing.T, c *cwl.Client, group, stream string) []string {
+	t.Helper()
+	var out []string
+	var token *string
+	for {
+		r, err := c.GetLogEvents(context.Background(), &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
+			StartFromHead: aws.Bool(true), NextToken: token})
+		if err != nil {
+			t.Fatalf("get events %s/%s: %v", group, stream, err)
+		}
+		for _, e := range r.Events {
+			out = append(out, *e.Message)
+		}
+		if len(r.Events) == 0 || (token != nil && *r.NextForwardToken == *token) {
+			return out
+		}
+		token = r.NextForwardToken
+	}
+}
+
+// checkLines asserts that msgs hold "line 1".."line n" exactly once each.
+func checkLines(t *testing.T, msgs []string, n int) {
+	t.Helper()
+	seen := map[int]int{}
+	for _, m := range msgs {
+		if i := strings.Index(m, "line "); i >= 0 {
+			var k int
+			fmt.Sscanf(m[i:], "line %d", &k)
+			seen[k]++
+		}
+	}
+	for k := 1; k <= n; k++ {
+		if seen[k] != 1 {
+			t.Fatalf("line %d delivered %d times (%d messages)", k, seen[k], len(msgs))
+		}
+	}
+}
+
+const shipScript = `for i in $(seq 1 3000); do echo "line $i"; done; echo '{"requestId":"r-9","msg":"json line"}'; echo "AKIAIOSFODNN7EXAMPLE to stderr" >&2; exit 7`
+
+func TestShipLocalServer(t *testing.T) {
+	endpoint, data := shipServer(t)
+	r := keelEnv(t, t.TempDir(), shipEnv(endpoint, filepath.Join(data, "credentials")),
+		"ship", "-group", "keel/dev", "-stream", "alice/app", "-logs.retention", "7", "-instance", "i-1", "-console=false", "--", "sh", "-c", shipScript)
+	if r.code != 7 {
+		t.Fatalf("exit %d, want the command's 7: %s", r.code, r.stderr)
+	}
+	c := adminClient(t, data, endpoint)
+	msgs := messages(t, c, "keel/dev", "alice/app")
+	checkLines(t, msgs, 3000)
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		`{"instance":"i-1","image":"sh","level":"INFO","message":"line 1","source":"stdout"}`,
+		`{"instance":"i-1","image":"sh","level":"INFO","requestId":"r-9","msg":"json line"}`,
+		`"level":"ERROR","message":"[REDACTED] to stderr","source":"stderr"`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("stream lacks %s", want)
+		}
+	}
+	g, err := c.DescribeLogGroups(context.Background(), &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("keel/dev")})
+	if err != nil || len(g.LogGroups) != 1 || g.LogGroups[0].RetentionInDays == nil || *g.LogGroups[0].RetentionInDays != 7 {
+		t.Fatalf("group: %+v %v", g, err)
+	}
+}
+
+// TestShipMoto ships to moto_server, an independent implementation of the
+// API: keel speaks the real protocol, not its own dialect.
+func TestShipMoto(t *testing.T) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("moto_server is not installed (make deps)")
+		}
+		t.Skip("moto_server not installed")
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatal("moto_server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	creds := []string{"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=" + endpoint}
+	r := keelEnv(t, t.TempDir(), creds, "ship", "-group", "moto/dev", "-stream", "app", "-format", "text", "-console=false", "--", "sh", "-c", shipScript)
+	if r.code != 7 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+	msgs := messages(t, c, "moto/dev", "app")
+	checkLines(t, msgs, 3000)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestShipForwardsSignals: SIGTERM to keel reaches the command, whose last
+// words are shipped, and keel exits with the command's status.
+func TestShipForwardsSignals(t *testing.T) {
+	endpoint, data := shipServer(t)
+	cmd := exec.Command(os.Args[0], "ship", "-group", "g", "-stream", "sig", "-format", "text", "-console=false", "--",
+		"sh", "-c", `trap 'echo "line 2"; exit 0' TERM; echo "line 1"; while :; do sleep 0.05; done`)
+	cmd.Env = append(cleanEnv(), append(shipEnv(endpoint, filepath.Join(data, "credentials")), "KEEL_TEST_AS_KEEL=1")...)
+	var out testutil.SyncBuffer
+	cmd.Stderr = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := adminClient(t, data, endpoint)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := c.GetLogEvents(context.Background(), &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("sig")}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("line 1 never arrived: %s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 0 {
+		t.Fatalf("exit: %v: %s", err, out.String())
+	}
+	checkLines(t, messages(t, c, "g", "sig"), 2)
+
+	// A command killed by a signal: keel exits 128+N.
+	r := keelEnv(t, t.TempDir(), shipEnv(endpoint, filepath.Join(data, "credentials")), "ship", "-group", "g", "-stream", "kill", "--", "sh", "-c", "kill -KILL $$")
+	if r.code != 128+9 {
+		t.Fatalf("killed command: exit %d, want 137: %s", r.code, r.stderr)
+	}
+	r = keelEnv(t, t.TempDir(), shipEnv(endpoint, filepath.Join(data, "credentials")), "ship", "-group", "g", "-stream", "x", "--", "/no/such/program")
+	if r.code != 127 {
+		t.Fatalf("missing program: exit %d, want 127: %s", r.code, r.stderr)
+	}
+}
+
+// TestShipNeverBlocksWithServerDown: an app writing as fast as it can while
+// the endpoint accepts connections and never answers is not slowed beyond
+// the cost of the pipe, keel's memory stays within its bound, and keel
+// exits within -flush.timeout. The issue's 1 GiB is scaled to 256 MiB to
+// keep the test suite fast; the behaviour does not depend on the size.
+func TestShipNeverBlocksWithServerDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() { // a black hole: accept, read, never answer
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	size := "256M"
+	if raceEnabled {
+		size = "32M"
+	}
+	app := `yes "0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 012345678" | head -c ` + size
+	start := time.Now()
+	base := exec.Command("sh", "-c", app+" | cat >/dev/null")
+	if err := base.Run(); err != nil {
+		t.Fatal(err)
+	}
+	baseline := time.Since(start)
+
+	creds := []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://" + l.Addr().String()}
+	cmd := exec.Command(os.Args[0], "ship", "-group", "g", "-stream", "s", "-console=false", "-logs.buffer", "16", "-flush.timeout", "1s", "--", "sh", "-c", app)
+	cmd.Env = append(cleanEnv(), append(creds, "KEEL_TEST_AS_KEEL=1")...)
+	var errb testutil.SyncBuffer
+	cmd.Stderr = &errb
+	start = time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	peak := 0
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-time.After(20 * time.Millisecond):
+			peak = max(peak, rssKiB(cmd.Process.Pid))
+		}
+	}
+	took := time.Since(start)
+	if cmd.ProcessState.ExitCode() != 0 {
+		t.Fatalf("exit %d: %s", cmd.ProcessState.ExitCode(), errb.String())
+	}
+	if !strings.Contains(errb.String(), "dropped (buffer full)") {
+		t.Errorf("no drop report: %s", errb.String())
+	}
+	t.Logf("app alone %v, under keel ship with the server down %v; keel peak RSS %d MiB", baseline, took, peak>>10)
+	if raceEnabled {
+		return // the race detector's own cost dwarfs keel's
+	}
+	if took > 20*baseline+5*time.Second {
+		t.Errorf("the app was slowed down: %v vs %v", took, baseline)
+	}
+	if peak>>10 > 16+64 {
+		t.Errorf("peak RSS %d MiB with a 16 MiB buffer", peak>>10)
+	}
+}
+
+func rssKiB(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.Fields(v)[0])
+			return n
+		}
+	}
+	return 0
+}

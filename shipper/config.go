@@ -1,0 +1,123 @@
+package shipper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/keelvm/keel/shipper/redact"
+)
+
+// API is the part of the CloudWatch Logs client the shipper uses;
+// *cloudwatchlogs.Client satisfies it. Tests substitute their own.
+type API interface {
+	PutLogEvents(ctx context.Context, in *cwl.PutLogEventsInput, optFns ...func(*cwl.Options)) (*cwl.PutLogEventsOutput, error)
+	CreateLogGroup(ctx context.Context, in *cwl.CreateLogGroupInput, optFns ...func(*cwl.Options)) (*cwl.CreateLogGroupOutput, error)
+	CreateLogStream(ctx context.Context, in *cwl.CreateLogStreamInput, optFns ...func(*cwl.Options)) (*cwl.CreateLogStreamOutput, error)
+	PutRetentionPolicy(ctx context.Context, in *cwl.PutRetentionPolicyInput, optFns ...func(*cwl.Options)) (*cwl.PutRetentionPolicyOutput, error)
+}
+
+// Formats of the message of an event.
+const (
+	FormatJSON = "json" // {"instance","image","level","message","source"}; JSON lines keep their keys
+	FormatText = "text" // the line as it is
+)
+
+// Service limits (REFERENCE.md section 1).
+const (
+	eventOverhead   = 26
+	maxBatchBytes   = 1_048_576
+	maxBatchEvents  = 10_000
+	maxSpan         = 24 * time.Hour
+	maxAge          = 14 * 24 * time.Hour
+	maxFuture       = 2 * time.Hour
+	DefaultMaxEvent = 262_144 - eventOverhead // works on every endpoint, old limit included
+)
+
+// Config configures a Shipper. Client, Group and Stream are required; every
+// other field has a default.
+type Config struct {
+	Client API
+	Group  string
+	Stream string
+
+	Format   string // FormatJSON (default) or FormatText
+	Instance string // "instance" of json events
+	Image    string // "image" of json events
+
+	// RetentionDays is set on the group when the shipper creates it (0: never expire).
+	RetentionDays int32
+	// MaxEventBytes is the largest message of one event; longer lines are
+	// split into marked parts. Default DefaultMaxEvent.
+	MaxEventBytes int
+	// BufferBytes bounds the events held in memory, sent or not yet
+	// acknowledged (message bytes + 26 per event). Default 32 MiB.
+	BufferBytes int
+	// Linger is how long a batch that is not full waits for more events. Default 200 ms.
+	Linger time.Duration
+	// InFlight is the number of PutLogEvents requests at once. Default 4.
+	InFlight int
+	// RequestTimeout bounds one request. Default 30 s.
+	RequestTimeout time.Duration
+	// RetryBase and RetryMax shape the backoff between attempts (defaults 100 ms, 5 s);
+	// credentials errors back off from RetryMax up to 12 times RetryMax.
+	RetryBase, RetryMax time.Duration
+
+	// Redactor rewrites messages before they are formatted; nil: redact.Default().
+	Redactor *redact.Redactor
+	// Notice receives the shipper's own reports (outages, drops, rejections),
+	// at most once per episode. Nil discards them.
+	Notice func(string)
+	// Now is the clock; nil: time.Now. Tests set it.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() error {
+	if c.Client == nil || c.Group == "" || c.Stream == "" {
+		return errors.New("shipper: Client, Group and Stream are required")
+	}
+	switch c.Format {
+	case "":
+		c.Format = FormatJSON
+	case FormatJSON, FormatText:
+	default:
+		return fmt.Errorf("shipper: format %q: use json or text", c.Format)
+	}
+	if c.MaxEventBytes <= 0 || c.MaxEventBytes > maxBatchBytes-eventOverhead {
+		c.MaxEventBytes = DefaultMaxEvent
+	}
+	if c.MaxEventBytes < 256 {
+		return fmt.Errorf("shipper: event size limit %d is below 256 bytes", c.MaxEventBytes)
+	}
+	if c.BufferBytes <= 0 {
+		c.BufferBytes = 32 << 20
+	}
+	if c.Linger <= 0 {
+		c.Linger = 200 * time.Millisecond
+	}
+	if c.InFlight <= 0 {
+		c.InFlight = 4
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = 100 * time.Millisecond
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 5 * time.Second
+	}
+	if c.Redactor == nil {
+		c.Redactor = redact.Default()
+	}
+	if c.Notice == nil {
+		c.Notice = func(string) {}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package shipper
+
+import (
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// Console copies lines to a writer (the serial console in a VM, a terminal
+// or stderr elsewhere) without ever making the caller wait: lines go into a
+// bounded buffer that a goroutine writes out, and when the writer cannot
+// keep up, new lines are dropped and counted.
+type Console struct {
+	w       io.Writer
+	limit   int
+	mu      sync.Mutex
+	buf     []byte
+	spare   []byte
+	ready   chan struct{}
+	done    chan struct{}
+	closed  bool
+	dropped atomic.Int64
+}
+
+// NewConsole starts a console sink over w holding at most limit bytes
+// (default 1 MiB when limit <= 0).
+func NewConsole(w io.Writer, limit int) *Console {
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	c := &Console{w: w, limit: limit, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+// WriteLine queues line plus a newline, or drops it if the buffer is full.
+func (c *Console) WriteLine(line []byte) {
+	c.mu.Lock()
+	if c.closed || len(c.buf)+len(line)+1 > c.limit {
+		c.mu.Unlock()
+		c.dropped.Add(1)
+		return
+	}
+	c.buf = append(c.buf, line...)
+	c.buf = append(c.buf, '\n')
+	select { // under mu: Close cannot close ready meanwhile
+	case c.ready <- struct{}{}:
+	default:
+	}
+	c.mu.Unlock()
+}
+
+// Dropped is the number of lines dropped because the writer was slow.
+func (c *Console) Dropped() int64 { return c.dropped.Load() }
+
+func (c *Console) run() {
+	defer close(c.done)
+	for {
+		_, open := <-c.ready
+		for {
+			c.mu.Lock()
+			out := c.buf
+			c.buf, c.spare = c.spare[:0], nil
+			c.mu.Unlock()
+			if len(out) == 0 {
+				break
+			}
+			c.w.Write(out) // a console that fails is not worth stopping for
+			c.mu.Lock()
+			c.spare = out
+			c.mu.Unlock()
+		}
+		if !open {
+			return
+		}
+	}
+}
+
+// Close writes what is buffered and stops; it waits for the writer.
+func (c *Console) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	close(c.ready)
+	c.mu.Unlock()
+	<-c.done
+}

@@ -1,0 +1,73 @@
+package shipper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go"
+)
+
+// ensure creates the stream and, when it is missing too, the group with its
+// retention. Already existing is success. A key that may not create groups
+// (the usual write-only key, where the deployer made the group) is reported
+// once and the stream creation is still tried. Senders that hit
+// ResourceNotFound together create once.
+func (s *Shipper) ensure() error {
+	s.ensureMu.Lock()
+	defer s.ensureMu.Unlock()
+	ctx, cancel := context.WithTimeout(s.sendCtx, s.cfg.RequestTimeout)
+	defer cancel()
+	err := s.createStream(ctx)
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		return err
+	}
+	_, err = s.cfg.Client.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: &s.cfg.Group}, noSDKRetry)
+	var exists *types.ResourceAlreadyExistsException
+	switch {
+	case err == nil:
+		if s.cfg.RetentionDays > 0 {
+			_, err := s.cfg.Client.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: &s.cfg.Group, RetentionInDays: &s.cfg.RetentionDays}, noSDKRetry)
+			if err != nil {
+				s.reportLocked("retention", fmt.Sprintf("set retention of %d days on log group %s: %v", s.cfg.RetentionDays, s.cfg.Group, err))
+			}
+		}
+	case errors.As(err, &exists):
+	case isDenied(err):
+		s.reportLocked("group-denied", fmt.Sprintf("may not create log group %s (%v): expected when the deployer creates it; waiting for it", s.cfg.Group, err))
+		return fmt.Errorf("create log group %s: %w", s.cfg.Group, err)
+	default:
+		return fmt.Errorf("create log group %s: %w", s.cfg.Group, err)
+	}
+	return s.createStream(ctx)
+}
+
+func (s *Shipper) createStream(ctx context.Context) error {
+	_, err := s.cfg.Client.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: &s.cfg.Group, LogStreamName: &s.cfg.Stream}, noSDKRetry)
+	var exists *types.ResourceAlreadyExistsException
+	if err == nil || errors.As(err, &exists) {
+		return nil
+	}
+	var nf *types.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return err
+	}
+	return fmt.Errorf("create log stream %s/%s: %w", s.cfg.Group, s.cfg.Stream, err)
+}
+
+func isDenied(err error) bool {
+	c := apiCode(err)
+	return c == "AccessDeniedException" || c == "AccessDenied"
+}
+
+// apiCode is the service's error code, or "" for transport errors.
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}

@@ -1,0 +1,142 @@
+// Package redact removes secrets from log lines before they leave the
+// process: AWS access keys and secret keys, bearer tokens, passwords in URLs,
+// PEM private keys (also when the key spans several lines, one per call), and
+// user regular expressions. Matched text becomes [REDACTED].
+//
+// Each built-in pattern has a cheap literal trigger checked first, so that
+// the common line without any secret costs a few substring searches and no
+// regular expression at all.
+package redact
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Mark replaces redacted text.
+const Mark = "[REDACTED]"
+
+type rule struct {
+	name    string
+	re      *regexp.Regexp
+	repl    string              // regexp replacement; $1 etc. keep context
+	trigger func(s string) bool // nil: always run (user patterns)
+}
+
+var builtins = []rule{
+	{"aws-access-key", regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{16}\b`), Mark,
+		func(s string) bool {
+			return strings.Contains(s, "A") && hasAny(s, "AKIA", "ASIA", "ABIA", "ACCA", "AIDA", "AROA")
+		}},
+	{"aws-secret-key", regexp.MustCompile(`(?i)(secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?["']?\s*[:=]\s*["']?)[A-Za-z0-9/+]{40}\b`), "${1}" + Mark,
+		func(s string) bool { return containsFold(s, "secret") }},
+	{"bearer-token", regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + Mark,
+		func(s string) bool { return containsFold(s, "bearer") }},
+	{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@/\s]+@`), "${1}" + Mark + "@",
+		func(s string) bool { return strings.Contains(s, "://") }},
+	{"pem-private-key", regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Mark,
+		func(s string) bool { return strings.Contains(s, "PRIVATE KEY-----") }},
+}
+
+// Names lists the built-in patterns, for -logs.redact.off.
+func Names() []string {
+	var n []string
+	for _, r := range builtins {
+		n = append(n, r.name)
+	}
+	return n
+}
+
+// Redactor applies the enabled patterns. It is safe for concurrent use; the
+// multi-line PEM state lives with the caller (see Redact).
+type Redactor struct {
+	rules []rule
+	pem   bool // the PEM rule is on
+}
+
+// Default returns a Redactor with every built-in pattern on.
+func Default() *Redactor {
+	r, _ := New(nil, nil)
+	return r
+}
+
+// None returns a Redactor that changes nothing.
+func None() *Redactor { return &Redactor{} }
+
+// New returns a Redactor with the built-ins except those named in off, plus
+// the user's regular expressions.
+func New(off, user []string) (*Redactor, error) {
+	for _, name := range off {
+		if !slices.Contains(Names(), name) {
+			return nil, fmt.Errorf("redaction pattern %q does not exist; the built-ins are %s", name, strings.Join(Names(), ", "))
+		}
+	}
+	r := &Redactor{}
+	for _, b := range builtins {
+		if !slices.Contains(off, b.name) {
+			r.rules = append(r.rules, b)
+			r.pem = r.pem || b.name == "pem-private-key"
+		}
+	}
+	for _, u := range user {
+		re, err := regexp.Compile(u)
+		if err != nil {
+			return nil, fmt.Errorf("redaction pattern %q: %w", u, err)
+		}
+		r.rules = append(r.rules, rule{name: "user", re: re, repl: Mark})
+	}
+	return r, nil
+}
+
+// Redact returns s with secrets replaced. inPEM carries the state of a PEM
+// block across lines of one source: a line that opens a private key without
+// closing it sets it, and every line until the END line is redacted whole.
+// inPEM may be nil when s is a complete message.
+func (r *Redactor) Redact(s string, inPEM *bool) string {
+	if r.pem && inPEM != nil {
+		if *inPEM {
+			if strings.Contains(s, "PRIVATE KEY-----") && strings.Contains(s, "-----END") {
+				*inPEM = false
+			}
+			return Mark
+		}
+		if i := strings.Index(s, "-----BEGIN"); i >= 0 && strings.Contains(s[i:], "PRIVATE KEY-----") && !strings.Contains(s[i:], "-----END") {
+			*inPEM = true
+			return s[:i] + Mark
+		}
+	}
+	for _, ru := range r.rules {
+		if ru.trigger != nil && !ru.trigger(s) {
+			continue
+		}
+		s = ru.re.ReplaceAllString(s, ru.repl)
+	}
+	return s
+}
+
+func hasAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub in
+// any case, without allocating.
+func containsFold(s, sub string) bool {
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for j < n && s[i+j]|0x20 == sub[j] {
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"access key", "key=AKIAIOSFODNN7EXAMPLE ok", "key=[REDACTED] ok"},
+		{"session key", "ASIAY34FZKBOKMUTVV7A", "[REDACTED]"},
+		{"secret key", `aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`, `aws_secret_access_key = [REDACTED]`},
+		{"secret json", `{"SecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}`, `{"SecretAccessKey":"[REDACTED]"}`},
+		{"bearer", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc-_", "Authorization: Bearer [REDACTED]"},
+		{"url password", "connect postgres://app:s3cr3t@db:5432/x", "connect postgres://app:[REDACTED]@db:5432/x"},
+		{"pem one message", "k=-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- after", "k=[REDACTED] after"},
+		{"nothing", "GET /index.html 200 secret santa", "GET /index.html 200 secret santa"},
+	}
+	r := Default()
+	for _, tc := range cases {
+		if got := r.Redact(tc.in, nil); got != tc.want {
+			t.Errorf("%s: Redact(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestPEMAcrossLines(t *testing.T) {
+	r := Default()
+	var in bool
+	lines := []string{"before", "key: -----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "-----END PRIVATE KEY-----", "after"}
+	want := []string{"before", "key: [REDACTED]", "[REDACTED]", "[REDACTED]", "after"}
+	for i, l := range lines {
+		if got := r.Redact(l, &in); got != want[i] {
+			t.Errorf("line %d: %q, want %q", i, got, want[i])
+		}
+	}
+}
+
+func TestOffAndUser(t *testing.T) {
+	r, err := New([]string{"aws-access-key"}, []string{`user-\d+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Redact("AKIAIOSFODNN7EXAMPLE user-42", nil); got != "AKIAIOSFODNN7EXAMPLE [REDACTED]" {
+		t.Errorf("got %q", got)
+	}
+	if _, err := New([]string{"nope"}, nil); err == nil || !strings.Contains(err.Error(), "aws-access-key") {
+		t.Errorf("unknown name: %v", err)
+	}
+	if _, err := New(nil, []string{"("}); err == nil {
+		t.Error("bad regexp accepted")
+	}
+}
+
+func BenchmarkRedactClean(b *testing.B) {
+	r := Default()
+	line := `{"level":"info","msg":"GET /api/v1/items?id=42 200 1.2ms","requestId":"b7c1"}`
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r.Redact(line, nil)
+	}
+}

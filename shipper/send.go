@@ -1,0 +1,227 @@
+package shipper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+)
+
+// noSDKRetry turns the SDK's own retries off: the shipper retries whole
+// batches itself, forever and with its own backoff, and counts them.
+func noSDKRetry(o *cwl.Options) { o.Retryer = aws.NopRetryer{} }
+
+// deliver sends one batch until it is acknowledged, rejected, or the
+// shipper shuts down, then releases its place and its bytes.
+func (s *Shipper) deliver(b *batch) {
+	defer s.senders.Done()
+	s.put(b.entries)
+	s.mu.Lock()
+	s.inflight = slices.DeleteFunc(s.inflight, func(x *batch) bool { return x == b })
+	s.inflightBytes -= b.bytes
+	s.settled()
+	s.mu.Unlock()
+	s.poke()
+}
+
+// put sends sorted events as one request, retrying the same request until
+// it is settled: a batch is the unit of retry, so that no neighbour is sent
+// twice. An InvalidParameterException splits the batch in halves until the
+// offending event is alone, and that event is rejected.
+func (s *Shipper) put(evs []entry) {
+	in := s.input(evs)
+	for attempt := 0; ; attempt++ {
+		if s.sendCtx.Err() != nil {
+			s.settle(evs, outcomeLost, nil)
+			return
+		}
+		ctx, cancel := context.WithTimeout(s.sendCtx, s.cfg.RequestTimeout)
+		out, err := s.cfg.Client.PutLogEvents(ctx, in, noSDKRetry)
+		cancel()
+		s.mu.Lock()
+		s.stats.Requests++
+		s.mu.Unlock()
+		if err == nil {
+			s.acked(evs, out)
+			return
+		}
+		var wait time.Duration
+		switch class, code := classify(err); class {
+		case errInvalid:
+			if len(evs) > 1 {
+				h := len(evs) / 2
+				s.put(evs[:h])
+				s.put(evs[h:])
+				return
+			}
+			s.settle(evs, outcomeRejected, nil)
+			s.reportLocked("invalid", fmt.Sprintf("CloudWatch Logs refused an event for %s/%s (%v); it was dropped", s.cfg.Group, s.cfg.Stream, err))
+			return
+		case errNotFound:
+			if err := s.ensure(); err != nil {
+				s.failing("ensure", err)
+				wait = s.backoff(attempt, false)
+			}
+		case errCredentials:
+			s.failing("credentials", fmt.Errorf("credentials refused (%s): %w", code, err))
+			wait = s.backoff(attempt, true)
+		default:
+			s.failing("put", err)
+			wait = s.backoff(attempt, false)
+		}
+		s.mu.Lock()
+		s.stats.Retried++
+		s.healthy = false
+		s.mu.Unlock()
+		if wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-s.sendCtx.Done():
+			}
+		}
+	}
+}
+
+// input builds the request once; retries send the same one.
+func (s *Shipper) input(evs []entry) *cwl.PutLogEventsInput {
+	ts := make([]int64, len(evs))
+	msgs := make([]string, len(evs))
+	le := make([]types.InputLogEvent, len(evs))
+	for i := range evs {
+		ts[i], msgs[i] = evs[i].ts, evs[i].msg
+		le[i] = types.InputLogEvent{Timestamp: &ts[i], Message: &msgs[i]}
+	}
+	return &cwl.PutLogEventsInput{LogGroupName: &s.cfg.Group, LogStreamName: &s.cfg.Stream, LogEvents: le}
+}
+
+type outcome int
+
+const (
+	outcomeSent outcome = iota
+	outcomeRejected
+	outcomeLost
+)
+
+// settle counts evs as sent, rejected or lost. rejected, if set, marks the
+// events the service refused individually in an accepted request.
+func (s *Shipper) settle(evs []entry, o outcome, rejected func(i int) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range evs {
+		if evs[i].seq == 0 {
+			if o == outcomeSent {
+				s.stats.Markers++
+			}
+			continue
+		}
+		s.inflightEvents--
+		switch {
+		case o == outcomeSent && (rejected == nil || !rejected(i)):
+			s.stats.Sent++
+		case o == outcomeLost:
+			s.stats.Lost++
+		default:
+			s.stats.Rejected++
+		}
+	}
+	s.settled()
+}
+
+// acked records a successful request, including the events the service
+// dropped individually (too old, expired by retention, too new).
+func (s *Shipper) acked(evs []entry, out *cwl.PutLogEventsOutput) {
+	var rejected func(int) bool
+	if out != nil && out.RejectedLogEventsInfo != nil {
+		ri := out.RejectedLogEventsInfo
+		lo, hi := 0, len(evs)
+		if ri.TooOldLogEventEndIndex != nil {
+			lo = max(lo, int(*ri.TooOldLogEventEndIndex))
+		}
+		if ri.ExpiredLogEventEndIndex != nil {
+			lo = max(lo, int(*ri.ExpiredLogEventEndIndex))
+		}
+		if ri.TooNewLogEventStartIndex != nil {
+			hi = min(hi, int(*ri.TooNewLogEventStartIndex))
+		}
+		rejected = func(i int) bool { return i < lo || i >= hi }
+		s.reportLocked("service-rejected", fmt.Sprintf("CloudWatch Logs refused %d events of a batch to %s/%s as too old, expired or too new",
+			lo+len(evs)-hi, s.cfg.Group, s.cfg.Stream))
+	}
+	s.settle(evs, outcomeSent, rejected)
+	s.mu.Lock()
+	wasFailing := s.outage
+	s.healthy, s.outage = true, false
+	delete(s.reported, "put")
+	delete(s.reported, "credentials")
+	delete(s.reported, "ensure")
+	s.mu.Unlock()
+	if wasFailing {
+		s.cfg.Notice(fmt.Sprintf("delivery to %s/%s resumed", s.cfg.Group, s.cfg.Stream))
+	}
+}
+
+// failing reports a failed attempt once per outage.
+func (s *Shipper) failing(kind string, err error) {
+	s.mu.Lock()
+	s.outage = true
+	s.mu.Unlock()
+	s.reportLocked(kind, fmt.Sprintf("put log events to %s/%s: %v; retrying", s.cfg.Group, s.cfg.Stream, err))
+}
+
+func (s *Shipper) reportLocked(kind, msg string) {
+	s.mu.Lock()
+	s.report(kind, msg)
+	s.mu.Unlock()
+}
+
+// backoff is capped exponential with jitter in [d/2, d). Credentials errors
+// wait longer: they are fixed by a person or a role refresh, not by hurrying.
+func (s *Shipper) backoff(attempt int, slow bool) time.Duration {
+	base, limit := s.cfg.RetryBase, s.cfg.RetryMax
+	if slow {
+		base, limit = s.cfg.RetryMax, 12*s.cfg.RetryMax
+	}
+	d := base << min(attempt, 20)
+	if d <= 0 || d > limit {
+		d = limit
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+type errClass int
+
+const (
+	errTransient   errClass = iota // throttling, 5xx, timeouts, network: retry
+	errInvalid                     // InvalidParameterException: split or reject
+	errNotFound                    // the group or stream is missing: create, retry
+	errCredentials                 // expired or unknown credentials: report, retry slowly
+)
+
+// classify sorts an error from PutLogEvents.
+func classify(err error) (errClass, string) {
+	var nf *types.ResourceNotFoundException
+	var ip *types.InvalidParameterException
+	switch {
+	case errors.As(err, &nf):
+		return errNotFound, nf.ErrorCode()
+	case errors.As(err, &ip):
+		return errInvalid, ip.ErrorCode()
+	}
+	code := apiCode(err)
+	switch code {
+	case "ExpiredTokenException", "ExpiredToken", "UnrecognizedClientException", "InvalidSignatureException",
+		"InvalidClientTokenId", "IncompleteSignature", "AccessDeniedException", "AccessDenied", "MissingAuthenticationToken":
+		return errCredentials, code
+	}
+	if strings.Contains(err.Error(), "retrieve credentials") {
+		return errCredentials, "no credentials"
+	}
+	return errTransient, code
+}
