@@ -17,9 +17,13 @@ const shutdownGrace = 10 * time.Second
 // runApp runs the app under the supervisor until it ends for good or a
 // shutdown is asked for (SIGTERM, SIGINT, SIGPWR, the power button), and
 // returns its exit status. SIGHUP, SIGUSR1 and SIGUSR2 go to the app.
-func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}) int {
-	sink := newConsoleSink()
-	defer sink.drain(2 * time.Second)
+func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}, ships *shippers) int {
+	console := newConsoleSink()
+	defer console.drain(2 * time.Second)
+	sink := teeSink{console: console}
+	if ships != nil {
+		sink.ship = ships.app
+	}
 	reaper := supervisor.NewReaper(func(err error) { logf("reaper: %v", err) })
 	// The reaper outlives the app: orphans keep ending during shutdown.
 	go func() {

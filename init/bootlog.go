@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"sync"
 
 	"github.com/keelvm/keel/bootlog"
+	"github.com/keelvm/keel/shipper"
 )
 
 // maxBootRecords bounds what init keeps of the kernel log until it can be
@@ -19,6 +21,24 @@ type bootRecords struct {
 	dropped int
 	lost    uint64
 	err     error
+	ship    *shipper.Shipper // once attached, records go here as they come
+}
+
+func kernelEvent(r bootlog.Record) shipper.Event {
+	return shipper.Event{Time: r.Time, Level: r.Level(), Source: "kernel", Message: r.Message}
+}
+
+// attach ships what was collected and every later record.
+func (br *bootRecords) attach(s *shipper.Shipper) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if br.lost > 0 {
+		s.Log(shipper.Event{Level: "WARN", Source: "kernel", Message: fmt.Sprintf("keel: %d kernel log records were overwritten before they could be read", br.lost)})
+	}
+	for _, r := range br.records {
+		s.Log(kernelEvent(r))
+	}
+	br.ship = s
 }
 
 // collectBootLog starts reading /dev/kmsg in the background.
@@ -45,7 +65,9 @@ func collectBootLog() *bootRecords {
 				return
 			}
 			br.lost += gap
-			if len(br.records) < maxBootRecords {
+			if br.ship != nil {
+				br.ship.Log(kernelEvent(rec))
+			} else if len(br.records) < maxBootRecords {
 				br.records = append(br.records, rec)
 			} else {
 				br.dropped++

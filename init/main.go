@@ -27,6 +27,9 @@ import (
 
 var started = time.Now()
 
+// flushTimeout bounds the delivery of the last events at shutdown.
+const flushTimeout = 10 * time.Second
+
 func main() {
 	// Before anything else: Go's own handlers would otherwise let a stray
 	// signal kill PID 1, which the kernel does not protect for us.
@@ -44,7 +47,9 @@ func main() {
 
 // logf writes one line to the console with the time since init started.
 func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "keel init [%8.3fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(os.Stderr, "keel init [%8.3fs] %s\n", time.Since(started).Seconds(), msg)
+	initLog.add(fmt.Sprintf("[%8.3fs] %s", time.Since(started).Seconds(), msg))
 }
 
 // step runs one boot step and reports its duration.
@@ -90,7 +95,24 @@ func run(sigs chan os.Signal) int {
 	if n := watchPowerButton(power); n == 0 {
 		logf("no ACPI power button found (modules button and evdev?): stop requests from the hypervisor will not be seen")
 	}
-	return runApp(cfg, sigs, power)
+	var ships *shippers
+	if cfg.Logs != nil {
+		host, _ := os.Hostname()
+		if ships, err = startShippers(cfg.Logs, host); err != nil {
+			logf("logs: %v; the app's output goes to the console only", err)
+			ships = nil
+		} else {
+			logf("logs: shipping to group %s, streams %s and %s/boot", cfg.Logs.Group, cfg.Logs.Stream, cfg.Logs.Stream)
+			initLog.attach(ships.boot)
+			boot.attach(ships.boot)
+		}
+	}
+	status := runApp(cfg, sigs, power, ships)
+	if ships != nil {
+		logf("flushing logs")
+		ships.close(flushTimeout)
+	}
+	return status
 }
 
 func trim(b []byte) string {

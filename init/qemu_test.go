@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,12 +15,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/logserver"
+	"github.com/keelvm/keel/logserver/auth"
 )
 
 func TestMain(m *testing.M) {
@@ -71,7 +80,7 @@ func buildStatic(t *testing.T, pkg, out string) {
 
 // image writes an initramfs holding keel's init, the hello app and the
 // modules of a virtio NIC.
-func image(t *testing.T, dir string, k *kernel.Kernel, cfg bootcfg.Config) string {
+func image(t *testing.T, dir string, k *kernel.Kernel, cfg bootcfg.Config, extra ...initramfs.Entry) string {
 	t.Helper()
 	initBin, hello := filepath.Join(dir, "init"), filepath.Join(dir, "hello")
 	buildStatic(t, ".", initBin)
@@ -82,6 +91,7 @@ func image(t *testing.T, dir string, k *kernel.Kernel, cfg bootcfg.Config) strin
 			{Path: "/app/hello", Kind: initramfs.File, Mode: 0o755, Source: hello},
 			{Path: "/app/not-executable", Kind: initramfs.File, Mode: 0o644, Data: []byte("x")},
 		}}
+	b.Files = append(b.Files, extra...)
 	if _, err := b.Write(path); err != nil {
 		t.Fatal(err)
 	}
@@ -200,5 +210,103 @@ func TestQEMUPowerButton(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestQEMUShipsLogs runs the hello app with logs going to keel's local
+// server through the guestfwd, with a write-only key: its stdout and stderr
+// arrive as INFO and ERROR events in order, with instance and image, and
+// the boot stream holds the kernel's first line and init's step timings.
+func TestQEMUShipsLogs(t *testing.T) {
+	k := requireQEMU(t)
+	data := t.TempDir()
+	ready := make(chan logserver.State, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- logserver.Run(ctx, logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(s logserver.State) { ready <- s }})
+	}()
+	defer func() { cancel(); <-done }()
+	st := <-ready
+	kr, _, err := auth.OpenKeyring(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admin auth.Key
+	for _, key := range kr.List() {
+		if key.Scope == nil {
+			admin = key
+		}
+	}
+	vmKey, err := kr.Create("vm-hello", &auth.Scope{Group: "keel/test", StreamPrefix: "alice/hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
+	if _, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("keel/test")}); err != nil {
+		t.Fatal(err)
+	}
+	creds := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", vmKey.ID, vmKey.Secret)
+	cfg := bootcfg.Config{App: "/app/hello", Logs: &bootcfg.Logs{Group: "keel/test", Stream: "alice/hello",
+		Endpoint: "http://10.0.2.100:4566", Image: "alice/hello:1.0"}}
+	initrd := image(t, t.TempDir(), k, cfg, initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: []byte(creds)})
+	console := boot(t, k, initrd, "", qemu.Forward{Port: 4566, Host: strings.TrimPrefix(st.Endpoint, "http://")})
+
+	read := func(stream string) []map[string]any {
+		var out []map[string]any
+		p := cwl.NewGetLogEventsPaginator(c, &cwl.GetLogEventsInput{LogGroupName: aws.String("keel/test"), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)},
+			func(o *cwl.GetLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true })
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("read %s: %v\nconsole:\n%s", stream, err, console)
+			}
+			for _, ev := range page.Events {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(*ev.Message), &m); err != nil {
+					t.Fatalf("event %q is not JSON", *ev.Message)
+				}
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	app := read("alice/hello")
+	var stdout, stderr []string
+	for _, m := range app {
+		if m["image"] != "alice/hello:1.0" || m["instance"] == "" {
+			t.Fatalf("event without image/instance: %v", m)
+		}
+		switch m["source"] {
+		case "stdout":
+			if m["level"] != "INFO" {
+				t.Fatalf("stdout event not INFO: %v", m)
+			}
+			stdout = append(stdout, m["message"].(string))
+		case "stderr":
+			if m["level"] != "ERROR" {
+				t.Fatalf("stderr event not ERROR: %v", m)
+			}
+			stderr = append(stderr, m["message"].(string))
+		}
+	}
+	if strings.Join(stdout, ",") != "hello stdout 0,hello stdout 1,hello stdout 2" || strings.Join(stderr, ",") != "hello stderr 0,hello stderr 1,hello stderr 2" {
+		t.Fatalf("app events: %v\nconsole:\n%s", app, console)
+	}
+	bootEvents := read("alice/hello/boot")
+	var kernelFirst string
+	steps := 0
+	for _, m := range bootEvents {
+		if m["source"] == "kernel" && kernelFirst == "" {
+			kernelFirst = m["message"].(string)
+		}
+		if m["source"] == "init" && strings.Contains(m["message"].(string), ": ok (") {
+			steps++
+		}
+	}
+	if !strings.HasPrefix(kernelFirst, "Linux version") || steps < 3 {
+		t.Fatalf("boot stream: first kernel line %q, %d timed init steps (%d events)", kernelFirst, steps, len(bootEvents))
 	}
 }

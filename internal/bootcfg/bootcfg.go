@@ -29,7 +29,26 @@ type Config struct {
 	Restart string   `json:"restart,omitempty"` // always, on-failure or never (default)
 	Modules []string `json:"modules,omitempty"` // .ko paths in load order, dependencies first
 	Net     string   `json:"net,omitempty"`     // dhcp (default) or none
+	Logs    *Logs    `json:"logs,omitempty"`    // nil: the console only
 }
+
+// Logs says where the app's and the boot's events go.
+type Logs struct {
+	Group     string `json:"group"`               // e.g. keel/dev
+	Stream    string `json:"stream"`              // e.g. alice/hello; the boot log goes to STREAM/boot
+	Region    string `json:"region,omitempty"`    // default us-east-1
+	Endpoint  string `json:"endpoint,omitempty"`  // default: AWS's endpoint of the region
+	Format    string `json:"format,omitempty"`    // json (default) or text
+	Image     string `json:"image,omitempty"`     // the "image" of json events, e.g. alice/hello:1.0
+	Retention int32  `json:"retention,omitempty"` // days, when the shipper creates the group
+	// Credentials is a root-only file in the image, in AWS shared
+	// credentials format. Secrets never come from the kernel command line,
+	// which every process can read.
+	Credentials string `json:"credentials,omitempty"`
+}
+
+// DefaultCredentials is where an image carries its log-writing key.
+const DefaultCredentials = "/etc/keel/credentials"
 
 // DefaultUser is the unprivileged uid apps run as unless configured.
 const DefaultUser = "65534"
@@ -87,6 +106,17 @@ func Load(file []byte, cmdline string) (Config, error) {
 	}
 	if c.User == "" {
 		c.User = DefaultUser
+	}
+	if l := c.Logs; l != nil {
+		if l.Group == "" || l.Stream == "" {
+			return c, fmt.Errorf("%s: logs needs both group and stream", Path)
+		}
+		if l.Region == "" {
+			l.Region = "us-east-1"
+		}
+		if l.Credentials == "" {
+			l.Credentials = DefaultCredentials
+		}
 	}
 	if c.App == "" {
 		return c, fmt.Errorf("no app configured: set \"app\" in %s or keel.app= on the kernel command line", Path)
