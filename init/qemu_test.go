@@ -220,25 +220,18 @@ func TestQEMUPowerButton(t *testing.T) {
 func TestQEMUShipsLogs(t *testing.T) {
 	k := requireQEMU(t)
 	data := t.TempDir()
-	ready := make(chan logserver.State, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- logserver.Run(ctx, logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(s logserver.State) { ready <- s }})
-	}()
-	defer func() { cancel(); <-done }()
-	st := <-ready
+	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ctx := context.Background()
 	kr, _, err := auth.OpenKeyring(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var admin auth.Key
-	for _, key := range kr.List() {
-		if key.Scope == nil {
-			admin = key
-		}
-	}
+	admin, _ := kr.Admin()
 	vmKey, err := kr.Create("vm-hello", &auth.Scope{Group: "keel/test", StreamPrefix: "alice/hello"})
 	if err != nil {
 		t.Fatal(err)

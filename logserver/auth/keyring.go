@@ -234,3 +234,13 @@ func (k *Keyring) loadLocked() error {
 // now is the creation time stamped on new keys, to the millisecond so that
 // keys.json stays readable.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// Admin returns the oldest key with full access, as created on first start.
+func (k *Keyring) Admin() (Key, bool) {
+	for _, key := range k.List() {
+		if key.Scope == nil {
+			return key, true
+		}
+	}
+	return Key{}, false
+}

@@ -60,33 +60,18 @@ func (c *benchClient) call(op string, body []byte) ([]byte, error) {
 
 func benchLogserver(scratch string, rangeMiB int) error {
 	dir := filepath.Join(scratch, "logserver")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan logserver.State, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- logserver.Run(ctx, logserver.RunConfig{
-			Addr: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Ready: func(s logserver.State) { ready <- s },
-		})
-	}()
-	var st logserver.State
-	select {
-	case st = <-ready:
-	case err := <-done:
-		cancel()
+	st, stop, err := logserver.Start(logserver.RunConfig{
+		Addr: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
 		return err
 	}
-	defer func() { cancel(); <-done }()
+	defer stop()
 	kr, _, err := auth.OpenKeyring(dir)
 	if err != nil {
 		return err
 	}
-	var admin auth.Key
-	for _, k := range kr.List() {
-		if k.Scope == nil {
-			admin = k
-		}
-	}
+	admin, _ := kr.Admin()
 	c := &benchClient{
 		endpoint: st.Endpoint, creds: aws.Credentials{AccessKeyID: admin.ID, SecretAccessKey: admin.Secret},
 		signer: v4.NewSigner(), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},

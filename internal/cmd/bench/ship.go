@@ -31,21 +31,12 @@ const line100 = "0123456789 0123456789 0123456789 0123456789 0123456789 01234567
 // 50,000 lines/s, and its CPU per million events.
 func benchShip(scratch string, _ int) error {
 	dir := filepath.Join(scratch, "ship-logserver")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan logserver.State, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- logserver.Run(ctx, logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: dir,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(s logserver.State) { ready <- s }})
-	}()
-	var st logserver.State
-	select {
-	case st = <-ready:
-	case err := <-done:
-		cancel()
+	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: dir,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
 		return err
 	}
-	defer func() { cancel(); <-done }()
+	defer stop()
 	keel, err := filepath.Abs(*keelBin)
 	if err != nil {
 		return err
