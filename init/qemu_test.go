@@ -303,3 +303,14 @@ func TestQEMUShipsLogs(t *testing.T) {
 		t.Fatalf("boot stream: first kernel line %q, %d timed init steps (%d events)", kernelFirst, steps, len(bootEvents))
 	}
 }
+
+// TestQEMUReapsOrphans: the app makes 1,000 orphans that exit at once; init,
+// their new parent, reaps them all.
+func TestQEMUReapsOrphans(t *testing.T) {
+	k := requireQEMU(t)
+	initrd := image(t, t.TempDir(), k, bootcfg.Config{App: "/app/hello", Args: []string{"orphans", "1000"}, Net: "none"})
+	console := boot(t, k, initrd, "quiet")
+	if !strings.Contains(console, "orphans made: 1000, zombies left: 0") {
+		t.Fatalf("console:\n%s", console)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +26,23 @@ func main() {
 		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 		fmt.Printf("app start monotonic-us %d\n", ts.Nano()/1000)
 		return
+	}
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "exit":
+			return
+		case "spawn": // start N children and leave them: they become orphans
+			n, _ := strconv.Atoi(os.Args[2])
+			for i := 0; i < n; i++ {
+				if _, err := syscall.ForkExec("/proc/self/exe", []string{"hello", "exit"}, &syscall.ProcAttr{}); err != nil {
+					fmt.Println("spawn:", err)
+				}
+			}
+			return
+		case "orphans":
+			orphans(os.Args[2])
+			return
+		}
 	}
 	if len(os.Args) > 1 && os.Args[1] == "loop" {
 		loop()
@@ -91,4 +109,31 @@ func loop() {
 			fmt.Printf("loop %d\n", i)
 		}
 	}
+}
+
+// orphans makes N orphans (through a child that starts them and exits at
+// once), waits, and counts the zombies left on the machine.
+func orphans(n string) {
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"hello", "spawn", n}, &syscall.ProcAttr{Files: []uintptr{0, 1, 2}})
+	if err != nil {
+		fmt.Println("spawner:", err)
+		os.Exit(1)
+	}
+	var ws syscall.WaitStatus
+	syscall.Wait4(pid, &ws, 0, nil)
+	time.Sleep(3 * time.Second)
+	zombies := 0
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// "pid (comm) S ...": the state follows the last ')'.
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i > 0 && i+2 < len(s) && s[i+2] == 'Z' {
+			zombies++
+		}
+	}
+	fmt.Printf("orphans made: %s, zombies left: %d\n", n, zombies)
 }
