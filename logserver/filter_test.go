@@ -79,8 +79,11 @@ func TestFilterLogEvents(t *testing.T) {
 	}
 	// A single page without more carries no token.
 	out, err := c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), LogStreamNames: []string{"web/1"}})
-	if err != nil || out.NextToken != nil || len(out.Events) != 200 {
-		t.Errorf("single page: token %v, %d events, %v", out.NextToken, len(out.Events), err)
+	if err != nil {
+		t.Fatalf("single page: %v", err)
+	}
+	if out.NextToken != nil || len(out.Events) != 200 {
+		t.Errorf("single page: token %v, %d events", out.NextToken, len(out.Events))
 	}
 	errCases := []struct {
 		in   *cwl.FilterLogEventsInput
