@@ -99,9 +99,9 @@ func (ts *testServer) client(key auth.Key) *cwl.Client {
 		id, secret = "AKIDANYTHING", "anything"
 	}
 	return cwl.New(cwl.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(ts.endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider(id, secret, ""),
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(ts.endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(id, secret, ""),
 	})
 }
 
