@@ -58,6 +58,11 @@ writer=$!
 timeout -s INT 8 "$KEEL" logs hello -user demo -since 1s -logs.tail || true
 wait "$writer" || true
 
-say "not yet: keel fuse, keel run (QEMU boot) and keel ship arrive with the next issues"
+say "keel ship: run a command, its stdout as INFO and stderr as ERROR events"
+"$KEEL" ship -group "$GROUP" -stream demo/shipped -endpoint "$ENDPOINT" -- \
+  sh -c 'echo "hello from a shipped command"; echo "something went wrong" >&2; exit 0'
+"$KEEL" logs shipped -user demo -since 1m
+
+say "not yet: keel fuse and keel run (the example app booted under QEMU) arrive with the next issues"
 echo "The server keeps running at $ENDPOINT (stop it with: $KEEL logserver stop -data $DATA)"
 echo "Try: AWS_SHARED_CREDENTIALS_FILE=$DATA/credentials aws --endpoint-url $ENDPOINT --region us-east-1 logs describe-log-groups"
