@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/keelvm/keel/internal/fsutil"
 	"github.com/keelvm/keel/logserver/auth"
 	"github.com/keelvm/keel/logserver/store"
 )
@@ -178,7 +179,7 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("generate token key: %w", err)
 	}
-	if err := writeFileAtomic(path, b, 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(path, b, 0o600); err != nil {
 		return nil, fmt.Errorf("write token key %s: %w", path, err)
 	}
 	return b, nil

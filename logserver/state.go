@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/keelvm/keel/internal/fsutil"
 )
 
 // DefaultAddr is where the server listens unless told otherwise: the port
@@ -29,7 +31,7 @@ const stateFile = "logserver.json"
 
 func writeState(dir string, s State) error {
 	b, _ := json.MarshalIndent(s, "", "  ")
-	if err := writeFileAtomic(filepath.Join(dir, stateFile), append(b, '\n'), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, stateFile), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write server state: %w", err)
 	}
 	return nil
@@ -86,40 +88,4 @@ func locked(dir string) bool {
 	}
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return false
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content, never a mix.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

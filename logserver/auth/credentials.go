@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/keelvm/keel/internal/fsutil"
 )
 
 // WriteCredentialsFile writes key as profile (default "default") of the AWS
@@ -38,7 +40,7 @@ func WriteCredentialsFile(path string, key Key, profile string) error {
 	section := "[" + profile + "]\n" +
 		"aws_access_key_id = " + key.ID + "\n" +
 		"aws_secret_access_key = " + key.Secret + "\n"
-	if err := writeFileAtomic(target, replaceSection(string(old), profile, section), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(target, replaceSection(string(old), profile, section), 0o600); err != nil {
 		return fmt.Errorf("write credentials: %w", err)
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/keelvm/keel/internal/fsutil"
 )
 
 // Files in the data directory.
@@ -86,7 +88,7 @@ func (k *Keyring) createAdmin(credentialsPath string) error {
 	if err := WriteCredentialsFile(credentialsPath, admin, "default"); err != nil {
 		return err
 	}
-	return writeFileAtomic(k.path, encodeKeysFile([]Key{admin}), 0o600)
+	return fsutil.WriteFileAtomic(k.path, encodeKeysFile([]Key{admin}), 0o600)
 }
 
 // Create makes a new key named name, limited to scope (nil for full access),
@@ -154,7 +156,7 @@ func (k *Keyring) update(change func([]Key) ([]Key, error)) error {
 	if keys, err = change(keys); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(k.path, encodeKeysFile(keys), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(k.path, encodeKeysFile(keys), 0o600); err != nil {
 		return err
 	}
 	// Reload while still holding the flock, so the snapshot is exactly what

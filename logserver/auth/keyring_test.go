@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/keelvm/keel/internal/fsutil"
 )
 
 // parseINI reads an AWS shared-credentials file the simple way: sections of
@@ -277,7 +279,7 @@ func TestOpenKeyringRejectsBadFile(t *testing.T) {
 func TestKeyringKeepsKeysWhenFileBreaks(t *testing.T) {
 	k, admin, dir := openTestKeyring(t)
 	path := filepath.Join(dir, KeysFileName)
-	if err := writeFileAtomic(path, []byte("{oops"), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(path, []byte("{oops"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := k.Lookup(admin.ID); !ok {
@@ -287,7 +289,7 @@ func TestKeyringKeepsKeysWhenFileBreaks(t *testing.T) {
 		t.Errorf("Create on a corrupt keys.json = %v, want an error naming it", err)
 	}
 	other := Key{ID: "KEELOTHER00000000000", Secret: strings.Repeat("s", 40), Name: "other"}
-	if err := writeFileAtomic(path, encodeKeysFile([]Key{other}), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(path, encodeKeysFile([]Key{other}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := k.Lookup(other.ID); !ok {
