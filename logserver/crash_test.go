@@ -45,13 +45,8 @@ func serverProcess(t *testing.T, dir string) (*exec.Cmd, *testServer) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ts := &testServer{dir: dir, endpoint: st.Endpoint, keys: kr}
-			for _, k := range kr.List() {
-				if k.Scope == nil {
-					ts.admin = k
-				}
-			}
-			return cmd, ts
+			admin, _ := kr.Admin()
+			return cmd, &testServer{dir: dir, endpoint: st.Endpoint, keys: kr, admin: admin}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

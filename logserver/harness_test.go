@@ -77,12 +77,8 @@ func startServerIn(t testing.TB, dir string, opts ...serverOpt) *testServer {
 			t.Fatal(err)
 		}
 		ts.keys = kr
-		for _, k := range kr.List() {
-			if k.Scope == nil {
-				ts.admin = k
-			}
-		}
-		if ts.admin.ID == "" {
+		var ok bool
+		if ts.admin, ok = kr.Admin(); !ok {
 			t.Fatalf("no admin key in %s", filepath.Join(dir, "keys.json"))
 		}
 	}

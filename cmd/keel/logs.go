@@ -211,14 +211,8 @@ func (f *logsFlags) client(ctx context.Context) (*cwl.Client, string, error) {
 			if err != nil {
 				return nil, "", err
 			}
-			var admin *auth.Key
-			for _, k := range kr.List() {
-				if k.Scope == nil {
-					admin = &k
-					break
-				}
-			}
-			if admin == nil {
+			admin, ok := kr.Admin()
+			if !ok {
 				return nil, "", fmt.Errorf("no admin key in %s: create one with 'keel logserver key create -name me'", filepath.Join(data, auth.KeysFileName))
 			}
 			provider = credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")

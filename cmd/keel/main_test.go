@@ -253,12 +253,7 @@ func adminClient(t *testing.T, data, endpoint string) *cwl.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var admin auth.Key
-	for _, k := range kr.List() {
-		if k.Scope == nil {
-			admin = k
-		}
-	}
+	admin, _ := kr.Admin()
 	return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
 }

@@ -188,11 +188,10 @@ func shipAdminClient(dir, endpoint string) (*cwl.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range kr.List() {
-		if k.Scope == nil {
-			return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-				Credentials: credentials.NewStaticCredentialsProvider(k.ID, k.Secret, "")}), nil
-		}
+	k, ok := kr.Admin()
+	if !ok {
+		return nil, fmt.Errorf("no admin key in %s", dir)
 	}
-	return nil, fmt.Errorf("no admin key in %s", dir)
+	return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(k.ID, k.Secret, "")}), nil
 }
