@@ -19,7 +19,7 @@ const shutdownGrace = 10 * time.Second
 // returns its exit status. SIGHUP, SIGUSR1 and SIGUSR2 go to the app.
 func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}, ships *shippers) int {
 	console := newConsoleSink()
-	defer console.drain(2 * time.Second)
+	defer console.close()
 	sink := teeSink{console: console}
 	if ships != nil {
 		sink.ship = ships.app

@@ -3,57 +3,34 @@ package main
 import (
 	"fmt"
 	"os"
-	"sync/atomic"
 	"time"
 
+	"github.com/keelvm/keel/shipper"
 	"github.com/keelvm/keel/supervisor"
 )
 
-// consoleSink writes the app's lines and lifecycle events to the console
-// without ever blocking: the serial console writes about 11 KB/s, and a
-// reader that waited on it would stall the app once its pipe filled. Lines
-// the console cannot keep up with are dropped and counted.
-type consoleSink struct {
-	lines   chan supervisor.Event
-	dropped atomic.Int64
-}
+// consoleSink puts the app's lines and the supervisor's lifecycle events on
+// the console through the shipper's Console, which never blocks: the serial
+// console writes about 11 KB/s, and a reader that waited on it would stall
+// the app once its pipe filled. Lifecycle events go only here and to the
+// app's stream (not to the boot stream, as init's own lines do).
+type consoleSink struct{ c *shipper.Console }
 
-func newConsoleSink() *consoleSink {
-	c := &consoleSink{lines: make(chan supervisor.Event, 4096)}
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				logf("console writer stopped: %v", r)
-			}
-		}()
-		for ev := range c.lines {
-			if n := c.dropped.Swap(0); n > 0 {
-				fmt.Fprintf(os.Stderr, "keel init: console dropped %d lines it could not write in time\n", n)
-			}
-			if ev.Source == supervisor.SourceKeel {
-				logf("%s", ev.Message)
-				continue
-			}
-			fmt.Fprintf(os.Stderr, "%s %s\n", ev.Level, ev.Message)
-		}
-	}()
-	return c
-}
+func newConsoleSink() consoleSink { return consoleSink{c: shipper.NewConsole(os.Stderr, 1<<20)} }
 
 // Log implements supervisor.Sink.
-func (c *consoleSink) Log(ev supervisor.Event) {
-	select {
-	case c.lines <- ev:
-	default:
-		c.dropped.Add(1)
+func (s consoleSink) Log(ev supervisor.Event) {
+	if ev.Source == supervisor.SourceKeel {
+		s.c.WriteLine(fmt.Appendf(nil, "keel init [%8.3fs] %s", time.Since(started).Seconds(), ev.Message))
+		return
 	}
+	s.c.WriteLine(fmt.Appendf(nil, "%s %s", ev.Level, ev.Message))
 }
 
-// drain waits, at most d, for queued lines to reach the console.
-func (c *consoleSink) drain(d time.Duration) {
-	deadline := time.Now().Add(d)
-	for len(c.lines) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+// close writes out what is queued and reports what the console dropped.
+func (s consoleSink) close() {
+	s.c.Close()
+	if n := s.c.Dropped(); n > 0 {
+		logf("the console dropped %d lines it could not write in time (they were still shipped)", n)
 	}
-	time.Sleep(20 * time.Millisecond) // the line being written
 }

@@ -100,7 +100,7 @@ func (s *shippers) close(d time.Duration) {
 
 // teeSink sends supervisor events to the console and the app's shipper.
 type teeSink struct {
-	console *consoleSink
+	console consoleSink
 	ship    *shipper.Shipper
 }
 
