@@ -1,9 +1,13 @@
 package logserver
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"syscall"
+
+	"github.com/keelvm/keel/logserver/store"
 )
 
 // apiError is an error in the shape AWS clients parse: an HTTP status and a
@@ -71,4 +75,13 @@ func (v violations) err() *apiError {
 		noun = "errors"
 	}
 	return errInvalidParameter("%d validation %s detected: %s", len(v), noun, strings.Join(v, "; "))
+}
+
+func isDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// isGone reports a stream or group deleted while a request used it.
+func isGone(err error) bool {
+	return errors.Is(err, store.ErrStreamNotFound) || errors.Is(err, store.ErrGroupNotFound)
 }
