@@ -3,7 +3,11 @@ package logs
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,18 +39,30 @@ func (s *Source) Follow(ctx context.Context, since time.Time, fn func(Event) err
 	}
 	from := ms(since)
 	backoff := 250 * time.Millisecond
+	lostConns := 0
 	for {
 		live, err := s.startLive(ctx, arn)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
-			if fatal(err) {
+			switch {
+			case fatal(err):
 				return s.explain(err)
+			case transient(err) && lostConns < maxLostStarts:
+				// A connection lost while starting says nothing about
+				// whether the endpoint has live tail: try again.
+				lostConns++
+				s.notice("live tail start interrupted (%v); retrying", short(err))
+				if !sleep(ctx, backoff) {
+					return nil
+				}
+				continue
 			}
 			s.notice("live tail is not available from this endpoint (%v); polling FilterLogEvents instead", short(err))
 			return s.poll(ctx, d, from, fn)
 		}
+		lostConns = 0
 		// The session buffers what arrives while history is read, so
 		// nothing falls between the two; dedup drops the overlap.
 		newest, err := s.read(ctx, from, 0, d.pass(), fn)
@@ -70,10 +86,8 @@ func (s *Source) Follow(ctx context.Context, since time.Time, fn func(Event) err
 		} else if newest > 0 {
 			from = newest - catchUp.Milliseconds()
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, backoff) {
 			return nil
-		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
@@ -226,6 +240,37 @@ func (s *Source) poll(ctx context.Context, d *dedup, from int64, fn func(Event) 
 			return nil
 		case <-time.After(interval):
 		}
+	}
+}
+
+// maxLostStarts is how many starts in a row may lose their connection
+// before following falls back to polling.
+const maxLostStarts = 5
+
+// transient errors are lost connections, not answers from the endpoint.
+func transient(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	// The SDK's event stream decoder does not always wrap the network
+	// error it met.
+	msg := err.Error()
+	return strings.Contains(msg, "use of closed network connection") || strings.Contains(msg, "connection reset by peer")
+}
+
+// sleep waits d, or less if ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
 	}
 }
 

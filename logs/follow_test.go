@@ -215,7 +215,10 @@ func TestFollowSurvivesDroppedConnections(t *testing.T) {
 	col.wait(t, 150, 20*time.Second)
 	reconnects := 0
 	for _, n := range col.notices {
-		if strings.Contains(n, "reconnecting") {
+		if strings.Contains(n, "polling") {
+			t.Fatalf("a cut connection made it fall back to polling: %v", col.notices)
+		}
+		if strings.Contains(n, "reconnecting") || strings.Contains(n, "retrying") {
 			reconnects++
 		}
 	}
