@@ -34,13 +34,30 @@ type Forward struct {
 	Host string // host:port on 127.0.0.1
 }
 
-// Config describes a VM.
+// HostForward makes guest TCP port Guest reachable on the host at
+// 127.0.0.1:Host (QEMU's hostfwd, bound to loopback only).
+type HostForward struct {
+	Host, Guest int
+}
+
+// Config describes a VM. It boots either a kernel and initramfs directly
+// (Kernel, Initrd, Cmdline) or a disk image through UEFI firmware (Disk,
+// Firmware).
 type Config struct {
 	Kernel, Initrd string
 	Cmdline        string
-	MemoryMB       int    // default 512
-	NIC            string // QEMU device model: virtio-net-pci (default) or e1000
-	Forwards       []Forward
+	// Disk is a disk image attached to the machine's AHCI controller, as
+	// VirtualBox's default SATA disk; DiskFormat is QEMU's name for its
+	// format (raw, vdi, vmdk; default raw).
+	Disk, DiskFormat string
+	// Firmware is a UEFI firmware image (OVMF) to boot Disk with; it is
+	// copied, never written.
+	Firmware     string
+	MemoryMB     int    // default 512
+	CPUs         int    // default 1
+	NIC          string // QEMU device model: virtio-net-pci (default) or e1000
+	Forwards     []Forward
+	HostForwards []HostForward
 	// ForwardCmd is the command QEMU runs per guest connection, with the
 	// connection on its stdin and stdout, to reach Host; %s is replaced
 	// by Host. Default: this program re-run with Marker (see ServeForward).
@@ -90,19 +107,49 @@ func Start(cfg Config) (*VM, error) {
 		}
 		cfg.ForwardCmd = exe + " " + Marker + " %s"
 	}
+	if cfg.CPUs == 0 {
+		cfg.CPUs = 1
+	}
+	// restrict=on: the guest reaches nothing but what is forwarded below.
 	netdev := "user,id=n0,restrict=on"
 	for _, f := range cfg.Forwards {
 		cmd := strings.ReplaceAll(fmt.Sprintf(cfg.ForwardCmd, f.Host), ",", ",,")
 		netdev += fmt.Sprintf(",guestfwd=tcp:10.0.2.100:%d-cmd:%s", f.Port, cmd)
 	}
+	for _, f := range cfg.HostForwards {
+		netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", f.Host, f.Guest)
+	}
 	qmp := filepath.Join(cfg.Dir, "qmp.sock")
 	args := []string{
 		"-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-		"-machine", "q35", "-cpu", "max", "-m", fmt.Sprint(cfg.MemoryMB),
-		"-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Cmdline,
+		"-machine", "q35", "-accel", Accel(), "-cpu", "max",
+		"-m", fmt.Sprint(cfg.MemoryMB), "-smp", fmt.Sprint(cfg.CPUs),
 		"-serial", "stdio", "-monitor", "none",
 		"-qmp", "unix:" + qmp + ",server=on,wait=off",
 		"-netdev", netdev, "-device", cfg.NIC + ",netdev=n0",
+	}
+	switch {
+	case cfg.Disk != "":
+		if cfg.Firmware == "" {
+			return nil, errors.New("boot disk: no UEFI firmware given (install the Debian package ovmf)")
+		}
+		// OVMF writes its variable store: boot a copy so the host's stays clean.
+		fw := filepath.Join(cfg.Dir, "firmware.fd")
+		if err := copyFile(cfg.Firmware, fw); err != nil {
+			return nil, fmt.Errorf("copy firmware %s: %w", cfg.Firmware, err)
+		}
+		format := cfg.DiskFormat
+		if format == "" {
+			format = "raw"
+		}
+		args = append(args, "-bios", fw,
+			"-drive", "file="+strings.ReplaceAll(cfg.Disk, ",", ",,")+",format="+format+",if=none,id=d0,snapshot=on",
+			// q35's built-in ICH9 AHCI controller: the SATA disk VirtualBox gives by default.
+			"-device", "ide-hd,drive=d0,bus=ide.0")
+	case cfg.Kernel != "":
+		args = append(args, "-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Cmdline)
+	default:
+		return nil, errors.New("start VM: neither a kernel nor a disk to boot")
 	}
 	vm := &VM{qmpPath: qmp, done: make(chan struct{})}
 	vm.cmd = exec.Command(Binary, args...)
@@ -135,6 +182,24 @@ func Start(cfg Config) (*VM, error) {
 		close(vm.done)
 	}()
 	return vm, nil
+}
+
+// Accel is the accelerator QEMU uses: KVM when /dev/kvm can be opened,
+// else TCG (software emulation, several times slower).
+func Accel() string {
+	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
+		f.Close()
+		return "kvm"
+	}
+	return "tcg"
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o600)
 }
 
 // Console returns what the guest printed so far.
