@@ -8,9 +8,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 all: build
 
+# keel, keel's init (static: it is PID 1 of images; keel fuse finds it
+# beside keel) and the example app.
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -o $(KEEL) ./cmd/keel
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/keel-init ./init
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/hello ./examples/hello
 
 deps:
 	@scripts/ensure-deps.sh

@@ -31,25 +31,31 @@ type Build struct {
 // Write writes the compressed initramfs to path, atomically: a failure
 // leaves nothing behind. It returns the bundled module paths.
 func (b Build) Write(path string) ([]string, error) {
+	mods, _, err := b.WriteListed(path)
+	return mods, err
+}
+
+// WriteListed is Write that also returns the archive's entries, in order.
+func (b Build) WriteListed(path string) ([]string, []initramfs.Entry, error) {
 	a := initramfs.New()
 	var mods []string
 	if len(b.Modules) > 0 {
 		if b.Kernel == nil {
-			return nil, fmt.Errorf("build initramfs %s: modules %v need a kernel", path, b.Modules)
+			return nil, nil, fmt.Errorf("build initramfs %s: modules %v need a kernel", path, b.Modules)
 		}
 		tree, err := modules.Open(b.Kernel.Modules)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rels, err := tree.Resolve(b.Modules...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, rel := range rels {
 			p := "/lib/modules/" + b.Kernel.Version + "/" + rel
 			mods = append(mods, p)
 			if err := a.Add(initramfs.Entry{Path: p, Kind: initramfs.File, Mode: 0o644, Source: filepath.Join(b.Kernel.Modules, rel)}); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
@@ -65,20 +71,20 @@ func (b Build) Write(path string) ([]string, error) {
 	}
 	for _, e := range append(base, b.Files...) {
 		if err := a.Add(e); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var buf bytes.Buffer
 	if _, err := a.WriteTo(&buf); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return nil, fmt.Errorf("write initramfs %s: %w", path, err)
+		return nil, nil, fmt.Errorf("write initramfs %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return nil, fmt.Errorf("write initramfs %s: %w", path, err)
+		return nil, nil, fmt.Errorf("write initramfs %s: %w", path, err)
 	}
-	return mods, nil
+	return mods, a.Entries(), nil
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/keelvm/keel/internal/qemu"
 )
 
 // command is one `keel` subcommand.
@@ -43,6 +45,14 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	name := args[0]
+	if name == qemu.Marker && len(args) == 2 {
+		// QEMU runs this per guest connection to the log server.
+		if err := qemu.ServeForward(args[1]); err != nil {
+			fmt.Fprintf(stderr, "keel: guest forwarder: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {

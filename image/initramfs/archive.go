@@ -117,3 +117,17 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// Entries returns the entries in archive order (parents before children).
+func (a *Archive) Entries() []Entry {
+	paths := make([]string, 0, len(a.entries))
+	for p := range a.entries {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	out := make([]Entry, len(paths))
+	for i, p := range paths {
+		out[i] = a.entries[p]
+	}
+	return out
+}

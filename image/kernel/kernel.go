@@ -171,3 +171,24 @@ func isNotEmpty(err error) bool {
 	var le *os.LinkError
 	return errors.As(err, &le) && strings.Contains(le.Err.Error(), "not empty")
 }
+
+// Local returns a kernel unpacked by hand under root, laid out as a kernel
+// package is: root/boot/vmlinuz-VERSION and root/lib/modules/VERSION (a
+// `dpkg -x` of a linux-image package, or a kernel built with
+// INSTALL_PATH=root/boot INSTALL_MOD_PATH=root).
+func Local(root string) (*Kernel, error) {
+	images, _ := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
+	if len(images) != 1 {
+		return nil, fmt.Errorf("kernel directory %s: want exactly one boot/vmlinuz-VERSION, found %d (unpack a linux-image package into it with dpkg -x)", root, len(images))
+	}
+	version := strings.TrimPrefix(filepath.Base(images[0]), "vmlinuz-")
+	mods := filepath.Join(root, "lib", "modules", version)
+	if _, err := os.Stat(mods); err != nil {
+		return nil, fmt.Errorf("kernel directory %s: modules of %s: %w", root, version, err)
+	}
+	sum, err := fileSHA256(images[0])
+	if err != nil {
+		return nil, fmt.Errorf("kernel directory %s: %w", root, err)
+	}
+	return &Kernel{Version: version, Package: "local:" + root, Dir: root, Vmlinuz: images[0], Modules: mods, SHA256: sum}, nil
+}

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -153,6 +154,10 @@ func Start(cfg Config) (*VM, error) {
 	}
 	vm := &VM{qmpPath: qmp, done: make(chan struct{})}
 	vm.cmd = exec.Command(Binary, args...)
+	// Its own process group: a Ctrl-C at the terminal goes to the program
+	// that runs the VM, which presses the power button, and does not kill
+	// QEMU outright. Pdeathsig: the VM does not outlive that program.
+	vm.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := vm.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,451 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/keelvm/keel/image/initramfs"
+	"github.com/keelvm/keel/image/store"
+	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/internal/home"
+	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/logs"
+	"github.com/keelvm/keel/logserver"
+	"github.com/keelvm/keel/logserver/auth"
+)
+
+func init() {
+	register(command{name: "run", summary: "boot an image under QEMU with the local log server, and show its logs", run: runRun})
+}
+
+const runAbout = `
+Boots a fused image under QEMU (KVM when /dev/kvm is usable, else software
+emulation) as it would run on a cloud machine, with its logs going to keel's
+local CloudWatch Logs server: the server is started in the background if it is
+not running, log group keel/ENV and stream user/app are created, and the VM gets
+a write-only key of its own (in an extra initramfs, never on the command line),
+revoked when it stops.
+
+The guest reaches nothing but the log server (QEMU user networking with
+restrict=on); -port makes a guest port reachable on the host's loopback.
+keel run shows the boot, then the app's output from the serial console, or with
+-logs.tail the app's events as the log server received them.
+
+Ctrl-C presses the VM's power button and waits for the orderly shutdown (the
+app gets SIGTERM, its last lines are delivered); a second Ctrl-C kills the VM.
+keel run exits with the app's exit status.`
+
+type runFlags struct {
+	env           string
+	tail, console bool
+	cpus, memory  int
+	ports         stringList
+}
+
+func runRun(args []string) error {
+	fs := newFlags("run", "run user/app:version [-env dev] [-logs.tail] [-port HOST:GUEST ...] [-cpus N] [-memory MB]", runAbout)
+	var f runFlags
+	fs.StringVar(&f.env, "env", "dev", "`environment`: the app logs to group keel/ENV of the local log server")
+	fs.BoolVar(&f.tail, "logs.tail", false, "show the app's events live from the log server instead of its console output")
+	fs.BoolVar(&f.console, "console", false, "show the whole serial console (kernel messages too)")
+	fs.IntVar(&f.cpus, "cpus", 1, "virtual `CPUs`")
+	fs.IntVar(&f.memory, "memory", 512, "memory in `MB`")
+	fs.Var(&f.ports, "port", "make guest port GUEST reachable at 127.0.0.1:HOST (`HOST:GUEST`, or PORT for both; repeatable)")
+	name, rest := splitApp(args)
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		if name != "" || fs.NArg() > 1 {
+			return fmt.Errorf("unexpected arguments %q: give one image, user/app:version", fs.Args())
+		}
+		name = fs.Arg(0)
+	}
+	if name == "" {
+		return errors.New("which image? give user/app:version (fuse one with 'keel fuse')")
+	}
+	if f.env == "" || strings.ContainsAny(f.env, " /:*") {
+		return fmt.Errorf("-env=%q: an environment is a simple name such as dev", f.env)
+	}
+	if f.cpus < 1 || f.memory < 128 {
+		return fmt.Errorf("-cpus %d -memory %d: give at least 1 CPU and 128 MB", f.cpus, f.memory)
+	}
+	fwds, err := parsePorts(f.ports)
+	if err != nil {
+		return err
+	}
+	ref, err := store.ParseRef(name)
+	if err != nil {
+		return err
+	}
+	images, err := home.Path("images")
+	if err != nil {
+		return err
+	}
+	st := store.Store{Dir: images}
+	m, err := st.Load(ref)
+	if err != nil {
+		return err
+	}
+	if err := st.Verify(ref, m); err != nil {
+		return err
+	}
+	nic := map[string]string{"qemu": "virtio-net-pci", "virtualbox": "e1000"}[m.Target]
+	if nic == "" {
+		return fmt.Errorf("image %s was fused for %s, whose network card QEMU does not have: fuse it with -target qemu to run it here", ref, m.Target)
+	}
+	if err := qemu.Available(); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "keel-run-")
+	if err != nil {
+		return fmt.Errorf("create run directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	r := &runner{flags: f, ref: ref, manifest: m, stdout: os.Stdout, stderr: os.Stderr}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	initrd := filepath.Join(st.Path(ref), "initrd.img")
+	cfg := qemu.Config{Kernel: filepath.Join(st.Path(ref), "vmlinuz"), Initrd: initrd, Cmdline: m.Cmdline,
+		MemoryMB: f.memory, CPUs: f.cpus, NIC: nic, HostForwards: fwds, Dir: dir, Console: r.consoleWriter()}
+	if m.Config.Logs != nil {
+		cleanup, err := r.setupLogs(ctx, dir, &cfg)
+		if cleanup != nil {
+			defer cleanup()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return r.boot(ctx, cfg)
+}
+
+// parsePorts reads -port values.
+func parsePorts(vals []string) ([]qemu.HostForward, error) {
+	var out []qemu.HostForward
+	for _, v := range vals {
+		h, g, ok := strings.Cut(v, ":")
+		if !ok {
+			g = h
+		}
+		hp, err1 := strconv.Atoi(h)
+		gp, err2 := strconv.Atoi(g)
+		if err1 != nil || err2 != nil || hp < 1 || hp > 65535 || gp < 1 || gp > 65535 {
+			return nil, fmt.Errorf("-port %q: write HOST:GUEST (for example 8080:8080) or one PORT for both", v)
+		}
+		out = append(out, qemu.HostForward{Host: hp, Guest: gp})
+	}
+	return out, nil
+}
+
+// runner is one `keel run`.
+type runner struct {
+	flags          runFlags
+	ref            store.Ref
+	manifest       store.Manifest
+	stdout, stderr io.Writer
+
+	client *cwl.Client
+	group  string
+	stream string
+	start  time.Time
+
+	mu     sync.Mutex
+	status int // the app's, from init's last words; -1 until known
+	seen   bool
+	// lastEvent is when -logs.tail last showed an event.
+	lastEvent time.Time
+}
+
+// guestLogPort is where the guest reaches the log server (10.0.2.100).
+const guestLogPort = 4566
+
+// setupLogs makes sure the local log server runs, creates the group and
+// stream, issues the VM's key, and appends an initramfs that points the
+// image's config at the server and carries the key.
+func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (cleanup func(), err error) {
+	data, err := home.Path("logserver")
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find keel's own executable: %w", err)
+	}
+	srv, started, err := logserver.StartDaemon(logserver.DaemonConfig{DataDir: data,
+		Command: []string{exe, "logserver", "-addr", "127.0.0.1:0", "-data", data}})
+	if err != nil {
+		return nil, err
+	}
+	if started {
+		fmt.Fprintf(r.stderr, "Started the local log server at %s (stop it with 'keel logserver stop')\n", srv.Endpoint)
+	}
+	if srv.Auth == "none" {
+		return nil, fmt.Errorf("the log server on %s runs with -auth=none; keel run gives VMs write-only keys: restart it with SigV4 ('keel logserver stop', then run again)", data)
+	}
+	kr, _, err := auth.OpenKeyring(data)
+	if err != nil {
+		return nil, err
+	}
+	admin, ok := kr.Admin()
+	if !ok {
+		return nil, fmt.Errorf("no admin key in %s: create one with 'keel logserver key create -name me'", filepath.Join(data, auth.KeysFileName))
+	}
+	r.client = cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")}, logs.WithoutHostPrefix)
+	lc := *r.manifest.Config.Logs
+	r.group, r.stream = "keel/"+r.flags.env, lc.Stream
+	if err := r.createLogs(ctx, lc.Retention); err != nil {
+		return nil, err
+	}
+	key, err := kr.Create(fmt.Sprintf("vm-%s-%s-%d", r.ref.User, r.ref.App, os.Getpid()), &auth.Scope{Group: r.group, StreamPrefix: r.stream})
+	if err != nil {
+		return nil, fmt.Errorf("issue the VM's log key: %w", err)
+	}
+	cleanup = func() {
+		if err := kr.Delete(key.ID); err != nil {
+			fmt.Fprintf(r.stderr, "keel run: revoke the VM's key %s: %v (revoke it with 'keel logserver key delete %s')\n", key.ID, err, key.ID)
+		}
+	}
+	c := r.manifest.Config
+	lc.Group, lc.Endpoint, lc.Region = r.group, fmt.Sprintf("http://10.0.2.100:%d", guestLogPort), "us-east-1"
+	lc.Credentials = bootcfg.DefaultCredentials
+	c.Logs = &lc
+	overlay := initramfs.New()
+	creds := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", key.ID, key.Secret)
+	for _, e := range []initramfs.Entry{
+		{Path: bootcfg.Path, Kind: initramfs.File, Mode: 0o644, Data: c.Marshal()},
+		{Path: lc.Credentials, Kind: initramfs.File, Mode: 0o600, Data: []byte(creds)},
+	} {
+		if err := overlay.Add(e); err != nil {
+			return cleanup, err
+		}
+	}
+	// The kernel unpacks concatenated archives in order, later files
+	// replacing earlier ones: the image stays untouched and shared.
+	base, err := os.ReadFile(cfg.Initrd)
+	if err != nil {
+		return cleanup, fmt.Errorf("read %s: %w", cfg.Initrd, err)
+	}
+	buf := bytes.NewBuffer(base)
+	for buf.Len()%4 != 0 {
+		buf.WriteByte(0)
+	}
+	if _, err := overlay.WriteTo(buf); err != nil {
+		return cleanup, err
+	}
+	cfg.Initrd = filepath.Join(dir, "initrd.img")
+	if err := os.WriteFile(cfg.Initrd, buf.Bytes(), 0o600); err != nil {
+		return cleanup, fmt.Errorf("write %s: %w", cfg.Initrd, err)
+	}
+	cfg.Forwards = []qemu.Forward{{Port: guestLogPort, Host: strings.TrimPrefix(srv.Endpoint, "http://")}}
+	return cleanup, nil
+}
+
+// createLogs creates the group and the stream, saying so as it does.
+func (r *runner) createLogs(ctx context.Context, retention int32) error {
+	var exists *types.ResourceAlreadyExistsException
+	fmt.Fprintf(r.stderr, "Creating Log Group %s ... ", r.group)
+	_, err := r.client.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(r.group)})
+	switch {
+	case errors.As(err, &exists):
+		fmt.Fprintln(r.stderr, "exists")
+	case err != nil:
+		fmt.Fprintln(r.stderr)
+		return fmt.Errorf("create log group %s: %w", r.group, err)
+	default:
+		fmt.Fprintln(r.stderr, "done")
+		if retention > 0 {
+			if _, err := r.client.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String(r.group), RetentionInDays: aws.Int32(retention)}); err != nil {
+				return fmt.Errorf("set retention of %s: %w", r.group, err)
+			}
+		}
+	}
+	fmt.Fprintf(r.stderr, "Creating Log Stream %s > %s ... ", r.group, r.stream)
+	_, err = r.client.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(r.group), LogStreamName: aws.String(r.stream)})
+	switch {
+	case errors.As(err, &exists):
+		fmt.Fprintln(r.stderr, "exists")
+	case err != nil:
+		fmt.Fprintln(r.stderr)
+		return fmt.Errorf("create log stream %s > %s: %w", r.group, r.stream, err)
+	default:
+		fmt.Fprintln(r.stderr, "done")
+	}
+	return nil
+}
+
+// boot runs the VM to its end and returns the app's exit status.
+func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
+	r.status = -1
+	r.start = time.Now()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, qemu.Accel(), cfg.CPUs, cfg.MemoryMB)
+	for _, f := range cfg.HostForwards {
+		fmt.Fprintf(r.stderr, ", port 127.0.0.1:%d -> %d", f.Host, f.Guest)
+	}
+	fmt.Fprintln(r.stderr)
+	vm, err := qemu.Start(cfg)
+	if err != nil {
+		return err
+	}
+	defer vm.Kill()
+	tailDone := make(chan struct{})
+	tailCtx, stopTail := context.WithCancel(ctx)
+	defer stopTail()
+	if r.flags.tail && r.client != nil {
+		go r.follow(tailCtx, tailDone)
+	} else {
+		close(tailDone)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- vm.Wait(context.Background()) }()
+	presses := 0
+	for {
+		select {
+		case <-sigs:
+			presses++
+			if presses == 1 {
+				fmt.Fprintln(r.stderr, "\nPressing the power button: the app gets SIGTERM and its last lines are delivered (Ctrl-C again to kill the VM)")
+				if err := vm.PowerButton(); err != nil {
+					fmt.Fprintf(r.stderr, "keel run: %v; killing the VM\n", err)
+					vm.Kill()
+				}
+				continue
+			}
+			fmt.Fprintln(r.stderr, "\nKilling the VM: lines not yet delivered are lost")
+			vm.Kill()
+			continue
+		case err := <-exited:
+			r.drainTail(stopTail, tailDone)
+			return r.result(err, presses > 1)
+		}
+	}
+}
+
+// result turns the VM's end into keel run's.
+func (r *runner) result(waitErr error, killed bool) error {
+	r.mu.Lock()
+	status, seen := r.status, r.seen
+	r.mu.Unlock()
+	switch {
+	case killed:
+		return &exitError{code: 130, err: errors.New("the VM was killed")}
+	case !seen:
+		return fmt.Errorf("the VM stopped without an orderly power-off (%v); run with -console to see its serial console", waitErr)
+	case status != 0:
+		return &exitError{code: status, err: fmt.Errorf("%s stopped: the app's exit status was %d", r.ref, status)}
+	}
+	fmt.Fprintf(r.stderr, "%s stopped: the app exited with status 0\n", r.ref)
+	return nil
+}
+
+// follow shows the app's events from the log server as they arrive.
+func (r *runner) follow(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	src := &logs.Source{Client: r.client, Group: r.group, Streams: []string{r.stream},
+		Notice: func(msg string) { fmt.Fprintf(r.stderr, "keel run: %s\n", msg) }}
+	out := &logs.Formatter{W: r.stdout, Format: "text", Color: isTerminal(os.Stdout)}
+	err := src.Follow(ctx, r.start.Add(-time.Second), func(e logs.Event) error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.lastEvent = time.Now()
+		return out.Write(e)
+	})
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(r.stderr, "keel run: following the logs: %v\n", err)
+	}
+}
+
+// drainTail lets the live tail show the events the VM delivered just before
+// it powered off (init flushes before it powers off), then stops it. A live
+// tail reports once a second: wait two reports, then until a second passes
+// without an event, at most 6 s.
+func (r *runner) drainTail(stop context.CancelFunc, done <-chan struct{}) {
+	exited := time.Now()
+	for time.Since(exited) < 6*time.Second {
+		select {
+		case <-done:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		r.mu.Lock()
+		quiet := time.Since(r.lastEvent) > time.Second
+		r.mu.Unlock()
+		if quiet && time.Since(exited) > 2200*time.Millisecond {
+			break
+		}
+	}
+	stop()
+	<-done
+}
+
+var statusRe = regexp.MustCompile(`powering off \(status (\d+)\)`)
+
+// consoleWriter sorts the serial console's lines: init's steps show the
+// boot; the app's lines are its output (unless -logs.tail shows them from
+// the server); the kernel's only with -console.
+func (r *runner) consoleWriter() io.Writer {
+	return &lineWriter{fn: func(line string) {
+		line = strings.TrimRight(line, "\r")
+		if m := statusRe.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			r.mu.Lock()
+			r.status, r.seen = n, true
+			r.mu.Unlock()
+		}
+		switch {
+		case r.flags.console:
+			fmt.Fprintln(r.stdout, line)
+		case strings.HasPrefix(line, "keel init ["):
+			fmt.Fprintln(r.stderr, line)
+		case strings.HasPrefix(line, "INFO ") || strings.HasPrefix(line, "ERROR "):
+			if !r.flags.tail || r.client == nil {
+				fmt.Fprintln(r.stdout, line)
+			}
+		}
+	}}
+}
+
+// lineWriter calls fn for each complete line written to it.
+type lineWriter struct {
+	buf []byte
+	fn  func(string)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.fn(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > 64<<10 { // a console line that never ends
+		w.fn(string(w.buf))
+		w.buf = w.buf[:0]
+	}
+	return len(p), nil
+}
