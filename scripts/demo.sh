@@ -1,68 +1,74 @@
 #!/usr/bin/env bash
-# demo.sh: what `make demo` runs. Starts keel's local CloudWatch Logs server in
-# the background (or reuses the one already running), writes events with the
-# AWS CLI as two services of one app would, then reads, searches and follows
-# them with `keel logs`.
+# demo.sh: what `make demo` runs (after make build). Fuses the example app
+# (examples/hello, an HTTP service that logs JSON requests) into a VM image,
+# boots it under QEMU with keel's local CloudWatch Logs server, sends it a few
+# requests, follows its logs live, finds one request by its id, presses the
+# power button and shows that the last lines arrived.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEEL="$PWD/bin/keel"
 export KEEL_HOME="${KEEL_HOME:-$HOME/.keel}"
-DATA="$KEEL_HOME/logserver"
+PORT="${KEEL_DEMO_PORT:-18080}"
+IMAGE=demo/hello:1.0
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-
-say "keel logserver -daemon (data in $DATA)"
-ENDPOINT=$("$KEEL" logserver -daemon -addr 127.0.0.1:0 -data "$DATA")
-export AWS_SHARED_CREDENTIALS_FILE="$DATA/credentials" AWS_CONFIG_FILE=/dev/null
-export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
-AWS=(/usr/bin/aws --endpoint-url "$ENDPOINT")
-
-GROUP=keel/dev
-WEB=demo/hello
-API=demo/hello-api
-say "aws logs: create group $GROUP, streams $WEB and $API"
-"${AWS[@]}" logs create-log-group --log-group-name "$GROUP" 2>/dev/null || echo "(group $GROUP already exists)"
-for s in "$WEB" "$API"; do
-  "${AWS[@]}" logs create-log-stream --log-group-name "$GROUP" --log-stream-name "$s" 2>/dev/null || true
-done
-
-put() { # stream message...
-  local stream=$1; shift
-  local evs="" now
-  for m in "$@"; do
-    now=$(date +%s%3N)
-    m=${m//\\/\\\\}; m=${m//\"/\\\"}
-    evs="$evs${evs:+,}{\"timestamp\":$now,\"message\":\"$m\"}"
-  done
-  "${AWS[@]}" logs put-log-events --log-group-name "$GROUP" --log-stream-name "$stream" --log-events "[$evs]" >/dev/null
+run_pid=""
+cleanup() { # a failed demo leaves no VM behind
+  if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
+    kill -INT "$run_pid" 2>/dev/null; sleep 1; kill -INT "$run_pid" 2>/dev/null || true
+  fi
 }
-rid="req-$RANDOM"
-say "put-log-events: one request ($rid) across both services"
-put "$WEB" '{"instance":"i-web1","level":"INFO","requestId":"'"$rid"'","message":"GET /orders/42"}' \
-           '{"instance":"i-web1","level":"INFO","requestId":"other","message":"GET /health"}'
-put "$API" '{"instance":"i-api1","level":"INFO","requestId":"'"$rid"'","message":"SELECT orders WHERE id=42"}' \
-           '{"instance":"i-api1","level":"ERROR","requestId":"'"$rid"'","message":"slow query: 1.8 s"}'
+trap cleanup EXIT
 
-say "keel logs hello -user demo   (history of one app)"
-"$KEEL" logs hello -user demo -since 10m
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "port $PORT is in use: set KEEL_DEMO_PORT to a free port" >&2
+  exit 1
+fi
 
-say "keel logs -group $GROUP -stream.prefix demo/ -filter '{ \$.requestId = \"$rid\" }'   (one request, every service)"
-"$KEEL" logs -group "$GROUP" -stream.prefix demo/ -since 10m -filter "{ \$.requestId = \"$rid\" }"
+say "keel fuse bin/hello -name $IMAGE -- -addr :8080   (kernel fetched with apt-get download on first use)"
+"$KEEL" fuse bin/hello -name "$IMAGE" -force -- -addr :8080
 
-say "keel logs hello -user demo -logs.tail   (8 seconds; the app writes a line every second)"
-( for i in 1 2 3 4 5 6; do
-    sleep 1
-    put "$WEB" '{"instance":"i-web1","level":"INFO","message":"tick '"$i"'"}'
-  done ) &
-writer=$!
-timeout -s INT 8 "$KEEL" logs hello -user demo -since 1s -logs.tail || true
-wait "$writer" || true
+say "keel run $IMAGE -port $PORT:8080 -logs.tail   (boot progress, then the app's events live from the log server)"
+"$KEEL" run "$IMAGE" -port "$PORT:8080" -logs.tail &
+run_pid=$!
 
-say "keel ship: run a command, its stdout as INFO and stderr as ERROR events"
-"$KEEL" ship -group "$GROUP" -stream demo/shipped -endpoint "$ENDPOINT" -- \
-  sh -c 'echo "hello from a shipped command"; echo "something went wrong" >&2; exit 0'
-"$KEEL" logs shipped -user demo -since 1m
+up=""
+for _ in $(seq 1 180); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then up=1; break; fi
+  kill -0 "$run_pid" 2>/dev/null || break
+  sleep 0.5
+done
+[ -n "$up" ] || { echo "the app did not answer on 127.0.0.1:$PORT" >&2; exit 1; }
 
-say "not yet: keel fuse and keel run (the example app booted under QEMU) arrive with the next issues"
-echo "The server keeps running at $ENDPOINT (stop it with: $KEEL logserver stop -data $DATA)"
-echo "Try: AWS_SHARED_CREDENTIALS_FILE=$DATA/credentials aws --endpoint-url $ENDPOINT --region us-east-1 logs describe-log-groups"
+say "curl: five requests with ids demo-1..demo-5, and one that fails"
+for i in 1 2 3 4 5; do
+  curl -fsS -H "X-Request-Id: demo-$i" "http://127.0.0.1:$PORT/?name=visitor-$i"
+done
+curl -sS -H "X-Request-Id: demo-fail" "http://127.0.0.1:$PORT/fail" || true
+sleep 3 # the live tail above shows them within about a second
+
+say "keel logs demo/hello -filter '{ \$.requestId = \"demo-3\" }'   (one request's lines)"
+"$KEEL" logs demo/hello -since 10m -filter '{ $.requestId = "demo-3" }'
+
+say "the same log group read by the AWS CLI"
+DATA="$KEEL_HOME/logserver"
+ENDPOINT=$("$KEEL" logserver status -data "$DATA" 2>/dev/null | grep -o 'http://[0-9.:]*' | head -1)
+AWS_SHARED_CREDENTIALS_FILE="$DATA/credentials" AWS_CONFIG_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" \
+  /usr/bin/aws --endpoint-url "$ENDPOINT" --region us-east-1 logs filter-log-events \
+  --log-group-name keel/dev --log-stream-names demo/hello --filter-pattern '{ $.status = 500 }' \
+  --query 'events[].message' --output text
+
+say "Ctrl-C to keel run: the power button; the app gets SIGTERM, init flushes its logs, the VM powers off"
+kill -INT "$run_pid"
+status=0
+wait "$run_pid" || status=$?
+run_pid=""
+[ "$status" = 0 ] || { echo "keel run exited with $status" >&2; exit 1; }
+
+say "the last lines arrived: keel logs demo/hello -since 1m | tail -4"
+"$KEEL" logs demo/hello -since 1m | tail -4
+"$KEEL" logs demo/hello -since 1m | grep -q '"bye"\|bye' || { echo "the app's last line is missing" >&2; exit 1; }
+
+say "done"
+echo "The log server keeps running at $ENDPOINT (stop it with: $KEEL logserver stop)."
+echo "Try: $KEEL logs demo/hello -since 1h    $KEEL logs demo/hello -boot    $KEEL run $IMAGE -port $PORT:8080"

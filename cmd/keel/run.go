@@ -321,25 +321,41 @@ func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 	exited := make(chan error, 1)
 	go func() { exited <- vm.Wait(context.Background()) }()
 	presses := 0
+	// A press before the guest has loaded its button driver is lost (the
+	// ACPI event has no listener yet): press again until the VM stops.
+	var repress <-chan time.Time
 	for {
 		select {
 		case <-sigs:
 			presses++
 			if presses == 1 {
 				fmt.Fprintln(r.stderr, "\nPressing the power button: the app gets SIGTERM and its last lines are delivered (Ctrl-C again to kill the VM)")
-				if err := vm.PowerButton(); err != nil {
-					fmt.Fprintf(r.stderr, "keel run: %v; killing the VM\n", err)
-					vm.Kill()
-				}
+				r.press(vm)
+				t := time.NewTicker(3 * time.Second)
+				defer t.Stop()
+				repress = t.C
 				continue
 			}
 			fmt.Fprintln(r.stderr, "\nKilling the VM: lines not yet delivered are lost")
 			vm.Kill()
-			continue
+		case <-repress:
+			r.press(vm)
 		case err := <-exited:
 			r.drainTail(stopTail, tailDone)
 			return r.result(err, presses > 1)
 		}
+	}
+}
+
+func (r *runner) press(vm *qemu.VM) {
+	if err := vm.PowerButton(); err != nil {
+		select {
+		case <-vm.Done():
+			return // it stopped meanwhile
+		default:
+		}
+		fmt.Fprintf(r.stderr, "keel run: %v; killing the VM\n", err)
+		vm.Kill()
 	}
 }
 

@@ -207,6 +207,9 @@ func copyFile(src, dst string) error {
 	return os.WriteFile(dst, b, 0o600)
 }
 
+// Done is closed when QEMU has exited.
+func (vm *VM) Done() <-chan struct{} { return vm.done }
+
 // Console returns what the guest printed so far.
 func (vm *VM) Console() string {
 	vm.mu.Lock()
