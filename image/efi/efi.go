@@ -1,0 +1,169 @@
+// Package efi provides the UEFI boot manager keel's disk images boot
+// through: systemd-boot from Debian's systemd-boot-efi package, fetched with
+// `apt-get download`, unpacked with `dpkg -x` and cached under keel's state
+// directory, as package kernel does for the kernel. apt verifies the package
+// against the signed archive index; the cache records the binary's SHA-256
+// and checks it on every use. Nothing is fetched from anywhere but the
+// host's apt sources.
+//
+// It knows where the boot manager is, not how a disk is laid out (package
+// disk writes the image).
+package efi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Package is the Debian package that ships systemd-boot.
+const Package = "systemd-boot-efi"
+
+// binary is systemd-boot's path inside the package.
+const binary = "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+
+// Loader is an unpacked systemd-boot in the cache.
+type Loader struct {
+	Version string // Debian version of the package, e.g. 252.39-1~deb12u2
+	Dir     string // cache directory of this version
+	Path    string // systemd-bootx64.efi
+	SHA256  string // of Path
+}
+
+type manifest struct {
+	Package, Version, DebSHA256, EFISHA256 string
+}
+
+// Ensure returns systemd-boot from cache, fetching and unpacking the
+// candidate version of Package first when it is missing. progress, if set,
+// receives what is happening.
+func Ensure(cache string, progress io.Writer) (*Loader, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	version, err := candidate()
+	if err != nil {
+		return nil, err
+	}
+	// A Debian version may hold ':' (an epoch); keep it out of paths.
+	dir := filepath.Join(cache, Package+"_"+strings.ReplaceAll(version, ":", "%3a"))
+	if l, err := load(dir); err == nil {
+		return l, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	for _, tool := range []string{"apt-get", "dpkg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, fmt.Errorf("fetch %s %s: %s is needed (a Debian or Ubuntu host)", Package, version, tool)
+		}
+	}
+	for _, d := range []string{cache, cache + "-tmp"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("fetch %s %s: %w", Package, version, err)
+		}
+	}
+	tmp, err := os.MkdirTemp(cache+"-tmp", "fetch-")
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s %s: %w", Package, version, err)
+	}
+	defer os.RemoveAll(tmp)
+	fmt.Fprintf(progress, "fetching %s %s with apt-get download\n", Package, version)
+	cmd := exec.Command("apt-get", "download", Package+"="+version)
+	cmd.Dir = tmp
+	cmd.Stdout, cmd.Stderr = progress, progress
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("fetch %s %s: apt-get download: %w (run 'apt-get update' if the package is unknown)", Package, version, err)
+	}
+	debs, _ := filepath.Glob(filepath.Join(tmp, Package+"_*.deb"))
+	if len(debs) != 1 {
+		return nil, fmt.Errorf("fetch %s %s: apt-get download left %d .deb files", Package, version, len(debs))
+	}
+	debSum, err := fileSHA256(debs[0])
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Join(tmp, "root")
+	fmt.Fprintf(progress, "unpacking %s\n", filepath.Base(debs[0]))
+	if out, err := exec.Command("dpkg", "-x", debs[0], root).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("unpack %s %s: dpkg -x: %w: %s", Package, version, err, bytes.TrimSpace(out))
+	}
+	sum, err := fileSHA256(filepath.Join(root, binary))
+	if err != nil {
+		return nil, fmt.Errorf("unpack %s %s: %w", Package, version, err)
+	}
+	m := manifest{Package: Package, Version: version, DebSHA256: debSum, EFISHA256: sum}
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(filepath.Join(root, "manifest.json"), b, 0o644); err != nil {
+		return nil, fmt.Errorf("unpack %s %s: %w", Package, version, err)
+	}
+	// Whole or not at all: a concurrent fetch of the same version may have
+	// won; its copy is as good.
+	if err := os.Rename(root, dir); err != nil && !errors.Is(err, os.ErrExist) && !isNotEmpty(err) {
+		return nil, fmt.Errorf("install %s %s in %s: %w", Package, version, dir, err)
+	}
+	return load(dir)
+}
+
+// candidate asks apt (locally, from its package lists) which version of
+// Package it would fetch.
+func candidate() (string, error) {
+	out, err := exec.Command("apt-cache", "show", "--no-all-versions", Package).Output()
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", fmt.Errorf("resolve %s: apt-cache is needed (a Debian or Ubuntu host)", Package)
+		}
+		return "", fmt.Errorf("resolve %s: apt-cache show: %w (run 'apt-get update' if the package is unknown)", Package, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "Version: "); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", fmt.Errorf("resolve %s: no Version in apt-cache's answer", Package)
+}
+
+func load(dir string) (*Loader, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	l := &Loader{Version: m.Version, Dir: dir, Path: filepath.Join(dir, binary), SHA256: m.EFISHA256}
+	sum, err := fileSHA256(l.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s in %s is damaged: %w: delete the directory to fetch it again", Package, m.Version, dir, err)
+	}
+	if sum != m.EFISHA256 {
+		return nil, fmt.Errorf("%s %s in %s is damaged (sha256 %s, recorded %s): delete the directory to fetch it again", Package, m.Version, dir, sum, m.EFISHA256)
+	}
+	return l, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func isNotEmpty(err error) bool {
+	var le *os.LinkError
+	return errors.As(err, &le) && strings.Contains(le.Err.Error(), "not empty")
+}
