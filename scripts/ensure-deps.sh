@@ -7,6 +7,10 @@ need=()
 [ -x /usr/bin/aws ] || need+=(awscli)   # the AWS CLI v2 the tests drive
 [ -x /usr/bin/cpio ] || need+=(cpio)     # an independent reader of the initramfs archives
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)   # the QEMU boot tests
+[ -f /usr/share/ovmf/OVMF.fd ] || need+=(ovmf)        # UEFI firmware: boot tests of the disk images
+command -v qemu-img >/dev/null || need+=(qemu-utils)  # an independent check of the VMDK and VDI writers
+command -v fsck.fat >/dev/null || need+=(dosfstools)  # an independent check of the ESP's FAT32
+command -v sgdisk >/dev/null || need+=(gdisk)         # an independent check of the GPT
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	keelimage "github.com/keelvm/keel/image"
+	"github.com/keelvm/keel/image/disk"
+	"github.com/keelvm/keel/image/efi"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/internal/bootcfg"
@@ -206,7 +209,8 @@ func findInit(flagged string) (string, error) {
 	return p, nil
 }
 
-// diskWriter returns what writes the disk images of a target.
+// diskWriter returns what writes the disk images of a target: GPT with
+// systemd-boot (fetched with apt-get download on first use) in each format.
 func diskWriter(target, formats string) (func(kernel, initrd, cmdline, dir string) error, error) {
 	if target == "qemu" {
 		if formats != "" {
@@ -214,5 +218,33 @@ func diskWriter(target, formats string) (func(kernel, initrd, cmdline, dir strin
 		}
 		return nil, nil
 	}
-	return nil, fmt.Errorf("-target %s: disk images are not written yet; use -target qemu", target)
+	if formats == "" {
+		formats = map[string]string{"virtualbox": "vdi,vmdk,raw", "aws": "raw"}[target]
+	}
+	var fmts []disk.Format
+	for _, f := range strings.Split(formats, ",") {
+		if !slices.Contains(disk.Formats, disk.Format(f)) {
+			return nil, fmt.Errorf("-format %q: use raw, vmdk or vdi, comma-separated", f)
+		}
+		fmts = append(fmts, disk.Format(f))
+	}
+	cache, err := home.Path("efi")
+	if err != nil {
+		return nil, err
+	}
+	return func(kernel, initrd, cmdline, dir string) error {
+		loader, err := efi.Ensure(cache, os.Stderr)
+		if err != nil {
+			return err
+		}
+		spec := disk.Spec{Kernel: kernel, Initrd: initrd, Cmdline: cmdline, BootEFI: loader.Path}
+		for _, f := range fmts {
+			size, err := disk.Write(spec, filepath.Join(dir, "disk."+string(f)), f)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "  disk     disk.%s %.1f MB (GPT, systemd-boot %s)\n", f, float64(size)/1e6, loader.Version)
+		}
+		return nil
+	}, nil
 }
