@@ -100,7 +100,9 @@ func (r *Resolver) Inspect(path string) (Info, error) {
 			if isTLSLibrary(name) {
 				info.TLS = true
 			}
-			if seen[name] {
+			// The interpreter is the loader libc names as a dependency:
+			// it is in memory already, under the interpreter's path.
+			if seen[name] || name == filepath.Base(info.Interp) {
 				continue
 			}
 			seen[name] = true
