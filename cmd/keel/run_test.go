@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keelvm/keel/image/kernel"
+	"github.com/keelvm/keel/internal/home"
+	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/internal/testutil"
+)
+
+// fuseHome prepares a KEEL_HOME for fuse and run: keel's init and the
+// example app built, the kernel cache shared with the other tests (on CI a
+// missing QEMU or kernel fails).
+func fuseHome(t *testing.T) (homeDir, initBin, hello string) {
+	t.Helper()
+	fail := t.Skipf
+	if os.Getenv("CI") == "true" {
+		fail = t.Fatalf
+	}
+	if err := qemu.Available(); err != nil {
+		fail("%v", err)
+	}
+	cache, err := home.Path("kernels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kernel.Ensure(cache, "", nil); err != nil {
+		fail("kernel: %v", err)
+	}
+	homeDir = t.TempDir()
+	if err := os.Symlink(cache, filepath.Join(homeDir, "kernels")); err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	initBin, hello = filepath.Join(bin, "keel-init"), filepath.Join(bin, "hello")
+	for pkg, out := range map[string]string{"../../init": initBin, "../../examples/hello": hello} {
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, b)
+		}
+	}
+	return homeDir, initBin, hello
+}
+
+func TestFuseErrors(t *testing.T) {
+	homeDir := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fuse"}, "which app?"},
+		{[]string{"fuse", "./hello"}, "-name is required"},
+		{[]string{"fuse", "./hello", "-name", "hello"}, "no :version"},
+		{[]string{"fuse", "./hello", "-name", "a/b:1", "-restart", "sometimes"}, `-restart="sometimes"`},
+		{[]string{"fuse", "./hello", "-name", "a/b:1", "-target", "vmware"}, `-target="vmware"`},
+		{[]string{"fuse", "./hello", "-name", "a/b:1", "-logs.type", "syslog"}, `-logs.type="syslog"`},
+		{[]string{"fuse", "./hello", "-name", "a/b:1", "-env", "NOVALUE"}, `-env "NOVALUE": write NAME=VALUE`},
+		{[]string{"fuse", "./hello", "-name", "a/b:1", "-args", "x", "--", "y"}, "either with -args or after --"},
+		{[]string{"fuse", "./hello", "-name", "a/b:1", "-init", "/nonexistent/keel-init"}, "keel's init binary"},
+		{[]string{"run"}, "which image?"},
+		{[]string{"run", "a/b:1", "-port", "x:y"}, `-port "x:y"`},
+		{[]string{"run", "a/b:1"}, "image a/b:1 is not in"},
+	}
+	for _, tc := range cases {
+		r := keel(t, homeDir, tc.args...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("keel %v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestQEMURun fuses the example app, runs it with keel run and the local
+// log server, sends it a request through the forwarded port, and stops it
+// with Ctrl-C (SIGINT to keel run): the power button gives an orderly
+// shutdown whose last lines reach the server and the live tail, the VM's
+// key is revoked, and keel run exits with the app's status. An app that
+// fails makes keel run fail with its status.
+func TestQEMURun(t *testing.T) {
+	homeDir, initBin, hello := fuseHome(t)
+	t.Cleanup(func() { keel(t, homeDir, "logserver", "stop") })
+	env := []string{"KEEL_INIT=" + initBin}
+	if r := keelEnv(t, homeDir, env, "fuse", hello, "-name", "test/hello:1", "--", "-addr", ":8080"); r.code != 0 || !strings.Contains(r.stderr, "Fused test/hello:1") {
+		t.Fatalf("fuse: %+v", r)
+	}
+	port := freePort(t)
+	cmd := exec.Command(os.Args[0], "run", "test/hello:1", "-port", fmt.Sprintf("%d:8080", port), "-logs.tail")
+	cmd.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+homeDir)
+	var stdout, stderr testutil.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	waited := make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(waited) }()
+	defer func() {
+		select {
+		case <-waited:
+		default:
+			cmd.Process.Signal(syscall.SIGINT) // the VM dies with keel run (Pdeathsig)
+			time.Sleep(500 * time.Millisecond)
+			cmd.Process.Kill()
+			<-waited
+		}
+	}()
+	waitFor := func(what string, d time.Duration, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(d); !ok(); time.Sleep(200 * time.Millisecond) {
+			select {
+			case err := <-exited:
+				t.Fatalf("keel run exited (%v) while waiting for %s\nstdout:\n%s\nstderr:\n%s", err, what, stdout.String(), stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after %v\nstdout:\n%s\nstderr:\n%s", what, d, stdout.String(), stderr.String())
+			}
+		}
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/?name=test", port)
+	var body string
+	waitFor("answer from the app", 120*time.Second, func() bool {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("X-Request-Id", "run-test-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == 200
+	})
+	if body != "hello, test\n" {
+		t.Fatalf("app answered %q", body)
+	}
+	waitFor("the request in the live tail", 30*time.Second, func() bool { return strings.Contains(stdout.String(), `"requestId":"run-test-1"`) })
+	if r := keel(t, homeDir, "logserver", "key", "list"); !strings.Contains(r.stdout, "vm-test-hello-") {
+		t.Fatalf("no key for the VM while it runs: %+v", r)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("keel run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("keel run did not end after SIGINT\nstderr:\n%s", stderr.String())
+	}
+	for _, w := range []string{"Creating Log Group keel/dev ... done", "Creating Log Stream keel/dev > test/hello ... done", "Pressing the power button", "powering off (status 0)", "the app exited with status 0"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Fatalf("stderr lacks %q:\n%s", w, stderr.String())
+		}
+	}
+	if !strings.Contains(stdout.String(), "bye") {
+		t.Fatalf("the app's last line is not in the live tail:\n%s", stdout.String())
+	}
+	if r := keel(t, homeDir, "logs", "test/hello", "-since", "10m"); !strings.Contains(r.stdout, "bye") || !strings.Contains(r.stdout, "run-test-1") {
+		t.Fatalf("keel logs after the run: %+v", r)
+	}
+	if r := keel(t, homeDir, "logserver", "key", "list"); strings.Contains(r.stdout, "vm-test-hello-") {
+		t.Fatalf("the VM's key was not revoked: %s", r.stdout)
+	}
+
+	// An app that cannot start: keel run reports its exit status.
+	if r := keelEnv(t, homeDir, env, "fuse", hello, "-name", "test/hello:bad", "--", "-addr", ":99999"); r.code != 0 {
+		t.Fatalf("fuse: %+v", r)
+	}
+	r := keel(t, homeDir, "run", "test/hello:bad")
+	if r.code != 1 || !strings.Contains(r.stderr, "the app's exit status was 1") || !strings.Contains(r.stdout, "listen on :99999") {
+		t.Fatalf("run of a failing app: %+v", r)
+	}
+}
