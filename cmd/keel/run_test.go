@@ -55,6 +55,19 @@ func fuseHome(t *testing.T) (homeDir, initBin, hello string) {
 
 func TestFuseErrors(t *testing.T) {
 	homeDir := t.TempDir()
+	// A kernel that cannot be fetched: apt-get's refusal, and what to do.
+	if _, err := exec.LookPath("apt-get"); err == nil {
+		hello := filepath.Join(homeDir, "hello")
+		b, _ := os.ReadFile(os.Args[0])
+		os.WriteFile(hello, b, 0o755)
+		r := keelEnv(t, homeDir, []string{"KEEL_INIT=" + os.Args[0]}, "fuse", hello, "-name", "a/b:1", "-kernel", "linux-image-0.0.0-nope-amd64")
+		if r.code != 1 || !strings.Contains(r.stderr, "fetch kernel linux-image-0.0.0-nope-amd64: apt-get download") || !strings.Contains(r.stderr, "apt-get update") {
+			t.Errorf("fuse with a kernel that cannot be fetched: %+v", r)
+		}
+		if ents, _ := os.ReadDir(filepath.Join(homeDir, "images")); len(ents) != 0 {
+			t.Errorf("a failed fuse left %v in the store", ents)
+		}
+	}
 	cases := []struct {
 		args []string
 		want string
@@ -68,6 +81,7 @@ func TestFuseErrors(t *testing.T) {
 		{[]string{"fuse", "./hello", "-name", "a/b:1", "-env", "NOVALUE"}, `-env "NOVALUE": write NAME=VALUE`},
 		{[]string{"fuse", "./hello", "-name", "a/b:1", "-args", "x", "--", "y"}, "either with -args or after --"},
 		{[]string{"fuse", "./hello", "-name", "a/b:1", "-init", "/nonexistent/keel-init"}, "keel's init binary"},
+		{[]string{"fuse", "./hello", "-name", "a/b:1", "-init", os.Args[0], "-kernel", "/nonexistent/kernel"}, "-kernel /nonexistent/kernel: no such directory"},
 		{[]string{"run"}, "which image?"},
 		{[]string{"run", "a/b:1", "-port", "x:y"}, `-port "x:y"`},
 		{[]string{"run", "a/b:1"}, "image a/b:1 is not in"},

@@ -3,13 +3,20 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
@@ -17,15 +24,40 @@ import (
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/logserver"
+	"github.com/keelvm/keel/logserver/auth"
 )
+
+// init serves the guestfwd connections of the VMs of the boot figures:
+// QEMU runs this binary once per connection (qemu.Config.ForwardCmd).
+func init() {
+	if len(os.Args) == 3 && os.Args[1] == qemu.Marker {
+		if err := qemu.ServeForward(os.Args[2]); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+}
 
 var (
 	appStartRe  = regexp.MustCompile(`app start monotonic-us (\d+)`)
 	initStartRe = regexp.MustCompile(`(?:keel init \[.*\] starting \(pid 1, |bare init start )monotonic-us (\d+)`)
+	rssIdleRe   = regexp.MustCompile(`init rss idle: (\d+) kB`)
+	rssBusyRe   = regexp.MustCompile(`init rss at (\d+) lines/s: (\d+) kB`)
+	reapRe      = regexp.MustCompile(`orphans reaped: (\d+) in (\d+) ms`)
 )
 
+// bootBench holds what the boot figures share.
+type bootBench struct {
+	dir string
+	k   *kernel.Kernel
+	app initramfs.Entry
+}
+
 // benchBoot boots keel's init and a bare init that only execs the same app,
-// under QEMU (TCG), and reports when the app started on the kernel's clock.
+// under QEMU (TCG), and reports when the app started on the kernel's clock;
+// then init's memory, idle and under a flood of lines shipped to a local
+// log server, and how fast it reaps orphans.
 func benchBoot(scratch string, _ int) error {
 	if err := qemu.Available(); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v: no boot figures\n", err)
@@ -39,53 +71,81 @@ func benchBoot(scratch string, _ int) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(scratch, "boot")
-	os.MkdirAll(dir, 0o755)
+	b := &bootBench{dir: filepath.Join(scratch, "boot"), k: k}
+	os.MkdirAll(b.dir, 0o755)
 	bins := map[string]string{
 		"init":     "github.com/keelvm/keel/init",
 		"bareinit": "github.com/keelvm/keel/internal/cmd/bench/bareinit",
 		"hello":    "github.com/keelvm/keel/init/testdata/hello",
 	}
 	for out, pkg := range bins {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, out), pkg)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, out), pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
 		}
 	}
-	fi, err := os.Stat(filepath.Join(dir, "init"))
+	fi, err := os.Stat(filepath.Join(b.dir, "init"))
 	if err != nil {
 		return err
 	}
 	report("init.binary_mb", float64(fi.Size())/(1<<20), "MiB")
-	app := initramfs.Entry{Path: "/app/hello", Kind: initramfs.File, Mode: 0o755, Source: filepath.Join(dir, "hello")}
-	only := filepath.Join(dir, "init-only.img")
-	if _, err := (keelimage.Build{Init: filepath.Join(dir, "init"), Config: bootcfg.Config{App: "/app/hello"}}).Write(only); err != nil {
+	b.app = initramfs.Entry{Path: "/app/hello", Kind: initramfs.File, Mode: 0o755, Source: filepath.Join(b.dir, "hello")}
+	only := filepath.Join(b.dir, "init-only.img")
+	if _, err := (keelimage.Build{Init: filepath.Join(b.dir, "init"), Config: bootcfg.Config{App: "/app/hello"}}).Write(only); err != nil {
 		return err
 	}
 	fi, _ = os.Stat(only)
 	report("init.initramfs_mb", float64(fi.Size())/(1<<20), "MiB")
+	if err := b.startTimes(); err != nil {
+		return err
+	}
+	if err := b.memory(); err != nil {
+		return err
+	}
+	return b.reaping()
+}
 
-	keelImg := filepath.Join(dir, "keel.img")
-	if _, err := (keelimage.Build{Init: filepath.Join(dir, "init"), Kernel: k, Modules: []string{"virtio_pci", "virtio_net"},
-		Config: bootcfg.Config{App: "/app/hello", Args: []string{"clock"}}, Files: []initramfs.Entry{app}}).Write(keelImg); err != nil {
+// image writes an initramfs of keel's init with the hello app and a virtio
+// NIC's modules.
+func (b *bootBench) image(name string, cfg bootcfg.Config, extra ...initramfs.Entry) (string, error) {
+	p := filepath.Join(b.dir, name)
+	_, err := (keelimage.Build{Init: filepath.Join(b.dir, "init"), Kernel: b.k, Modules: []string{"virtio_pci", "virtio_net"},
+		Config: cfg, Files: append([]initramfs.Entry{b.app}, extra...)}).Write(p)
+	return p, err
+}
+
+// boot runs a VM to its power-off and returns its console.
+func (b *bootBench) boot(img, cmdline string, fwd ...qemu.Forward) (string, error) {
+	vm, err := qemu.Start(qemu.Config{Kernel: b.k.Vmlinuz, Initrd: img, Dir: b.dir, Forwards: fwd, Cmdline: "console=ttyS0 panic=-1 quiet " + cmdline})
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	err = vm.Wait(ctx)
+	if err != nil {
+		vm.Kill()
+	}
+	return vm.Console(), err
+}
+
+// startTimes: from init's first instruction to the app's, for keel (the
+// app waiting for the network, the default, and not waiting) and for the
+// bare init; the median of three boots each.
+func (b *bootBench) startTimes() error {
+	keelImg, err := b.image("keel.img", bootcfg.Config{App: "/app/hello", Args: []string{"clock"}})
+	if err != nil {
 		return err
 	}
-	bareImg := filepath.Join(dir, "bare.img")
-	if _, err := (keelimage.Build{Init: filepath.Join(dir, "bareinit"), Files: []initramfs.Entry{app}}).Write(bareImg); err != nil {
+	bareImg := filepath.Join(b.dir, "bare.img")
+	if _, err := (keelimage.Build{Init: filepath.Join(b.dir, "bareinit"), Files: []initramfs.Entry{b.app}}).Write(bareImg); err != nil {
 		return err
 	}
-	measure := func(img string) (initToApp, kernelToApp float64, err error) {
-		var a, b []float64
+	measure := func(img, cmdline string) (initToApp, kernelToApp float64, err error) {
+		var a, k []float64
 		for i := 0; i < 3; i++ {
-			vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: img, Dir: dir, Cmdline: "console=ttyS0 panic=-1 quiet"})
-			if err != nil {
-				return 0, 0, err
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			err = vm.Wait(ctx)
-			cancel()
-			console := vm.Console()
+			console, err := b.boot(img, cmdline)
 			am, im := appStartRe.FindStringSubmatch(console), initStartRe.FindStringSubmatch(console)
 			if am == nil || im == nil {
 				return 0, 0, fmt.Errorf("boot of %s printed no start times (%v):\n%s", img, err, console)
@@ -93,17 +153,21 @@ func benchBoot(scratch string, _ int) error {
 			appUS, _ := strconv.ParseFloat(am[1], 64)
 			initUS, _ := strconv.ParseFloat(im[1], 64)
 			a = append(a, (appUS-initUS)/1000)
-			b = append(b, appUS/1000)
+			k = append(k, appUS/1000)
 		}
 		sort.Float64s(a)
-		sort.Float64s(b)
-		return a[1], b[1], nil
+		sort.Float64s(k)
+		return a[1], k[1], nil
 	}
-	keelInit, keelKernel, err := measure(keelImg)
+	keelInit, keelKernel, err := measure(keelImg, "")
 	if err != nil {
 		return err
 	}
-	bareInit, _, err := measure(bareImg)
+	noWait, _, err := measure(keelImg, "keel.wait=none")
+	if err != nil {
+		return err
+	}
+	bareInit, _, err := measure(bareImg, "")
 	if err != nil {
 		return err
 	}
@@ -111,5 +175,70 @@ func benchBoot(scratch string, _ int) error {
 	report("boot.kernel_to_app_ms", keelKernel, "ms")
 	report("boot.bare_to_app_ms", bareInit, "ms")
 	report("boot.keel_overhead_ms", keelInit-bareInit, "ms")
+	report("boot.init_to_app_nowait_ms", noWait, "ms")
+	report("boot.keel_overhead_nowait_ms", noWait-bareInit, "ms")
+	return nil
+}
+
+// memory: init's resident memory (read by the app from /proc/1/status)
+// idle, then while the app writes 50,000 lines/s for 3 s that init ships
+// to a local log server through the guestfwd.
+func (b *bootBench) memory() error {
+	data := filepath.Join(b.dir, "logserver")
+	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	kr, _, err := auth.OpenKeyring(data)
+	if err != nil {
+		return err
+	}
+	admin, _ := kr.Admin()
+	vmKey, err := kr.Create("bench-vm", &auth.Scope{Group: "bench", StreamPrefix: "rss"})
+	if err != nil {
+		return err
+	}
+	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
+	if _, err := c.CreateLogGroup(context.Background(), &cwl.CreateLogGroupInput{LogGroupName: aws.String("bench")}); err != nil {
+		return err
+	}
+	creds := initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600,
+		Data: fmt.Appendf(nil, "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", vmKey.ID, vmKey.Secret)}
+	img, err := b.image("rss.img", bootcfg.Config{App: "/app/hello", Args: []string{"rss", "50000", "3s"},
+		Logs: &bootcfg.Logs{Group: "bench", Stream: "rss", Endpoint: "http://10.0.2.100:4566"}}, creds)
+	if err != nil {
+		return err
+	}
+	console, err := b.boot(img, "", qemu.Forward{Port: 4566, Host: strings.TrimPrefix(st.Endpoint, "http://")})
+	idle, busy := rssIdleRe.FindStringSubmatch(console), rssBusyRe.FindStringSubmatch(console)
+	if idle == nil || busy == nil {
+		return fmt.Errorf("the rss boot printed no figures (%v):\n%s", err, console)
+	}
+	kb := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v / 1024 }
+	rate, _ := strconv.ParseFloat(busy[1], 64)
+	report("init.rss_mb", kb(idle[1]), "MiB")
+	report("init.rss_busy_mb", kb(busy[2]), "MiB")
+	report("init.rss_busy_lines_per_s", rate, "lines/s")
+	return nil
+}
+
+// reaping: a child of the app forks 1,000 children that exit at once and
+// then exits itself, handing 1,000 zombies to init: how many per second
+// init reaps, from that exit to none left (as the app sees it in /proc).
+func (b *bootBench) reaping() error {
+	img, err := b.image("reap.img", bootcfg.Config{App: "/app/hello", Args: []string{"orphans", "1000"}, Net: "none"})
+	if err != nil {
+		return err
+	}
+	console, err := b.boot(img, "")
+	m := reapRe.FindStringSubmatch(console)
+	if m == nil {
+		return fmt.Errorf("the orphans boot printed no figure (%v):\n%s", err, console)
+	}
+	n, _ := strconv.ParseFloat(m[1], 64)
+	ms, _ := strconv.ParseFloat(m[2], 64)
+	report("reap.orphans_per_s", n/(ms/1000), "orphans/s")
 	return nil
 }

@@ -57,6 +57,7 @@ var benches = []bench{
 	{"logserver", benchLogserver},
 	{"ship", benchShip},
 	{"boot", benchBoot},
+	{"image", benchImage},
 }
 
 func report(name string, value float64, unit string) {
