@@ -61,7 +61,7 @@ func TestFuseErrors(t *testing.T) {
 		b, _ := os.ReadFile(os.Args[0])
 		os.WriteFile(hello, b, 0o755)
 		r := keelEnv(t, homeDir, []string{"KEEL_INIT=" + os.Args[0]}, "fuse", hello, "-name", "a/b:1", "-kernel", "linux-image-0.0.0-nope-amd64")
-		if r.code != 1 || !strings.Contains(r.stderr, "fetch kernel linux-image-0.0.0-nope-amd64: apt-get download") || !strings.Contains(r.stderr, "apt-get update") {
+		if r.code != 1 || !strings.Contains(r.stderr, "fetch linux-image-0.0.0-nope-amd64: apt-get download") || !strings.Contains(r.stderr, "apt-get update") {
 			t.Errorf("fuse with a kernel that cannot be fetched: %+v", r)
 		}
 		if ents, _ := os.ReadDir(filepath.Join(homeDir, "images")); len(ents) != 0 {

@@ -11,9 +11,6 @@
 package efi
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +19,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/keelvm/keel/internal/debpkg"
 )
 
 // Package is the Debian package that ships systemd-boot.
@@ -60,54 +59,17 @@ func Ensure(cache string, progress io.Writer) (*Loader, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	for _, tool := range []string{"apt-get", "dpkg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return nil, fmt.Errorf("fetch %s %s: %s is needed (a Debian or Ubuntu host)", Package, version, tool)
+	err = debpkg.Fetch(dir, Package+"="+version, progress, func(root, debSum string) error {
+		sum, err := debpkg.FileSHA256(filepath.Join(root, binary))
+		if err != nil {
+			return fmt.Errorf("unpack %s %s: %w", Package, version, err)
 		}
-	}
-	for _, d := range []string{cache, cache + "-tmp"} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("fetch %s %s: %w", Package, version, err)
-		}
-	}
-	tmp, err := os.MkdirTemp(cache+"-tmp", "fetch-")
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s %s: %w", Package, version, err)
-	}
-	defer os.RemoveAll(tmp)
-	fmt.Fprintf(progress, "fetching %s %s with apt-get download\n", Package, version)
-	cmd := exec.Command("apt-get", "download", Package+"="+version)
-	cmd.Dir = tmp
-	cmd.Stdout, cmd.Stderr = progress, progress
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("fetch %s %s: apt-get download: %w (run 'apt-get update' if the package is unknown)", Package, version, err)
-	}
-	debs, _ := filepath.Glob(filepath.Join(tmp, Package+"_*.deb"))
-	if len(debs) != 1 {
-		return nil, fmt.Errorf("fetch %s %s: apt-get download left %d .deb files", Package, version, len(debs))
-	}
-	debSum, err := fileSHA256(debs[0])
+		m := manifest{Package: Package, Version: version, DebSHA256: debSum, EFISHA256: sum}
+		b, _ := json.MarshalIndent(m, "", "  ")
+		return os.WriteFile(filepath.Join(root, "manifest.json"), b, 0o644)
+	})
 	if err != nil {
 		return nil, err
-	}
-	root := filepath.Join(tmp, "root")
-	fmt.Fprintf(progress, "unpacking %s\n", filepath.Base(debs[0]))
-	if out, err := exec.Command("dpkg", "-x", debs[0], root).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("unpack %s %s: dpkg -x: %w: %s", Package, version, err, bytes.TrimSpace(out))
-	}
-	sum, err := fileSHA256(filepath.Join(root, binary))
-	if err != nil {
-		return nil, fmt.Errorf("unpack %s %s: %w", Package, version, err)
-	}
-	m := manifest{Package: Package, Version: version, DebSHA256: debSum, EFISHA256: sum}
-	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(filepath.Join(root, "manifest.json"), b, 0o644); err != nil {
-		return nil, fmt.Errorf("unpack %s %s: %w", Package, version, err)
-	}
-	// Whole or not at all: a concurrent fetch of the same version may have
-	// won; its copy is as good.
-	if err := os.Rename(root, dir); err != nil && !errors.Is(err, os.ErrExist) && !isNotEmpty(err) {
-		return nil, fmt.Errorf("install %s %s in %s: %w", Package, version, dir, err)
 	}
 	return load(dir)
 }
@@ -140,7 +102,7 @@ func load(dir string) (*Loader, error) {
 		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, "manifest.json"), err)
 	}
 	l := &Loader{Version: m.Version, Dir: dir, Path: filepath.Join(dir, binary), SHA256: m.EFISHA256}
-	sum, err := fileSHA256(l.Path)
+	sum, err := debpkg.FileSHA256(l.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s in %s is damaged: %w: delete the directory to fetch it again", Package, m.Version, dir, err)
 	}
@@ -148,22 +110,4 @@ func load(dir string) (*Loader, error) {
 		return nil, fmt.Errorf("%s %s in %s is damaged (sha256 %s, recorded %s): delete the directory to fetch it again", Package, m.Version, dir, sum, m.EFISHA256)
 	}
 	return l, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func isNotEmpty(err error) bool {
-	var le *os.LinkError
-	return errors.As(err, &le) && strings.Contains(le.Err.Error(), "not empty")
 }

@@ -10,17 +10,15 @@
 package kernel
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/keelvm/keel/internal/debpkg"
 )
 
 // DefaultPackage is the metapackage whose dependency names the kernel.
@@ -58,59 +56,18 @@ func Ensure(cache, pkg string, progress io.Writer) (*Kernel, error) {
 	if k, err := load(dir); err == nil {
 		return k, nil
 	}
-	for _, tool := range []string{"apt-get", "dpkg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return nil, fmt.Errorf("fetch kernel %s: %s is needed (a Debian or Ubuntu host), or give a kernel with -kernel PATH", name, tool)
+	err = debpkg.Fetch(dir, name, progress, func(root, debSum string) error {
+		version := strings.TrimPrefix(name, "linux-image-")
+		sum, err := debpkg.FileSHA256(filepath.Join(root, "boot", "vmlinuz-"+version))
+		if err != nil {
+			return fmt.Errorf("unpack kernel %s: %w", name, err)
 		}
-	}
-	tmp, err := os.MkdirTemp(cache+"-tmp", "fetch-")
-	if errors.Is(err, os.ErrNotExist) {
-		if err = os.MkdirAll(cache+"-tmp", 0o755); err == nil {
-			tmp, err = os.MkdirTemp(cache+"-tmp", "fetch-")
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("fetch kernel %s: %w", name, err)
-	}
-	defer os.RemoveAll(tmp)
-	fmt.Fprintf(progress, "fetching kernel package %s with apt-get download\n", name)
-	cmd := exec.Command("apt-get", "download", name)
-	cmd.Dir = tmp
-	cmd.Stdout, cmd.Stderr = progress, progress
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("fetch kernel %s: apt-get download: %w (run 'apt-get update' if the package is unknown)", name, err)
-	}
-	debs, _ := filepath.Glob(filepath.Join(tmp, name+"_*.deb"))
-	if len(debs) != 1 {
-		return nil, fmt.Errorf("fetch kernel %s: apt-get download left %d .deb files", name, len(debs))
-	}
-	debSum, err := fileSHA256(debs[0])
+		m := manifest{Version: version, Package: name, DebSHA256: debSum, VmlinuzSHA256: sum}
+		b, _ := json.MarshalIndent(m, "", "  ")
+		return os.WriteFile(filepath.Join(root, "manifest.json"), b, 0o644)
+	})
 	if err != nil {
 		return nil, err
-	}
-	root := filepath.Join(tmp, "root")
-	fmt.Fprintf(progress, "unpacking %s\n", filepath.Base(debs[0]))
-	if out, err := exec.Command("dpkg", "-x", debs[0], root).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("unpack kernel %s: dpkg -x: %w: %s", name, err, bytes.TrimSpace(out))
-	}
-	version := strings.TrimPrefix(name, "linux-image-")
-	vmlinuz := filepath.Join(root, "boot", "vmlinuz-"+version)
-	sum, err := fileSHA256(vmlinuz)
-	if err != nil {
-		return nil, fmt.Errorf("unpack kernel %s: %w", name, err)
-	}
-	m := manifest{Version: version, Package: name, DebSHA256: debSum, VmlinuzSHA256: sum}
-	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(filepath.Join(root, "manifest.json"), b, 0o644); err != nil {
-		return nil, err
-	}
-	// Whole or not at all: a concurrent fetch of the same kernel may
-	// have won; its copy is as good.
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(root, dir); err != nil && !errors.Is(err, os.ErrExist) && !isNotEmpty(err) {
-		return nil, fmt.Errorf("install kernel %s in %s: %w", name, dir, err)
 	}
 	return load(dir)
 }
@@ -144,7 +101,7 @@ func load(dir string) (*Kernel, error) {
 	k := &Kernel{Version: m.Version, Package: m.Package, Dir: dir,
 		Vmlinuz: filepath.Join(dir, "boot", "vmlinuz-"+m.Version),
 		Modules: filepath.Join(dir, "lib", "modules", m.Version), SHA256: m.VmlinuzSHA256}
-	sum, err := fileSHA256(k.Vmlinuz)
+	sum, err := debpkg.FileSHA256(k.Vmlinuz)
 	if err != nil {
 		return nil, err
 	}
@@ -152,24 +109,6 @@ func load(dir string) (*Kernel, error) {
 		return nil, fmt.Errorf("kernel %s in %s is damaged (sha256 %s, recorded %s): delete the directory to fetch it again", m.Version, dir, sum, m.VmlinuzSHA256)
 	}
 	return k, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func isNotEmpty(err error) bool {
-	var le *os.LinkError
-	return errors.As(err, &le) && strings.Contains(le.Err.Error(), "not empty")
 }
 
 // Local returns a kernel unpacked by hand under root, laid out as a kernel
@@ -186,7 +125,7 @@ func Local(root string) (*Kernel, error) {
 	if _, err := os.Stat(mods); err != nil {
 		return nil, fmt.Errorf("kernel directory %s: modules of %s: %w", root, version, err)
 	}
-	sum, err := fileSHA256(images[0])
+	sum, err := debpkg.FileSHA256(images[0])
 	if err != nil {
 		return nil, fmt.Errorf("kernel directory %s: %w", root, err)
 	}

@@ -1,0 +1,56 @@
+package kernel
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLocal(t *testing.T) {
+	cases := []struct {
+		name  string
+		files []string
+		err   string
+	}{
+		{"package layout", []string{"boot/vmlinuz-6.1.0-1-amd64", "lib/modules/6.1.0-1-amd64/modules.dep"}, ""},
+		{"no kernel", []string{"lib/modules/6.1.0-1-amd64/modules.dep"}, "want exactly one boot/vmlinuz-VERSION, found 0"},
+		{"two kernels", []string{"boot/vmlinuz-6.1.0-1-amd64", "boot/vmlinuz-6.1.0-2-amd64"}, "found 2"},
+		{"no modules", []string{"boot/vmlinuz-6.1.0-1-amd64"}, "modules of 6.1.0-1-amd64"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, f := range tc.files {
+				p := filepath.Join(root, f)
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				os.WriteFile(p, []byte("x"), 0o644)
+			}
+			k, err := Local(root)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.Version != "6.1.0-1-amd64" || k.Modules != filepath.Join(root, "lib/modules/6.1.0-1-amd64") || len(k.SHA256) != 64 {
+				t.Fatalf("%+v", k)
+			}
+		})
+	}
+}
+
+// TestLoadDetectsDamage: a cached kernel whose bytes changed is refused
+// with the way out.
+func TestLoadDetectsDamage(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "boot"), 0o755)
+	os.WriteFile(filepath.Join(dir, "boot", "vmlinuz-6.1.0-1-amd64"), []byte("changed"), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"Version":"6.1.0-1-amd64","Package":"linux-image-6.1.0-1-amd64","VmlinuzSHA256":"00"}`), 0o644)
+	if _, err := load(dir); err == nil || !strings.Contains(err.Error(), "is damaged") || !strings.Contains(err.Error(), "delete the directory") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,94 @@
+// Package debpkg fetches Debian packages into keel's caches the one way
+// keel may: `apt-get download` (apt verifies the package against the
+// signed archive index), unpacked with `dpkg -x`, installed whole or not at
+// all. It knows how to fetch and unpack a package, not what is in it: the
+// caller checks the unpacked files and records what it needs.
+package debpkg
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Fetch downloads spec (a package name, or name=version) and unpacks it
+// into dir. Before dir appears, finish is called with the unpacked tree and
+// the .deb's SHA-256, to check the tree and write the caller's manifest
+// into it. If another fetch of the same package installed dir meanwhile,
+// that copy is kept: it is as good.
+func Fetch(dir, spec string, progress io.Writer, finish func(root, debSHA256 string) error) error {
+	if progress == nil {
+		progress = io.Discard
+	}
+	name, _, _ := strings.Cut(spec, "=")
+	for _, tool := range []string{"apt-get", "dpkg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("fetch %s: %s is needed (a Debian or Ubuntu host)", spec, tool)
+		}
+	}
+	// Staging beside the cache, on the same filesystem, for the rename.
+	staging := filepath.Dir(dir) + "-tmp"
+	for _, d := range []string{filepath.Dir(dir), staging} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("fetch %s: %w", spec, err)
+		}
+	}
+	tmp, err := os.MkdirTemp(staging, "fetch-")
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", spec, err)
+	}
+	defer os.RemoveAll(tmp)
+	fmt.Fprintf(progress, "fetching %s with apt-get download\n", spec)
+	cmd := exec.Command("apt-get", "download", spec)
+	cmd.Dir = tmp
+	cmd.Stdout, cmd.Stderr = progress, progress
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("fetch %s: apt-get download: %w (run 'apt-get update' if the package is unknown)", spec, err)
+	}
+	debs, _ := filepath.Glob(filepath.Join(tmp, name+"_*.deb"))
+	if len(debs) != 1 {
+		return fmt.Errorf("fetch %s: apt-get download left %d .deb files", spec, len(debs))
+	}
+	debSum, err := FileSHA256(debs[0])
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", spec, err)
+	}
+	root := filepath.Join(tmp, "root")
+	fmt.Fprintf(progress, "unpacking %s\n", filepath.Base(debs[0]))
+	if out, err := exec.Command("dpkg", "-x", debs[0], root).CombinedOutput(); err != nil {
+		return fmt.Errorf("unpack %s: dpkg -x: %w: %s", spec, err, bytes.TrimSpace(out))
+	}
+	if err := finish(root, debSum); err != nil {
+		return err
+	}
+	if err := os.Rename(root, dir); err != nil && !errors.Is(err, os.ErrExist) && !isNotEmpty(err) {
+		return fmt.Errorf("install %s in %s: %w", spec, dir, err)
+	}
+	return nil
+}
+
+// FileSHA256 returns the SHA-256 of a file in hex.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func isNotEmpty(err error) bool {
+	var le *os.LinkError
+	return errors.As(err, &le) && strings.Contains(le.Err.Error(), "not empty")
+}
