@@ -67,7 +67,9 @@ func (a *Archive) Add(e Entry) error {
 // WriteTo writes the gzip-compressed archive to w.
 func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
-	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
+	// Level 6, not 9: on keel's init and the example app (15 MB), level 9
+	// took 2.4 s for an archive 0.3% smaller than level 6's 0.5 s.
+	zw, err := gzip.NewWriterLevel(cw, gzip.DefaultCompression)
 	if err != nil {
 		return 0, err
 	}
