@@ -50,11 +50,13 @@ keel run shows the boot, then the app's output from the serial console, or with
 
 Ctrl-C presses the VM's power button and waits for the orderly shutdown (the
 app gets SIGTERM, its last lines are delivered); a second Ctrl-C kills the VM.
-keel run exits with the app's exit status.`
+keel run exits with the app's exit status. With -detach it returns once the app
+has started; 'keel ps' lists such VMs and 'keel kill ID' stops them.`
 
 type runFlags struct {
 	env           string
 	tail, console bool
+	detach        bool
 	cpus, memory  int
 	ports         stringList
 }
@@ -67,6 +69,7 @@ func runRun(args []string) error {
 	fs.BoolVar(&f.console, "console", false, "show the whole serial console (kernel messages too)")
 	fs.IntVar(&f.cpus, "cpus", 1, "virtual `CPUs`")
 	fs.IntVar(&f.memory, "memory", 512, "memory in `MB`")
+	fs.BoolVar(&f.detach, "detach", false, "run in the background: return once the app has started (see keel ps, keel kill)")
 	fs.Var(&f.ports, "port", "make guest port GUEST reachable at 127.0.0.1:HOST (`HOST:GUEST`, or PORT for both; repeatable)")
 	name, rest := splitApp(args)
 	if err := parse(fs, rest); err != nil {
@@ -94,6 +97,15 @@ func runRun(args []string) error {
 	ref, err := store.ParseRef(name)
 	if err != nil {
 		return err
+	}
+	if f.detach {
+		if f.tail {
+			return errors.New("-logs.tail shows logs in the terminal, -detach leaves it: follow a detached VM with 'keel logs APP -logs.tail'")
+		}
+		return detach(args, ref.String())
+	}
+	if id := os.Getenv(instanceEnv); id != "" {
+		defer registerInstance(id, ref.String(), f.ports)()
 	}
 	images, err := home.Path("images")
 	if err != nil {

@@ -194,4 +194,34 @@ func TestQEMURun(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "the app's exit status was 1") || !strings.Contains(r.stdout, "listen on :99999") {
 		t.Fatalf("run of a failing app: %+v", r)
 	}
+
+	// In the background: keel ps lists it, keel kill presses its power
+	// button and waits, and its record goes.
+	port = freePort(t)
+	r = keel(t, homeDir, "run", "test/hello:1", "-detach", "-port", fmt.Sprintf("%d:8080", port))
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || !strings.HasPrefix(id, "test-hello-1-") || !strings.Contains(r.stderr, "keel kill "+id) {
+		t.Fatalf("run -detach: %+v", r)
+	}
+	t.Cleanup(func() { keel(t, homeDir, "kill", "-force", id) })
+	if r := keel(t, homeDir, "ps"); !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, fmt.Sprint(port)) {
+		t.Fatalf("ps: %+v", r)
+	}
+	waitFor("answer from the detached app", 120*time.Second, func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	if r := keel(t, homeDir, "kill", id); r.code != 0 || !strings.Contains(r.stderr, id+" stopped") {
+		t.Fatalf("kill: %+v", r)
+	}
+	if r := keel(t, homeDir, "ps"); strings.Contains(r.stdout, id) {
+		t.Fatalf("ps after kill: %+v", r)
+	}
+	if r := keel(t, homeDir, "kill", id); r.code != 1 || !strings.Contains(r.stderr, "no running VM") {
+		t.Fatalf("second kill: %+v", r)
+	}
 }
