@@ -50,7 +50,27 @@ func (c *Console) WriteLine(line []byte) {
 	c.mu.Unlock()
 }
 
-// Dropped is the number of lines dropped because the writer was slow.
+// Write queues p as it is (a chunk of a stream, not one line), or drops it
+// whole if the buffer is full. It never blocks and never fails, so that a
+// pipe's reader can copy what it reads to the console at no risk.
+func (c *Console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.closed || len(c.buf)+len(p) > c.limit {
+		c.mu.Unlock()
+		c.dropped.Add(1)
+		return len(p), nil
+	}
+	c.buf = append(c.buf, p...)
+	select { // under mu: Close cannot close ready meanwhile
+	case c.ready <- struct{}{}:
+	default:
+	}
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+// Dropped is the number of lines (or chunks given to Write) dropped because
+// the writer was slow.
 func (c *Console) Dropped() int64 { return c.dropped.Load() }
 
 func (c *Console) run() {

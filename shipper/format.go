@@ -17,30 +17,6 @@ type formatter struct {
 // partMarkRoom is what the part marker of a split line may take.
 const partMarkRoom = 40
 
-// messages formats line and appends the resulting messages to out: one,
-// or several marked parts when the formatted line exceeds the event size.
-func (f *formatter) messages(out []string, level, source, line string) []string {
-	if f.format == FormatText {
-		if len(line) <= f.max {
-			return append(out, line)
-		}
-		return f.split(out, level, source, line)
-	}
-	if isJSONObject(line) {
-		m := f.object(level, line)
-		if len(m) <= f.max {
-			return append(out, m)
-		}
-	}
-	b := make([]byte, 0, len(f.instance)+len(f.image)+len(level)+len(source)+len(line)+len(line)/8+64)
-	b = f.envelope(b, level, source, line, "")
-	if len(b) <= f.max {
-		// b is never written again: it becomes the message without a copy.
-		return append(out, unsafe.String(unsafe.SliceData(b), len(b)))
-	}
-	return f.split(out, level, source, line)
-}
-
 // split cuts line at rune boundaries into parts that each fit one event once
 // formatted, each marked "part i/n" so that a reader can join them.
 func (f *formatter) split(out []string, level, source, line string) []string {

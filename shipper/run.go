@@ -2,14 +2,16 @@ package shipper
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
-// run is the batcher: it cuts batches from the queue when one is full, when
-// the oldest event has lingered long enough, or when Flush or Close waits,
-// and starts a sender for each while fewer than InFlight are out.
+// run is the batcher: it cuts requests from the input when one is full,
+// when the oldest input has lingered long enough, or when Flush or Close
+// waits, and starts a sender for each while fewer than InFlight are out.
 func (s *Shipper) run() {
 	defer close(s.done)
+	s.workerThread()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -21,91 +23,113 @@ func (s *Shipper) run() {
 		}
 		select {
 		case <-s.wake:
-		case <-timer.C:
 		case <-s.stop:
 			timer.Stop()
 			return
+		case <-timer.C:
 		}
 		timer.Stop()
 	}
 }
 
-// dispatch starts as many batches as allowed now and returns how long to
-// wait before the oldest queued event's linger ends (0: nothing to wait
-// for). Called with mu held.
+// sender delivers the requests dispatch hands it; InFlight of them run.
+func (s *Shipper) sender() {
+	defer s.senders.Done()
+	s.workerThread()
+	for bt := range s.work {
+		s.deliver(bt)
+	}
+}
+
+// workerThread gives the calling goroutine an OS thread of its own and
+// lets the OnWorker hook set it up (keel ship lowers its priority).
+func (s *Shipper) workerThread() {
+	if s.cfg.OnWorker != nil {
+		runtime.LockOSThread() // for good: the goroutine's thread ends with it
+		s.cfg.OnWorker()
+	}
+}
+
+// pending reports whether the batcher has input to cut or a marker to
+// send. Called with mu held.
+func (s *Shipper) pending() bool {
+	return s.queued > 0 || s.claimMin != 0 || s.markerHeld || s.eofsDropped || len(s.c.eofs) > 0
+}
+
+// dispatch starts as many requests as allowed now and returns how long to
+// wait before the oldest input's linger ends (0: nothing to wait for).
+// Called with mu held; it lets go of it while a request is cut.
 func (s *Shipper) dispatch() time.Duration {
-	for len(s.inflight) < s.cfg.InFlight {
-		marker := s.drops.n > 0 && s.healthy
-		if s.q.empty() && !marker {
-			return 0
+	for tries := 0; len(s.inflight) < s.cfg.InFlight && tries < 64; tries++ {
+		marker := (s.drops.n > 0 || s.drops.bytes > 0) && s.healthy
+		if !s.pending() && !marker || s.sendCtx.Err() != nil {
+			return 0 // nothing to do, or Close gave up: what is left is lost, not cut
 		}
 		now := s.cfg.Now()
-		if !s.q.empty() {
-			full := s.q.bytes >= s.batchBytes || s.q.len() >= maxBatchEvents
-			urgent := s.closing || s.q.frontSeq() < s.flushTo
-			if age := now.Sub(s.firstAt); !full && !urgent && age < s.cfg.Linger {
-				return s.cfg.Linger - age
-			}
+		full := s.queued+s.claimedUnread >= s.batchBytes || s.queuedRecs >= maxBatchEvents
+		o := s.oldestSeq()
+		urgent := s.closing || o != 0 && o < s.flushTo || s.markerHeld || marker
+		if age := now.Sub(s.firstAt); !full && !urgent && age < s.cfg.Linger {
+			return s.cfg.Linger - age
 		}
-		if b := s.take(now, marker); b != nil {
-			s.inflight = append(s.inflight, b)
-			s.inflightBytes += b.bytes
-			s.senders.Add(1)
-			go s.deliver(b)
+		b := s.newBody()
+		s.mu.Unlock()
+		s.c.cut(now, b)
+		s.c.sortBuf = b.finish(s.c.sortBuf)
+		s.mu.Lock()
+		s.c.registerLocked()
+		s.countBody(b)
+		if s.pending() {
+			s.firstAt = now
 		}
+		if b.len() == 0 {
+			s.freeBody(b)
+			continue // the input was empty lines, partial lines or out of the time window
+		}
+		bt := &batch{b: b}
+		bt.events, bt.minSeq = b.userEvents()
+		s.inflight = append(s.inflight, bt)
+		s.inflightEvs += bt.events
+		s.work <- bt // never blocks: it has room for InFlight
+
 	}
 	return 0
 }
 
-// take cuts the next batch from the queue, with the drop marker first when
-// one is due. It returns nil when every event it consumed was outside the
-// service's time window. Called with mu held.
-func (s *Shipper) take(now time.Time, marker bool) *batch {
-	reserve, reserveBytes := 0, 0
-	var m entry
-	if marker {
-		m = entry{msg: s.markerMessage()}
-		reserve, reserveBytes = 1, m.size()
+// newBody returns an empty request, reusing a settled one's memory.
+// Called with mu held.
+func (s *Shipper) newBody() *body {
+	var b *body
+	if n := len(s.spare); n > 0 {
+		b = s.spare[n-1]
+		s.spare = s.spare[:n-1]
+	} else {
+		b = &body{}
 	}
-	entries, n, rej := cut(s.q.items(), now, s.batchBytes, reserve, reserveBytes, make([]entry, 0, min(s.q.len(), 1024)), nil)
-	s.q.discard(n)
-	if !s.q.empty() {
-		s.firstAt = now
-	}
-	if len(rej) > 0 {
-		s.stats.Rejected += len(rej)
-		s.settled()
-		s.report("window", fmt.Sprintf("%d events with timestamps older than 14 days or more than 2 hours ahead were not sent to %s/%s (CloudWatch Logs refuses them)",
-			len(rej), s.cfg.Group, s.cfg.Stream))
-	}
-	if marker {
-		m.ts = now.UnixMilli()
-		if len(entries) > 0 {
-			m.ts = entries[0].ts // keeps the batch's span and order as they are
-		}
-		entries = append([]entry{m}, entries...)
-		s.drops = dropRun{}
-	}
-	if len(entries) == 0 {
-		return nil
-	}
-	b := &batch{entries: entries}
-	for i := range entries {
-		e := &entries[i]
-		b.bytes += e.size()
-		if e.seq != 0 {
-			s.inflightEvents++
-			if b.minSeq == 0 || e.seq < b.minSeq {
-				b.minSeq = e.seq
-			}
-		}
-	}
+	b.reset(s.cfg.Group, s.cfg.Stream, s.batchBytes)
+	s.countBody(b)
 	return b
 }
 
+// countBody accounts for a request's memory, which grows while it is cut.
+// Called with mu held.
+func (s *Shipper) countBody(b *body) {
+	m := b.mem()
+	s.bodyBytes += m - b.counted
+	b.counted = m
+}
+
+// freeBody keeps a request's memory for the next one. Called with mu held.
+func (s *Shipper) freeBody(b *body) {
+	if len(s.spare) < s.cfg.InFlight+1 {
+		s.spare = append(s.spare, b)
+		return
+	}
+	s.bodyBytes -= b.counted
+}
+
 // markerMessage says what was dropped, in the shipper's format.
-func (s *Shipper) markerMessage() string {
-	d := s.drops
+func (s *Shipper) markerMessage(d dropCount) string {
 	text := fmt.Sprintf("keel: dropped %d events (%d bytes) between %s and %s", d.n, d.bytes,
 		time.UnixMilli(d.t1).UTC().Format(time.RFC3339Nano), time.UnixMilli(d.t2).UTC().Format(time.RFC3339Nano))
 	if s.cfg.Format == FormatText {

@@ -18,62 +18,62 @@ import (
 // batches itself, forever and with its own backoff, and counts them.
 func noSDKRetry(o *cwl.Options) { o.Retryer = aws.NopRetryer{} }
 
-// deliver sends one batch until it is acknowledged, rejected, or the
-// shipper shuts down, then releases its place and its bytes.
-func (s *Shipper) deliver(b *batch) {
-	defer s.senders.Done()
-	s.put(b.entries)
+// deliver sends one request until it is acknowledged, rejected, or the
+// shipper shuts down, then releases its place and its memory.
+func (s *Shipper) deliver(bt *batch) {
+	s.put(bt.b)
 	s.mu.Lock()
-	s.inflight = slices.DeleteFunc(s.inflight, func(x *batch) bool { return x == b })
-	s.inflightBytes -= b.bytes
+	s.inflight = slices.DeleteFunc(s.inflight, func(x *batch) bool { return x == bt })
+	s.freeBody(bt.b)
 	s.settled()
 	s.mu.Unlock()
 	s.poke()
 }
 
-// put sends sorted events as one request, retrying the same request until
-// it is settled: a batch is the unit of retry, so that no neighbour is sent
-// twice. An InvalidParameterException splits the batch in halves until the
-// offending event is alone, and that event is rejected.
-func (s *Shipper) put(evs []entry) {
-	in := s.input(evs)
+// put sends one request, retrying the same request until it is settled: a
+// request is the unit of retry, so that no neighbour is sent twice. An
+// InvalidParameterException splits it in halves until the offending event
+// is alone, and that event is rejected.
+func (s *Shipper) put(b *body) {
 	for attempt := 0; ; attempt++ {
 		if s.sendCtx.Err() != nil {
-			s.settle(evs, outcomeLost, nil)
+			s.settle(b, outcomeLost, nil)
 			return
 		}
+		s.mu.Lock()
+		since := s.successes
+		s.mu.Unlock()
 		ctx, cancel := context.WithTimeout(s.sendCtx, s.cfg.RequestTimeout)
-		out, err := s.cfg.Client.PutLogEvents(ctx, in, noSDKRetry)
+		out, err := s.send(ctx, b)
 		cancel()
 		s.mu.Lock()
 		s.stats.Requests++
 		s.mu.Unlock()
 		if err == nil {
-			s.acked(evs, out)
+			s.acked(b, out)
 			return
 		}
 		var wait time.Duration
 		switch class, code := classify(err); class {
 		case errInvalid:
-			if len(evs) > 1 {
-				h := len(evs) / 2
-				s.put(evs[:h])
-				s.put(evs[h:])
+			if n := b.len(); n > 1 {
+				s.put(b.part(0, n/2))
+				s.put(b.part(n/2, n))
 				return
 			}
-			s.settle(evs, outcomeRejected, nil)
+			s.settle(b, outcomeRejected, nil)
 			s.reportLocked("invalid", fmt.Sprintf("CloudWatch Logs refused an event for %s/%s (%v); it was dropped", s.cfg.Group, s.cfg.Stream, err))
 			return
 		case errNotFound:
 			if err := s.ensure(); err != nil {
-				s.failing("ensure", err)
+				s.failing("ensure", err, since)
 				wait = s.backoff(attempt, false)
 			}
 		case errCredentials:
-			s.failing("credentials", fmt.Errorf("credentials refused (%s): %w", code, err))
+			s.failing("credentials", fmt.Errorf("credentials refused (%s): %w", code, err), since)
 			wait = s.backoff(attempt, true)
 		default:
-			s.failing("put", err)
+			s.failing("put", err, since)
 			wait = s.backoff(attempt, false)
 		}
 		s.mu.Lock()
@@ -89,18 +89,6 @@ func (s *Shipper) put(evs []entry) {
 	}
 }
 
-// input builds the request once; retries send the same one.
-func (s *Shipper) input(evs []entry) *cwl.PutLogEventsInput {
-	ts := make([]int64, len(evs))
-	msgs := make([]string, len(evs))
-	le := make([]types.InputLogEvent, len(evs))
-	for i := range evs {
-		ts[i], msgs[i] = evs[i].ts, evs[i].msg
-		le[i] = types.InputLogEvent{Timestamp: &ts[i], Message: &msgs[i]}
-	}
-	return &cwl.PutLogEventsInput{LogGroupName: &s.cfg.Group, LogStreamName: &s.cfg.Stream, LogEvents: le}
-}
-
 type outcome int
 
 const (
@@ -109,24 +97,26 @@ const (
 	outcomeLost
 )
 
-// settle counts evs as sent, rejected or lost. rejected, if set, marks the
-// events the service refused individually in an accepted request.
-func (s *Shipper) settle(evs []entry, o outcome, rejected func(i int) bool) {
+// settle counts the events of b as sent, rejected or lost. rejected, if
+// set, marks the events the service refused individually in an accepted
+// request.
+func (s *Shipper) settle(b *body, o outcome, rejected func(i int) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range evs {
-		if evs[i].seq == 0 {
+	for i, sp := range b.spans {
+		if sp.seq == 0 {
 			if o == outcomeSent {
 				s.stats.Markers++
 			}
 			continue
 		}
-		s.inflightEvents--
+		s.inflightEvs--
 		switch {
 		case o == outcomeSent && (rejected == nil || !rejected(i)):
 			s.stats.Sent++
 		case o == outcomeLost:
 			s.stats.Lost++
+			s.stats.LostBytes += int64(sp.size)
 		default:
 			s.stats.Rejected++
 		}
@@ -136,11 +126,11 @@ func (s *Shipper) settle(evs []entry, o outcome, rejected func(i int) bool) {
 
 // acked records a successful request, including the events the service
 // dropped individually (too old, expired by retention, too new).
-func (s *Shipper) acked(evs []entry, out *cwl.PutLogEventsOutput) {
+func (s *Shipper) acked(b *body, out *cwl.PutLogEventsOutput) {
 	var rejected func(int) bool
 	if out != nil && out.RejectedLogEventsInfo != nil {
 		ri := out.RejectedLogEventsInfo
-		lo, hi := 0, len(evs)
+		lo, hi := 0, b.len()
 		if ri.TooOldLogEventEndIndex != nil {
 			lo = max(lo, int(*ri.TooOldLogEventEndIndex))
 		}
@@ -152,12 +142,13 @@ func (s *Shipper) acked(evs []entry, out *cwl.PutLogEventsOutput) {
 		}
 		rejected = func(i int) bool { return i < lo || i >= hi }
 		s.reportLocked("service-rejected", fmt.Sprintf("CloudWatch Logs refused %d events of a batch to %s/%s as too old, expired or too new",
-			lo+len(evs)-hi, s.cfg.Group, s.cfg.Stream))
+			lo+b.len()-hi, s.cfg.Group, s.cfg.Stream))
 	}
-	s.settle(evs, outcomeSent, rejected)
+	s.settle(b, outcomeSent, rejected)
 	s.mu.Lock()
 	wasFailing := s.outage
 	s.healthy, s.outage = true, false
+	s.successes++
 	delete(s.reported, "put")
 	delete(s.reported, "credentials")
 	delete(s.reported, "ensure")
@@ -167,12 +158,18 @@ func (s *Shipper) acked(evs []entry, out *cwl.PutLogEventsOutput) {
 	}
 }
 
-// failing reports a failed attempt once per outage.
-func (s *Shipper) failing(kind string, err error) {
+// failing reports a failed attempt once per outage. An attempt that began
+// before another request succeeded is not news: the outage it saw is over
+// (several requests are in flight, and a slow failure can land after a
+// success), and reporting it would announce a new outage that is not.
+func (s *Shipper) failing(kind string, err error, since uint64) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.successes != since {
+		return
+	}
 	s.outage = true
-	s.mu.Unlock()
-	s.reportLocked(kind, fmt.Sprintf("put log events to %s/%s: %v; retrying", s.cfg.Group, s.cfg.Stream, err))
+	s.report(kind, fmt.Sprintf("put log events to %s/%s: %v; retrying", s.cfg.Group, s.cfg.Stream, err))
 }
 
 func (s *Shipper) reportLocked(kind, msg string) {

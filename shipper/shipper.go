@@ -3,10 +3,11 @@ package shipper
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+	"unsafe"
+
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 )
 
 // Event is one log line.
@@ -23,51 +24,58 @@ type Shipper struct {
 	cfg Config
 	f   formatter
 	// batchBytes is the byte limit of a batch: 1 MiB, less when the buffer
-	// is small, so that batches in flight never hold more than half of it
-	// and the newest events always have room.
+	// is small, so that requests in flight (whose bodies may be twice their
+	// events' size once escaped) never hold more than half of it.
 	batchBytes int
+	sdk        *cwl.Client // set when the client is the SDK's: bodies go out as written
 
-	pemMu   sync.Mutex
-	pemOpen map[string]*bool // sources inside a multi-line PEM private key
-	pemAny  atomic.Int32
+	mu            sync.Mutex
+	in            blocks // input not yet taken by the batcher
+	queued        int    // bytes of records in it
+	queuedRecs    int
+	srcs          []*source
+	srcIndex      map[srcKey]uint16
+	nextSeq       uint64
+	claimedBytes  int    // blocks the batcher holds
+	claimMin      uint64 // seq of the oldest record the batcher holds outside a batch; 0: none
+	claimedUnread int    // bytes of records the batcher holds and has not read
+	eofsDropped   bool   // a pipe's EOF record was dropped: the batcher must end that pipe
+	carryBytes    int
+	inflight      []*batch
+	inflightEvs   int       // user events in flight and not yet settled
+	firstAt       time.Time // when the oldest pending input arrived (about)
+	flushTo       uint64    // send without lingering while records below this seq wait
+	closing       bool
+	healthy       bool      // the last request succeeded: a lone drop marker may go out now
+	outage        bool      // a failure was reported: say when delivery resumes
+	successes     uint64    // requests acknowledged, to date failures by
+	drops         dropCount // dropped from the queue since the batcher last claimed
+	markerHeld    bool      // the batcher holds a drop marker not yet in a request
+	waiters       int
+	progress      chan struct{} // closed when events settle, for Flush
+	stats         Stats
+	reported      map[string]time.Time
+	spare         []*body // settled requests, for reuse
+	bodyBytes     int     // memory of the requests, in flight or spare
+	sortBytes     int
 
-	mu             sync.Mutex
-	q              queue
-	nextSeq        uint64
-	inflight       []*batch
-	inflightBytes  int
-	inflightEvents int       // user events in flight and not yet settled
-	firstAt        time.Time // when the oldest queued event was queued (about)
-	flushTo        uint64    // send without lingering while events below this seq wait
-	closing        bool
-	healthy        bool // the last request succeeded: a drop marker may go out now
-	outage         bool // a failure was reported: say when delivery resumes
-	drops          dropRun
-	waiters        int
-	progress       chan struct{} // closed when events settle, for Flush
-	stats          Stats
-	reported       map[string]time.Time
+	c cutter // the batcher's own state: only run's goroutine touches it
 
 	wake       chan struct{}
 	stop       chan struct{}
 	done       chan struct{}
+	work       chan *batch // to the senders
 	senders    sync.WaitGroup
 	sendCtx    context.Context
 	cancelSend context.CancelFunc
 	ensureMu   sync.Mutex
 }
 
-// batch is one request's events: the unit of retry.
+// batch is one request: the unit of retry.
 type batch struct {
-	entries []entry
-	bytes   int
-	minSeq  uint64 // lowest seq of the user events in it
-}
-
-// dropRun describes the events dropped since the last marker.
-type dropRun struct {
-	n, bytes int
-	t1, t2   int64
+	b      *body
+	events int    // user events in it
+	minSeq uint64 // lowest seq of its user events
 }
 
 // New starts a Shipper. Close it to deliver what is buffered.
@@ -78,7 +86,7 @@ func New(cfg Config) (*Shipper, error) {
 	s := &Shipper{
 		cfg:      cfg,
 		f:        formatter{format: cfg.Format, instance: cfg.Instance, image: cfg.Image, max: cfg.MaxEventBytes},
-		pemOpen:  map[string]*bool{},
+		srcIndex: map[srcKey]uint16{},
 		nextSeq:  1,
 		progress: make(chan struct{}),
 		reported: map[string]time.Time{},
@@ -86,22 +94,34 @@ func New(cfg Config) (*Shipper, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	s.batchBytes = max(min(maxBatchBytes, cfg.BufferBytes/(2*cfg.InFlight)), 1024)
+	s.sdk, _ = cfg.Client.(*cwl.Client)
+	s.batchBytes = max(min(maxBatchBytes, cfg.BufferBytes/(4*cfg.InFlight)), 1024)
+	s.in.size = max(min(256<<10, cfg.BufferBytes/8), 4096)
+	s.c.s = s
 	s.sendCtx, s.cancelSend = context.WithCancel(context.Background())
+	s.work = make(chan *batch, cfg.InFlight)
+	s.senders.Add(cfg.InFlight)
+	for range cfg.InFlight {
+		go s.sender()
+	}
 	go s.run()
 	return s, nil
 }
 
 // Log queues one event and returns at once: it never waits for the network
-// or for a full buffer (the oldest unsent events make room). The message is
-// made valid UTF-8, redacted and formatted here, in the caller's goroutine.
+// or for a full buffer (the oldest unsent events make room), and it does
+// not allocate: the message is copied into the buffer. Redaction and
+// formatting happen later, in the batcher.
 func (s *Shipper) Log(ev Event) {
-	msg := s.redact(validUTF8(ev.Message), ev.Source)
+	if ev.Message == "" {
+		s.mu.Lock()
+		s.stats.Empty++ // the service refuses empty messages
+		s.mu.Unlock()
+		return
+	}
 	if ev.Level == "" {
 		ev.Level = "INFO"
 	}
-	var one [1]string
-	msgs := s.f.messages(one[:0], ev.Level, ev.Source, msg)
 	var ts int64
 	if ev.Time.IsZero() {
 		ts = s.cfg.Now().UnixMilli()
@@ -110,71 +130,64 @@ func (s *Shipper) Log(ev Event) {
 	}
 	s.mu.Lock()
 	if s.closing {
-		s.stats.Lost += len(msgs)
+		s.stats.Lost++
 		s.mu.Unlock()
 		return
 	}
-	wasEmpty := s.q.empty()
-	for _, m := range msgs {
-		if m == "" {
-			s.stats.Empty++ // the service refuses empty messages
-			continue
-		}
-		s.q.push(entry{ts: ts, seq: s.nextSeq, msg: m})
-		s.nextSeq++
-		s.stats.Accepted++
-	}
-	s.stats.Parts += len(msgs) - 1
-	s.enforceBound()
-	if wasEmpty && !s.q.empty() {
-		s.firstAt = s.cfg.Now()
-		s.poke()
-	} else if s.q.bytes >= s.batchBytes || s.q.len() >= maxBatchEvents {
-		s.poke()
-	}
+	wasEmpty := s.idle()
+	r := record{ts: ts, seq: s.nextSeq, src: s.logSource(ev.Level, ev.Source), kind: recEvent,
+		data: unsafe.Slice(unsafe.StringData(ev.Message), len(ev.Message))}
+	s.nextSeq++
+	s.appendRecord(&r)
+	s.appended(wasEmpty, r.size(), 1)
 	s.mu.Unlock()
 }
 
-// redact applies the redactor, keeping the state of a PEM block per source.
-func (s *Shipper) redact(msg, source string) string {
-	if s.pemAny.Load() == 0 && !strings.Contains(msg, "-----BEGIN") {
-		return s.cfg.Redactor.Redact(msg, nil)
-	}
-	s.pemMu.Lock()
-	defer s.pemMu.Unlock()
-	st := s.pemOpen[source]
-	if st == nil {
-		st = new(bool)
-		s.pemOpen[source] = st
-	}
-	was := *st
-	msg = s.cfg.Redactor.Redact(msg, st)
-	if was != *st {
-		if *st {
-			s.pemAny.Add(1)
-		} else {
-			s.pemAny.Add(-1)
-		}
-	}
-	return msg
+// idle reports whether no input waits, before an append. Called with mu held.
+func (s *Shipper) idle() bool { return s.queued == 0 && s.claimMin == 0 }
+
+// appendRecord copies r into the buffer. Called with mu held.
+func (s *Shipper) appendRecord(r *record) {
+	b := s.in.writable(r.size())
+	b.buf = putRecord(b.buf, r)
+	b.recs++
+	s.queued += r.size()
+	s.queuedRecs++
 }
 
-// enforceBound drops the oldest unsent events while the buffer is over its
-// bound, remembering them for the marker event. Called with mu held.
+// appended keeps the bound and wakes the batcher when a batch may be due.
+// Called with mu held.
+func (s *Shipper) appended(wasEmpty bool, added, recs int) {
+	s.enforceBound()
+	switch {
+	case wasEmpty:
+		s.firstAt = s.cfg.Now()
+		s.poke()
+	case s.queued >= s.batchBytes && s.queued-added < s.batchBytes,
+		s.queuedRecs >= maxBatchEvents && s.queuedRecs-recs < maxBatchEvents:
+		// Only when a batch becomes full: the batcher, once woken, cuts
+		// while it has room in flight, and a finished request wakes it
+		// again. Waking it on every write of a flood wasted more CPU than
+		// the copying.
+		s.poke()
+	}
+}
+
+// memory is what the buffered input, the batcher's and the requests in
+// flight hold. Called with mu held.
+func (s *Shipper) memory() int {
+	return s.in.bytes + s.in.freeBytes + len(s.in.seg) + s.claimedBytes + s.carryBytes + s.bodyBytes + s.sortBytes
+}
+
+// enforceBound drops the oldest queued blocks while memory is over the
+// bound, remembering them for the marker event. The block being written is
+// never dropped: it holds the newest input. Called with mu held.
 func (s *Shipper) enforceBound() {
 	over := false
-	for s.q.bytes+s.inflightBytes > s.cfg.BufferBytes && !s.q.empty() {
-		e := s.q.popFront()
-		if s.drops.n == 0 || e.ts < s.drops.t1 {
-			s.drops.t1 = e.ts
-		}
-		if s.drops.n == 0 || e.ts > s.drops.t2 {
-			s.drops.t2 = e.ts
-		}
-		s.drops.n++
-		s.drops.bytes += len(e.msg)
-		s.stats.Dropped++
-		s.stats.DroppedBytes += int64(len(e.msg))
+	for s.memory() > s.cfg.BufferBytes && s.in.trimFree() {
+	}
+	for s.memory() > s.cfg.BufferBytes && len(s.in.q) > 1 {
+		s.dropFront()
 		over = true
 	}
 	if over {
@@ -182,6 +195,29 @@ func (s *Shipper) enforceBound() {
 		s.report("drop", fmt.Sprintf("buffer of %d bytes full while CloudWatch Logs does not keep up: dropping the oldest unsent events (a marker in %s/%s will say how many)",
 			s.cfg.BufferBytes, s.cfg.Group, s.cfg.Stream))
 	}
+}
+
+// dropFront drops the oldest queued block. Called with mu held.
+func (s *Shipper) dropFront() {
+	b := s.in.popFront()
+	for off := 0; off < len(b.buf); {
+		var r record
+		r, off = readRecord(b.buf, off)
+		s.queued -= r.size()
+		s.queuedRecs--
+		if r.kind == recEOF {
+			s.srcs[r.src].eofDropped = true
+			s.srcs[r.src].eofSeq = r.seq
+			s.eofsDropped = true
+			continue
+		}
+		n, by := countRecord(&r)
+		s.drops.add(n, by, r.ts)
+		s.stats.Accepted += n
+		s.stats.Dropped += n
+		s.stats.DroppedBytes += int64(by)
+	}
+	s.in.recycle(b)
 }
 
 // poke wakes the batcher without waiting.
@@ -201,9 +237,10 @@ func (s *Shipper) settled() {
 	}
 }
 
-// Flush returns when every event logged before the call is acknowledged by
-// the service or counted as lost (dropped, rejected), or when ctx ends.
-// Batches waiting for the linger go out at once.
+// Flush returns when every event logged before the call (for a Pipe: every
+// complete line written before it) is acknowledged by the service or
+// counted as lost (dropped, rejected), or when ctx ends. Batches waiting
+// for the linger go out at once.
 func (s *Shipper) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	target := s.nextSeq
@@ -225,10 +262,20 @@ func (s *Shipper) Flush(ctx context.Context) error {
 	return nil
 }
 
-// doneBefore reports whether no event below seq is queued or in flight,
-// and no drop marker is due or in flight (it describes earlier events).
+// oldestSeq is the seq of the oldest record not yet in a request; 0: none.
+// Called with mu held.
+func (s *Shipper) oldestSeq() uint64 {
+	if s.claimMin != 0 {
+		return s.claimMin
+	}
+	return s.in.frontSeq()
+}
+
+// doneBefore reports whether no record below seq is queued, held by the
+// batcher or in flight, and no drop marker is due or in flight (it
+// describes earlier events). Called with mu held.
 func (s *Shipper) doneBefore(seq uint64) bool {
-	if !s.q.empty() && s.q.frontSeq() < seq || s.drops.n > 0 && s.healthy {
+	if o := s.oldestSeq(); o != 0 && o < seq || s.drops.n > 0 && s.healthy || s.markerHeld {
 		return false
 	}
 	for _, b := range s.inflight {
@@ -252,17 +299,29 @@ func (s *Shipper) Close(ctx context.Context) error {
 	err := s.Flush(ctx)
 	s.cancelSend() // senders still retrying count their events as lost
 	close(s.stop)
-	<-s.done // no new senders after this
+	<-s.done // no new requests after this
+	close(s.work)
 	s.senders.Wait()
 	s.mu.Lock()
-	if n := s.q.len(); n > 0 {
-		s.stats.Lost += n
-		s.q.discard(n)
+	lostNow := s.c.lose() // the batcher has stopped: its state is ours
+	for len(s.in.q) > 0 {
+		b := s.in.popFront()
+		for off := 0; off < len(b.buf); {
+			var r record
+			r, off = readRecord(b.buf, off)
+			n, by := countRecord(&r)
+			lostNow.add(n, by, r.ts)
+		}
 	}
-	lost := s.stats.Lost
+	s.queued, s.queuedRecs, s.claimMin = 0, 0, 0
+	s.stats.Accepted += lostNow.n
+	s.stats.Lost += lostNow.n
+	s.stats.LostBytes += int64(lostNow.bytes)
+	lost, lostBytes := s.stats.Lost, s.stats.LostBytes
+	s.in.release()
 	s.mu.Unlock()
 	if lost > 0 {
-		s.cfg.Notice(fmt.Sprintf("%d events were not delivered to %s/%s before shutdown", lost, s.cfg.Group, s.cfg.Stream))
+		s.cfg.Notice(fmt.Sprintf("%d events (%d bytes or more) were not delivered to %s/%s before shutdown", lost, lostBytes, s.cfg.Group, s.cfg.Stream))
 	}
 	return err
 }

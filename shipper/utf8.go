@@ -1,30 +1,6 @@
 package shipper
 
-import (
-	"strings"
-	"unicode/utf8"
-)
-
-// validUTF8 replaces each invalid byte of s with U+FFFD, as the service does,
-// so that the size counted for a batch is the size the service counts (3
-// bytes per invalid byte). Valid input is returned as is, without allocating.
-func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b.WriteString("\uFFFD")
-		} else {
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
+import "unicode/utf8"
 
 // cutRunes returns the longest prefix of s whose cost is at most budget, cut
 // at a rune boundary; cost gives the bytes a rune takes once encoded. It

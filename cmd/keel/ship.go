@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -50,7 +48,7 @@ type shipFlags struct {
 	group, stream, format, instance, image, region, endpoint string
 	redactOff                                                string
 	redact                                                   stringList
-	retention, bufferMiB, inflight, maxEvent                 int
+	retention, bufferMiB, inflight, maxEvent, nice           int
 	linger, flushTimeout                                     time.Duration
 	console, stats                                           bool
 }
@@ -75,6 +73,7 @@ func runShip(args []string) error {
 	fs.DurationVar(&f.linger, "logs.linger", 200*time.Millisecond, "how long a batch that is not full waits for more lines")
 	fs.IntVar(&f.inflight, "logs.inflight", 4, "PutLogEvents requests at once")
 	fs.IntVar(&f.maxEvent, "logs.event.max", shipper.DefaultMaxEvent, "largest event in `bytes`; longer lines are split into marked parts")
+	fs.IntVar(&f.nice, "logs.nice", 10, "`niceness` (0-19) of keel's batching and sending threads, so that CMD comes first for the CPU; 0: same as CMD")
 	fs.Var(&f.redact, "logs.redact", "redact text matching this `regexp` too (repeatable)")
 	fs.StringVar(&f.redactOff, "logs.redact.off", "", "comma-separated built-in redaction `patterns` to turn off")
 	fs.DurationVar(&f.flushTimeout, "flush.timeout", 10*time.Second, "after CMD exits, how long to keep delivering buffered lines")
@@ -109,16 +108,23 @@ func runShip(args []string) error {
 		f.image = filepath.Base(argv[0])
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// Dropped lines are garbage: collect it before the heap doubles, so
-		// that memory stays near the buffer's bound under a flood.
-		debug.SetMemoryLimit(int64(f.bufferMiB)<<21 + 24<<20)
+		// The buffered lines live outside the Go heap (the shipper maps
+		// its blocks) and the request bodies are reused, so the heap is
+		// those bodies (under half the buffer) plus the SDK's and the
+		// runtime's few MiB: a limit just above makes the GC collect before
+		// the heap doubles, as GOGC alone would let it.
+		debug.SetMemoryLimit(int64(f.bufferMiB)<<20/2 + 32<<20)
 	}
 	errOut := shipper.NewConsole(os.Stderr, 0)
 	notice := func(m string) { errOut.WriteLine([]byte("keel ship: " + m)) }
+	var onWorker func()
+	if f.nice > 0 {
+		onWorker = func() { backgroundThread(min(f.nice, 19)) }
+	}
 	s, err := shipper.New(shipper.Config{
 		Client: client, Group: f.group, Stream: f.stream, Format: f.format, Instance: f.instance, Image: f.image,
 		RetentionDays: int32(f.retention), MaxEventBytes: f.maxEvent, BufferBytes: f.bufferMiB << 20,
-		Linger: f.linger, InFlight: f.inflight, Redactor: red, Notice: notice,
+		Linger: f.linger, InFlight: f.inflight, Redactor: red, Notice: notice, OnWorker: onWorker,
 	})
 	if err != nil {
 		errOut.Close()
@@ -155,8 +161,8 @@ func statsLine(st shipper.Stats) string {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return fmt.Sprintf("stats accepted=%d sent=%d requests=%d retried=%d dropped=%d rejected=%d lost=%d markers=%d cpu_s=%.3f maxrss_kib=%d",
-		st.Accepted, st.Sent, st.Requests, st.Retried, st.Dropped, st.Rejected, st.Lost, st.Markers, cpu.Seconds(), ru.Maxrss)
+	return fmt.Sprintf("stats accepted=%d sent=%d requests=%d retried=%d dropped=%d dropped_bytes=%d rejected=%d lost=%d lost_bytes=%d markers=%d cpu_s=%.3f maxrss_kib=%d",
+		st.Accepted, st.Sent, st.Requests, st.Retried, st.Dropped, st.DroppedBytes, st.Rejected, st.Lost, st.LostBytes, st.Markers, cpu.Seconds(), ru.Maxrss)
 }
 
 // shipClient builds the CloudWatch Logs client from the standard AWS chain.
@@ -195,6 +201,8 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
 		return 1
 	}
+	growPipe(outW)
+	growPipe(errW)
 	cmd.Stdout, cmd.Stderr = outW, errW
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
@@ -220,8 +228,9 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	if console {
 		errCon = errOut
 	}
-	go func() { defer readers.Done(); readLines(outR, s, "stdout", "INFO", outCon) }()
-	go func() { defer readers.Done(); readLines(errR, s, "stderr", "ERROR", errCon) }()
+	outP, errP := s.Pipe("INFO", "stdout"), s.Pipe("ERROR", "stderr")
+	go func() { defer readers.Done(); pump(outR, outP, outCon) }()
+	go func() { defer readers.Done(); pump(errR, errP, errCon) }()
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	for {
@@ -254,54 +263,50 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	return cmd.ProcessState.ExitCode()
 }
 
-// maxLine is where a line without a newline is cut into an event of its
-// own; the shipper splits it further to the event size.
-const maxLine = 1 << 20
+// readChunk is the size of a pipe read: big reads make the reader's cost
+// per byte what cat's is.
+const readChunk = 256 << 10
 
-// readLines ships each line of r and never stops reading, whatever the
-// network does: Log does not block.
-func readLines(r io.ReadCloser, s *shipper.Shipper, source, level string, con *shipper.Console) {
+// pipeSize is the capacity asked for CMD's pipes (Linux's default
+// /proc/sys/fs/pipe-max-size): a bigger pipe absorbs the moments when the
+// reader is not scheduled, so that CMD does not wait for them.
+const pipeSize = 1 << 20
+
+// pump ships what r carries, copying it to con (when set) too. It only
+// reads and copies: lines are split and formatted by the shipper's batcher,
+// and neither the network nor the console can stop it reading.
+func pump(r *os.File, p *shipper.Pipe, con *shipper.Console) {
 	defer r.Close()
-	br := bufio.NewReaderSize(r, 64<<10)
-	var long []byte
-	emit := func(line []byte) {
-		line = trimEOL(line)
-		if con != nil {
-			con.WriteLine(line)
-		}
-		if len(line) > 0 {
-			s.Log(shipper.Event{Level: level, Source: source, Message: string(line)})
-		}
-	}
+	defer p.Close()
+	buf := make([]byte, readChunk)
 	for {
-		chunk, err := br.ReadSlice('\n')
-		switch {
-		case err == nil && long == nil:
-			emit(chunk)
-		case err == nil:
-			emit(append(long, chunk...))
-			long = nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			long = append(long, chunk...)
-			if len(long) >= maxLine {
-				emit(long)
-				long = nil
+		n, err := r.Read(buf)
+		if n > 0 {
+			p.Write(buf[:n])
+			if con != nil {
+				con.Write(buf[:n])
 			}
-		default: // EOF or closed: the last line may lack its newline
-			if len(chunk) > 0 || len(long) > 0 {
-				emit(append(long, chunk...))
-			}
-			return
+		}
+		if err != nil {
+			return // EOF, or the pipe closed under it after CMD exited
 		}
 	}
 }
 
-func trimEOL(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-	}
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		b = b[:n-1]
-	}
-	return b
+// backgroundThread lowers the scheduling priority of the calling thread to
+// nice (on Linux, setpriority on a thread id applies to that thread only):
+// the shipper's batcher and senders run there, so that when the CPU is full
+// the app comes first and keel catches up after, from its buffer; on an
+// idle CPU they run at full speed. The pipe readers keep the normal
+// priority: they must keep up with the app. The default 10 gives keel's
+// threads about a tenth of the app's share of a busy CPU.
+func backgroundThread(nice int) {
+	syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), nice)
+}
+
+// growPipe asks for a bigger pipe; where that is refused (not Linux, or a
+// lower limit) the default is fine.
+func growPipe(f *os.File) {
+	const fSetPipeSz = 1031 // F_SETPIPE_SZ on Linux
+	syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), fSetPipeSz, pipeSize)
 }

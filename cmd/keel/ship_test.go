@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -114,6 +115,43 @@ func TestShipLocalServer(t *testing.T) {
 	g, err := c.DescribeLogGroups(context.Background(), &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("keel/dev")})
 	if err != nil || len(g.LogGroups) != 1 || g.LogGroups[0].RetentionInDays == nil || *g.LogGroups[0].RetentionInDays != 7 {
 		t.Fatalf("group: %+v %v", g, err)
+	}
+}
+
+// TestShipLineEdges: lines reach the stream whole however CMD writes them:
+// CRLF endings, a line written in pieces, empty lines (skipped), a last line
+// without its newline, and invalid UTF-8 (replaced, as the service would).
+func TestShipLineEdges(t *testing.T) {
+	endpoint, data := shipServer(t)
+	c := adminClient(t, data, endpoint)
+	cases := []struct {
+		name, script string
+		want         []string
+		anyOrder     bool // two pipes: their readers race
+	}{
+		{"crlf", `printf 'a\r\nb\r\n'`, []string{"a", "b"}, false},
+		{"pieces", `printf 'li'; sleep 0.1; printf 'ne 1\nline'; sleep 0.1; printf ' 2\n'`, []string{"line 1", "line 2"}, false},
+		{"empty lines", `printf '\n\nx\n\n'`, []string{"x"}, false},
+		{"no final newline", `printf 'a\nlast'`, []string{"a", "last"}, false},
+		{"stderr too", `printf 'out\n'; printf 'err' >&2`, []string{"err", "out"}, true},
+		{"invalid utf-8", `printf 'a\377b\n'`, []string{"a\uFFFDb"}, false},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stream := fmt.Sprintf("edge-%d", i)
+			r := keelEnv(t, t.TempDir(), shipEnv(endpoint, filepath.Join(data, "credentials")),
+				"ship", "-group", "edges", "-stream", stream, "-format", "text", "-console=false", "--", "sh", "-c", tc.script)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			got := messages(t, c, "edges", stream)
+			if tc.anyOrder {
+				slices.Sort(got)
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Fatalf("events %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

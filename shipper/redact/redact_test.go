@@ -62,3 +62,27 @@ func BenchmarkRedactClean(b *testing.B) {
 		r.Redact(line, nil)
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	cases := []struct {
+		s, sub string
+		want   bool
+	}{
+		{"", "secret", false},
+		{"secret", "secret", true},
+		{"my SeCrEt key", "secret", true},
+		{"sssssecre", "secret", false},
+		{"ssssSecret", "secret", true},
+		{"Sss secre Secret", "secret", true},
+		{"no match here at all", "bearer", false},
+		{"Authorization: BEARER x", "bearer", true},
+		{"trailing bearer", "bearer", true},
+		{"bearebearer", "bearer", true},
+		{"Bearebeare", "bearer", false},
+	}
+	for _, tc := range cases {
+		if got := containsFold(tc.s, tc.sub); got != tc.want {
+			t.Errorf("containsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
+		}
+	}
+}
