@@ -11,19 +11,14 @@ import (
 	"github.com/keelvm/keel/supervisor"
 )
 
-// shutdownGrace is how long the app may take to stop after SIGTERM.
-const shutdownGrace = 10 * time.Second
-
 // runApp runs the app under the supervisor until it ends for good or a
 // shutdown is asked for (SIGTERM, SIGINT, SIGPWR, the power button), and
 // returns its exit status. SIGHUP, SIGUSR1 and SIGUSR2 go to the app.
-func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}, ships *shippers) int {
+func runApp(c bootcfg.Config, sigs chan os.Signal, p *platform) int {
+	defer p.markStarted() // also when the app never starts
 	console := newConsoleSink()
 	defer console.close()
-	sink := teeSink{console: console}
-	if ships != nil {
-		sink.ship = ships.app
-	}
+	sink := teeSink{console: console, ship: p.appLog}
 	reaper := supervisor.NewReaper(func(err error) { logf("reaper: %v", err) })
 	// The reaper outlives the app: orphans keep ending during shutdown.
 	go func() {
@@ -36,11 +31,20 @@ func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}, ships 
 		logf("%v", err)
 		return 1
 	}
+	limits, err := rlimits(c.Rlimits)
+	if err != nil {
+		logf("app configuration: %v", err)
+		return 1
+	}
+	inheritNofile(limits)
+	shutdownGrace := time.Duration(c.Grace)
 	sup, err := supervisor.New(supervisor.App{
-		Path: c.App, Args: c.Args, Env: c.Env, Dir: c.Dir, User: c.User, Group: c.Group, Restart: restart,
+		Path: c.App, Args: c.Args, Env: appEnv(c.Env), Dir: c.Dir, User: c.User, Group: c.Group,
+		Restart: restart, Rlimits: limits,
 	}, supervisor.Options{
 		Sink: sink, Reaper: reaper, Grace: shutdownGrace, KillAll: os.Getpid() == 1,
 		OnError: func(err error) { logf("supervisor: %v", err) },
+		OnStart: func(int) { p.markStarted() },
 	})
 	if err != nil {
 		logf("app configuration: %v", err)
@@ -75,7 +79,7 @@ func runApp(c bootcfg.Config, sigs chan os.Signal, power <-chan struct{}, ships 
 					logf("forward %v: %v", s, err)
 				}
 			}
-		case <-power:
+		case <-p.power:
 			logf("power button: stopping the app (SIGTERM, then SIGKILL after %v)", shutdownGrace)
 			stop()
 		case r := <-done:

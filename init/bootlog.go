@@ -88,7 +88,11 @@ func (br *bootRecords) summary() {
 	}
 	first := ""
 	if len(br.records) > 0 {
+		// Enough to recognise it: the serial console is slow.
 		first = br.records[0].Message
+		if len(first) > 48 {
+			first = first[:48] + "..."
+		}
 	}
 	logf("boot log: %d kernel records (%d lost, %d over the bound), first: %q", len(br.records), br.lost, br.dropped, first)
 }

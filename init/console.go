@@ -16,7 +16,14 @@ import (
 // app's stream (not to the boot stream, as init's own lines do).
 type consoleSink struct{ c *shipper.Console }
 
-func newConsoleSink() consoleSink { return consoleSink{c: shipper.NewConsole(os.Stderr, 1<<20)} }
+func newConsoleSink() consoleSink {
+	return consoleSink{c: shipper.NewConsole(os.Stderr, consoleBuffer)}
+}
+
+// consoleBuffer bounds the app's output waiting for the console: a serial
+// console writes about 11 KB/s, and what is queued is written out before
+// the power-off, which must come within grace + flush timeout.
+const consoleBuffer = 64 << 10
 
 // Log implements supervisor.Sink.
 func (s consoleSink) Log(ev supervisor.Event) {

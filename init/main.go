@@ -1,15 +1,18 @@
 // Command init is keel's PID 1: the static binary the kernel runs as /init
 // from the initramfs of a keel image.
 //
-// This is the boot path as it stands: it mounts the filesystems every app
-// needs, reports each step with its duration on the console, runs the
-// configured app with its output on the console, reaps every process, and
-// powers the machine off when the app ends. Networking, module loading, the
-// supervisor's restart policy and log shipping join it as they land (see the
-// issues); the shape (config, steps, one reaper, orderly power-off) stays.
+// The boot path: mount what every app needs, read the configuration
+// (/etc/keel/config.json, keel.* keys of the kernel command line over it;
+// package internal/bootcfg), then bring up the platform (modules, network,
+// power button, boot log, instance identity, log shippers: platform.go)
+// and run the app under the supervisor, which reaps every process; the app
+// waits for the network unless keel.wait=none. When the app ends for good
+// or a stop is asked for, init flushes the logs and powers off (or
+// reboots). Every step is reported with its duration on the console and in
+// the boot stream.
 //
-// PID 1 must never exit or panic (the kernel would panic): every failure
-// becomes a logged, orderly power-off.
+// PID 1 must never exit or panic (the kernel would panic): every goroutine
+// recovers, and every failure becomes a logged, orderly power-off.
 package main
 
 import (
@@ -27,8 +30,9 @@ import (
 
 var started = time.Now()
 
-// flushTimeout bounds the delivery of the last events at shutdown.
-const flushTimeout = 10 * time.Second
+// rebootAtEnd makes the end of the machine a reboot instead of a power-off
+// (keel.halt=reboot); set once the configuration is read.
+var rebootAtEnd bool
 
 func main() {
 	// Before anything else: Go's own handlers would otherwise let a stray
@@ -69,67 +73,40 @@ func run(sigs chan os.Signal) int {
 	if err := step("mount", mountAll); err != nil {
 		return 1
 	}
-	if v, err := os.ReadFile("/proc/version"); err == nil {
-		logf("kernel: %s", trim(v))
-	}
-	boot := collectBootLog()
 	cfg, err := bootcfg.LoadSystem()
 	if err != nil {
 		logf("configuration: %v", err)
 		return 1
 	}
-	if len(cfg.Modules) > 0 {
-		// A missing driver shows up as a network failure next; the
-		// step's message says which module failed.
-		_ = step(fmt.Sprintf("load %d modules", len(cfg.Modules)), func() error { return loadModules(cfg.Modules) })
-	}
-	if err := step("network ("+cfg.Net+")", func() error { return network(cfg.Net) }); err != nil {
-		logf("continuing without network")
-	}
-	boot.summary()
+	rebootAtEnd = cfg.Halt == "reboot"
+	setDefaultHostname()
 	// Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot.
 	if err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_CAD_OFF); err != nil && os.Getpid() == 1 {
 		logf("disable Ctrl-Alt-Del reboot: %v", err)
 	}
-	power := make(chan struct{}, 1)
-	if n := watchPowerButton(power); n == 0 {
-		logf("no ACPI power button found (modules button and evdev?): stop requests from the hypervisor will not be seen")
+	p := newPlatform(cfg)
+	go p.bringUp()
+	if cfg.Wait == "network" {
+		<-p.netDone
 	}
-	var ships *shippers
-	if cfg.Logs != nil {
-		host, _ := os.Hostname()
-		if ships, err = startShippers(cfg.Logs, host); err != nil {
-			logf("logs: %v; the app's output goes to the console only", err)
-			ships = nil
-		} else {
-			logf("logs: shipping to group %s, streams %s and %s/boot", cfg.Logs.Group, cfg.Logs.Stream, cfg.Logs.Stream)
-			initLog.attach(ships.boot)
-			boot.attach(ships.boot)
-		}
-	}
-	status := runApp(cfg, sigs, power, ships)
-	if ships != nil {
-		logf("flushing logs")
-		ships.close(flushTimeout)
-	}
+	status := runApp(cfg, sigs, p)
+	p.shutdown(time.Duration(cfg.FlushTimeout))
 	return status
 }
 
-func trim(b []byte) string {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return string(b)
-}
-
-// powerOff ends the machine: sync, then power off. Outside a VM (a test on
-// a host, a container) it exits instead.
+// powerOff ends the machine: sync, then power off (or reboot, by
+// configuration). Outside a VM (a test on a host, a container) it exits
+// instead.
 func powerOff(status int) {
-	logf("powering off (status %d)", status)
+	how, cmd := "powering off", syscall.LINUX_REBOOT_CMD_POWER_OFF
+	if rebootAtEnd {
+		how, cmd = "rebooting", syscall.LINUX_REBOOT_CMD_RESTART
+	}
+	logf("%s (status %d)", how, status)
 	syscall.Sync()
 	if os.Getpid() == 1 {
-		if err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
-			logf("power off: %v", err)
+		if err := syscall.Reboot(cmd); err != nil {
+			logf("%s: %v", how, err)
 		}
 		select {} // never return from PID 1
 	}

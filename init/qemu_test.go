@@ -168,7 +168,7 @@ func TestQEMUNetwork(t *testing.T) {
 // TestQEMUPowerButton presses the ACPI power button (QMP system_powerdown)
 // while the app logs: the app gets SIGTERM and its last lines are out
 // before the machine powers off; an app that ignores SIGTERM is killed
-// after the grace period.
+// after the grace period (keel.grace).
 func TestQEMUPowerButton(t *testing.T) {
 	k := requireQEMU(t)
 	cases := []struct {
@@ -177,13 +177,13 @@ func TestQEMUPowerButton(t *testing.T) {
 		want []string
 	}{
 		{"app stops on SIGTERM", nil, []string{"power button: stopping the app", "got SIGTERM after line", "app exited with code 0"}},
-		{"app ignores SIGTERM", []string{"IGNORE_TERM=1"}, []string{"ignoring SIGTERM", "still running after the grace period of 10s: SIGKILL", "app killed by signal SIGKILL"}},
+		{"app ignores SIGTERM", []string{"IGNORE_TERM=1"}, []string{"ignoring SIGTERM", "still running after the grace period of 3s: SIGKILL", "app killed by signal SIGKILL"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			initrd := image(t, dir, k, bootcfg.Config{App: "/app/hello", Args: []string{"loop"}, Env: tc.env, Net: "none"})
-			vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir, Cmdline: "console=ttyS0 panic=-1 quiet"})
+			vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir, Cmdline: "console=ttyS0 panic=-1 quiet keel.grace=3s"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/redact"
 	"github.com/keelvm/keel/supervisor"
 )
 
@@ -51,21 +52,39 @@ func readCredentials(path string) (aws.CredentialsProvider, error) {
 	return credentials.NewStaticCredentialsProvider(id, secret, vals["aws_session_token"]), nil
 }
 
-// startShippers creates the shippers of a logs configuration.
-func startShippers(l *bootcfg.Logs, instance string) (*shippers, error) {
+// requestTimeout bounds one delivery: a request of at most 1 MiB takes far
+// less on a working network, and one that hangs on a cut path holds its
+// events until it times out, longer than the flush timeout at shutdown
+// (the shipper's default is 30 s).
+const requestTimeout = 5 * time.Second
+
+// startShippers creates the shippers of a logs configuration; region is
+// the instance's (from IMDSv2), used when none is configured.
+func startShippers(l *bootcfg.Logs, instance, region string) (*shippers, error) {
 	creds, err := readCredentials(l.Credentials)
 	if err != nil {
 		return nil, err
 	}
-	opts := cwl.Options{Region: l.Region, Credentials: creds, RetryMaxAttempts: 1}
+	switch {
+	case l.Region != "":
+		region = l.Region
+	case region == "":
+		region = bootcfg.DefaultRegion
+	}
+	opts := cwl.Options{Region: region, Credentials: creds, RetryMaxAttempts: 1}
 	if l.Endpoint != "" {
 		opts.BaseEndpoint = aws.String(l.Endpoint)
+	}
+	red, err := redact.New(l.RedactOff, l.Redact)
+	if err != nil {
+		return nil, fmt.Errorf("log redaction: %w", err)
 	}
 	client := cwl.New(opts)
 	notice := func(s string) { logf("logs: %s", s) }
 	mk := func(stream string) (*shipper.Shipper, error) {
 		return shipper.New(shipper.Config{Client: client, Group: l.Group, Stream: stream, Format: l.Format,
-			Instance: instance, Image: l.Image, RetentionDays: l.Retention, Notice: notice})
+			Instance: instance, Image: l.Image, RetentionDays: l.Retention, Redactor: red, Notice: notice,
+			RequestTimeout: requestTimeout})
 	}
 	app, err := mk(l.Stream)
 	if err != nil {
@@ -98,15 +117,16 @@ func (s *shippers) close(d time.Duration) {
 	wg.Wait()
 }
 
-// teeSink sends supervisor events to the console and the app's shipper.
+// teeSink sends supervisor events to the console and to the app's stream
+// (held until its shipper exists).
 type teeSink struct {
 	console consoleSink
-	ship    *shipper.Shipper
+	ship    *heldLog // nil: console only
 }
 
 func (t teeSink) Log(ev supervisor.Event) {
 	t.console.Log(ev)
 	if t.ship != nil {
-		t.ship.Log(shipper.Event{Time: ev.Time, Level: ev.Level, Source: ev.Source, Message: ev.Message})
+		t.ship.log(shipper.Event(ev))
 	}
 }

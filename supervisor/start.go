@@ -193,5 +193,10 @@ func (s *Supervisor) start() (_ *proc, err error) {
 		wg.Wait()
 		close(p.drained)
 	}()
+	if s.opt.OnStart != nil {
+		if err := protect("OnStart", func() { s.opt.OnStart(child.Pid) }); err != nil {
+			s.report(err)
+		}
+	}
 	return p, nil
 }

@@ -45,7 +45,8 @@ type Options struct {
 	KillAll      bool
 	KillAllGrace time.Duration // SIGTERM to SIGKILL for them; default 2s
 
-	OnError func(error) // internal errors and recovered panics; optional, must not block
+	OnError func(error)   // internal errors and recovered panics; optional, must not block
+	OnStart func(pid int) // called after each start of the app; optional, must not block
 }
 
 // Supervisor runs one app. Run it once; Forward and Shutdown may be called

@@ -1,10 +1,12 @@
-// Command hello is a test app for keel's QEMU tests. With no arguments or
-// an exit code it prints numbered lines to stdout and stderr and exits
-// with that code; with "net URL" it prints its network configuration and
-// the answer of an HTTP GET of URL.
+// Command hello is a test app for keel's QEMU tests and boot benchmarks.
+// With no arguments or an exit code it prints numbered lines to stdout and
+// stderr and exits with that code; with "net URL" it prints its network
+// configuration and the answer of an HTTP GET of URL; the other modes are
+// described where main picks them.
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -31,16 +33,34 @@ func main() {
 		switch os.Args[1] {
 		case "exit":
 			return
-		case "spawn": // start N children and leave them: they become orphans
+		case "spawn": // start N children that exit at once, and leave them: orphans
 			n, _ := strconv.Atoi(os.Args[2])
 			for i := 0; i < n; i++ {
-				if _, err := syscall.ForkExec("/proc/self/exe", []string{"hello", "exit"}, &syscall.ProcAttr{}); err != nil {
+				if err := forkExit(); err != 0 {
 					fmt.Println("spawn:", err)
 				}
 			}
 			return
 		case "orphans":
 			orphans(os.Args[2])
+			return
+		case "crash": // exit 3 on the first N runs of this boot, then 0
+			crash(os.Args[2])
+		case "count": // N numbered lines, one every INTERVAL
+			count(os.Args[2], os.Args[3])
+			return
+		case "rss": // init's memory, idle and while this app logs at RATE lines/s
+			rss(os.Args[2], os.Args[3])
+			return
+		case "limits":
+			var lim unix.Rlimit
+			unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+			fmt.Printf("nofile %d/%d\n", lim.Cur, lim.Max)
+			for _, e := range os.Environ() {
+				fmt.Printf("env %s\n", e)
+			}
+			wd, _ := os.Getwd()
+			fmt.Printf("uid %d gid %d wd %s\n", os.Getuid(), os.Getgid(), wd)
 			return
 		}
 	}
@@ -111,9 +131,11 @@ func loop() {
 	}
 }
 
-// orphans makes N orphans (through a child that starts them and exits at
-// once), waits, and counts the zombies left on the machine.
+// orphans makes N orphans (through a child that forks them and exits:
+// they are its zombies until then, init's after), reports how long init
+// took to reap them all, waits, and counts the zombies left on the machine.
 func orphans(n string) {
+	t0 := time.Now()
 	pid, err := syscall.ForkExec("/proc/self/exe", []string{"hello", "spawn", n}, &syscall.ProcAttr{Files: []uintptr{0, 1, 2}})
 	if err != nil {
 		fmt.Println("spawner:", err)
@@ -121,8 +143,22 @@ func orphans(n string) {
 	}
 	var ws syscall.WaitStatus
 	syscall.Wait4(pid, &ws, 0, nil)
+	// The spawner's exit hands its zombie children to init at once.
+	t1 := time.Now()
+	for time.Since(t1) < 30*time.Second {
+		if z := census(); z == 0 {
+			fmt.Printf("orphans reaped: %s in %d ms (made in %d ms)\n", n, time.Since(t1).Milliseconds(), t1.Sub(t0).Milliseconds())
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	time.Sleep(3 * time.Second)
-	zombies := 0
+	zombies := census()
+	fmt.Printf("orphans made: %s, zombies left: %d\n", n, zombies)
+}
+
+// census counts the zombies on the machine.
+func census() (zombies int) {
 	dirs, _ := os.ReadDir("/proc")
 	for _, d := range dirs {
 		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
@@ -135,5 +171,88 @@ func orphans(n string) {
 			zombies++
 		}
 	}
-	fmt.Printf("orphans made: %s, zombies left: %d\n", n, zombies)
+	return zombies
+}
+
+// forkExit forks a child that exits at once: a bare fork, not fork and
+// exec of a Go binary, so that a storm of them measures the reaping and not
+// the Go runtime's start under emulation. The child runs only these two
+// raw system calls (nosplit, no runtime), as syscall.forkAndExecInChild does.
+//
+//go:nosplit
+func forkExit() syscall.Errno {
+	pid, _, err := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if err == 0 && pid == 0 {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+	}
+	return err
+}
+
+// crash exits 3 on the first n runs of this boot (counted in a file on
+// /tmp, which outlives the runs), then 0: a crash loop that ends.
+func crash(n string) {
+	max, _ := strconv.Atoi(n)
+	const f = "/tmp/hello-runs"
+	b, _ := os.ReadFile(f)
+	runs, _ := strconv.Atoi(string(b))
+	runs++
+	os.WriteFile(f, []byte(strconv.Itoa(runs)), 0o644)
+	if runs <= max {
+		fmt.Printf("run %d: crashing\n", runs)
+		os.Exit(3)
+	}
+	fmt.Printf("run %d: fine\n", runs)
+	os.Exit(0)
+}
+
+// count prints n numbered lines, one every interval.
+func count(n, interval string) {
+	max, _ := strconv.Atoi(n)
+	d, _ := time.ParseDuration(interval)
+	for i := 0; i < max; i++ {
+		fmt.Printf("count %d\n", i)
+		time.Sleep(d)
+	}
+}
+
+// rss reports PID 1's resident memory (from /proc/1/status, readable by
+// every user) when idle, then while writing rate lines/s for dur.
+func rss(rate, dur string) {
+	vmRSS := func() string {
+		b, _ := os.ReadFile("/proc/1/status")
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "VmRSS:") {
+				return strings.Join(strings.Fields(l)[1:], " ")
+			}
+		}
+		return "?"
+	}
+	time.Sleep(2 * time.Second)
+	fmt.Printf("init rss idle: %s\n", vmRSS())
+	r, _ := strconv.Atoi(rate)
+	d, _ := time.ParseDuration(dur)
+	w := bufio.NewWriterSize(os.Stdout, 64<<10)
+	start := time.Now()
+	sent := 0
+	var line []byte
+	for time.Since(start) < d {
+		// Catch up to the rate every millisecond or so: a line at a time
+		// would cost a syscall each.
+		due := int(time.Since(start).Seconds() * float64(r))
+		for ; sent < due; sent++ {
+			// By hand, not fmt: under emulation fmt alone caps the rate.
+			line = strconv.AppendInt(append(line[:0], "line "...), int64(sent), 10)
+			line = append(line, " of a steady stream of log lines at a fixed rate\n"...)
+			w.Write(line)
+		}
+		w.Flush()
+		time.Sleep(time.Millisecond)
+	}
+	w.Flush()
+	el := time.Since(start).Seconds()
+	during := vmRSS()
+	// The console drops what it cannot write in time: let it catch up so
+	// that the figure is seen.
+	time.Sleep(4 * time.Second)
+	fmt.Fprintf(os.Stderr, "init rss at %.0f lines/s: %s\n", float64(sent)/el, during)
 }

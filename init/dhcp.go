@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Bounds of a DHCP exchange: a server that never answers must not hold the
+// boot (nclient4's own retries double up to 35 s).
+const (
+	dhcpTimeout  = 2 * time.Second
+	dhcpAttempts = 3
+)
+
+// dhcpRequest runs one full exchange (DISCOVER to ACK), or, with old, a
+// renewal of that lease (REQUEST with ciaddr, broadcast, so that it also
+// serves as a rebind once T2 passed). The client is closed afterwards: its
+// AF_PACKET socket would otherwise copy every packet of the machine.
+func dhcpRequest(name string, old *nclient4.Lease) (*nclient4.Lease, error) {
+	c, err := nclient4.New(name, nclient4.WithTimeout(dhcpTimeout), nclient4.WithRetry(dhcpAttempts))
+	if err != nil {
+		return nil, fmt.Errorf("open DHCP client on %s: %w", name, err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), dhcpTimeout*dhcpAttempts*2)
+	defer cancel()
+	if old != nil {
+		l, err := c.Renew(ctx, old)
+		if err != nil {
+			return nil, fmt.Errorf("DHCP renewal of %v on %s: %w", old.ACK.YourIPAddr, name, err)
+		}
+		return l, nil
+	}
+	l, err := c.Request(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("DHCP on %s: no lease: %w", name, err)
+	}
+	return l, nil
+}
+
+// startDHCP gets a lease, applies it and keeps it renewed in the
+// background.
+func startDHCP(link netlink.Link) error {
+	name := link.Attrs().Name
+	var lease *nclient4.Lease
+	err := step("dhcp on "+name, func() (err error) {
+		lease, err = dhcpRequest(name, nil)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := applyLease(link, nil, lease.ACK); err != nil {
+		return err
+	}
+	go keepLease(link, lease)
+	return nil
+}
+
+// leaseTimes are the renewal (T1), rebinding (T2) and expiry times of a
+// lease; all zero for an infinite one.
+type leaseTimes struct{ t1, t2, expiry time.Time }
+
+func timesOf(ack *dhcpv4.DHCPv4, got time.Time) leaseTimes {
+	lt := ack.IPAddressLeaseTime(0)
+	if lt <= 0 || lt >= 0xffffffff*time.Second {
+		return leaseTimes{}
+	}
+	t1 := ack.IPAddressRenewalTime(lt / 2)
+	t2 := ack.IPAddressRebindingTime(lt * 7 / 8)
+	if t1 <= 0 || t1 > lt {
+		t1 = lt / 2
+	}
+	if t2 < t1 || t2 > lt {
+		t2 = max(t1, lt*7/8)
+	}
+	return leaseTimes{got.Add(t1), got.Add(t2), got.Add(lt)}
+}
+
+// minRetry spaces failed renewals (RFC 2131 says 60 s; shorter leases in
+// tests and labs need less).
+const minRetry = 10 * time.Second
+
+// nextTry is when to try again after a failed attempt at now: halfway to
+// T2 while renewing, halfway to expiry while rebinding (RFC 2131 4.4.5),
+// never sooner than minRetry; after expiry, every minRetry.
+func (lt leaseTimes) nextTry(now time.Time) time.Time {
+	limit := lt.t2
+	if !now.Before(lt.t2) {
+		limit = lt.expiry
+	}
+	return now.Add(max(limit.Sub(now)/2, minRetry))
+}
+
+// keepLease renews the lease at T1 (and keeps trying, rebinding after T2)
+// so that the address does not silently outlive it; once it expired, it
+// asks for a new lease. A changed lease is applied again.
+func keepLease(link netlink.Link, lease *nclient4.Lease) {
+	defer func() {
+		if r := recover(); r != nil {
+			logf("DHCP lease keeper stopped: %v (the address is no longer renewed)", r)
+		}
+	}()
+	name := link.Attrs().Name
+	lt := timesOf(lease.ACK, lease.CreationTime)
+	if lt.t1.IsZero() {
+		return
+	}
+	next := lt.t1
+	for {
+		time.Sleep(time.Until(next))
+		old := lease
+		if !time.Now().Before(lt.expiry) {
+			old = nil // expired: start over with DISCOVER
+			logf("DHCP lease of %v on %s expired: asking for a new one", lease.ACK.YourIPAddr, name)
+		}
+		fresh, err := dhcpRequest(name, old)
+		if err != nil {
+			next = lt.nextTry(time.Now())
+			logf("%v; next try in %v", err, time.Until(next).Round(time.Second))
+			continue
+		}
+		if err := applyLease(link, lease.ACK, fresh.ACK); err != nil {
+			logf("apply renewed DHCP lease on %s: %v", name, err)
+		}
+		lease = fresh
+		lt = timesOf(lease.ACK, lease.CreationTime)
+		if lt.t1.IsZero() {
+			return
+		}
+		next = lt.t1
+	}
+}
+
+// applyLease configures what DHCP gave: address, MTU (option 26), routes
+// (option 121 takes precedence over the router option, RFC 3442), DNS and
+// hostname. old is the lease it replaces, if any: its address goes when
+// the new one differs.
+func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
+	name := link.Attrs().Name
+	mask := ack.SubnetMask()
+	if mask == nil {
+		mask = ack.YourIPAddr.DefaultMask()
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ack.YourIPAddr, Mask: mask}}
+	if old != nil && !old.YourIPAddr.Equal(ack.YourIPAddr) {
+		oldMask := old.SubnetMask()
+		if oldMask == nil {
+			oldMask = old.YourIPAddr.DefaultMask()
+		}
+		oldAddr := &netlink.Addr{IPNet: &net.IPNet{IP: old.YourIPAddr, Mask: oldMask}}
+		if err := netlink.AddrDel(link, oldAddr); err != nil {
+			logf("remove old address %s from %s: %v", oldAddr.IPNet, name, err)
+		}
+		logf("network: %s changed address from %s to %s", name, oldAddr.IPNet, addr.IPNet)
+	}
+	if err := netlink.AddrReplace(link, addr); err != nil {
+		return fmt.Errorf("add address %s to %s: %w", addr.IPNet, name, err)
+	}
+	if b := ack.GetOneOption(dhcpv4.OptionInterfaceMTU); len(b) == 2 {
+		mtu := int(b[0])<<8 | int(b[1])
+		if mtu >= 68 && mtu != link.Attrs().MTU {
+			if err := netlink.LinkSetMTU(link, mtu); err != nil {
+				return fmt.Errorf("set MTU %d on %s: %w", mtu, name, err)
+			}
+		}
+	}
+	if routes := ack.ClasslessStaticRoute(); len(routes) > 0 {
+		for _, r := range routes {
+			rt := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: r.Dest, Gw: r.Router}
+			if r.Router.IsUnspecified() {
+				rt.Gw, rt.Scope = nil, netlink.SCOPE_LINK // on-link route (RFC 3442 router 0.0.0.0)
+			}
+			if ones, _ := r.Dest.Mask.Size(); ones == 0 {
+				rt.Dst = nil // the default route
+			}
+			if err := netlink.RouteReplace(rt); err != nil {
+				return fmt.Errorf("add route %v via %v on %s: %w", r.Dest, r.Router, name, err)
+			}
+		}
+	} else if gws := ack.Router(); len(gws) > 0 {
+		if err := netlink.RouteReplace(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: gws[0]}); err != nil {
+			return fmt.Errorf("add default route via %v on %s: %w", gws[0], name, err)
+		}
+	}
+	if err := writeResolvConf(ack.DNS()); err != nil {
+		return err
+	}
+	if h := ack.HostName(); h != "" {
+		if err := unix.Sethostname([]byte(h)); err != nil {
+			logf("set hostname %q from DHCP: %v", h, err)
+		}
+	}
+	seedHosts(ack.YourIPAddr)
+	logf("network: %s %s, router %v, dns %v, lease %v", name, addr.IPNet, ack.Router(), ack.DNS(), ack.IPAddressLeaseTime(0))
+	return nil
+}

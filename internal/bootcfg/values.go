@@ -1,0 +1,218 @@
+package bootcfg
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keelvm/keel/shipper/redact"
+)
+
+// The checks of single values, shared by the file and the command line.
+// Each returns why a value is wrong, in words the caller prefixes with the
+// key and the value.
+
+func checkAbs(v string) error {
+	if !filepath.IsAbs(v) {
+		return errors.New("want an absolute path")
+	}
+	return nil
+}
+
+func checkRestart(v string) error {
+	switch v {
+	case "always", "on-failure", "never":
+		return nil
+	}
+	return errors.New("use always, on-failure or never")
+}
+
+func checkHalt(v string) error {
+	switch v {
+	case "poweroff", "reboot":
+		return nil
+	}
+	return errors.New("use poweroff or reboot")
+}
+
+func checkWait(v string) error {
+	switch v {
+	case "network", "none":
+		return nil
+	}
+	return errors.New("use network or none")
+}
+
+func checkNet(v string) error {
+	_, err := ParseNet(v)
+	return err
+}
+
+func checkEnv(v string) error {
+	k, _, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return errors.New("want NAME=VALUE")
+	}
+	return nil
+}
+
+// moduleName is a module as modprobe names it (dashes and underscores are
+// the same to the kernel).
+var moduleName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func checkModule(v string) error {
+	if filepath.IsAbs(v) && strings.HasSuffix(v, ".ko") || moduleName.MatchString(v) {
+		return nil
+	}
+	return errors.New("want a module name (virtio_net) or the absolute path of a .ko file")
+}
+
+// CloudWatch Logs' own rules for names, so that a typo fails at boot and not
+// at the first delivery.
+var (
+	groupName  = regexp.MustCompile(`^[A-Za-z0-9._/#-]{1,512}$`)
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$`)
+	retentions = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+func checkGroup(v string) error {
+	if !groupName.MatchString(v) {
+		return errors.New("want 1 to 512 of A-Z a-z 0-9 . _ / # -")
+	}
+	return nil
+}
+
+func checkStream(v string) error {
+	if v == "" || len(v) > 500 || strings.ContainsAny(v, ":*") {
+		return errors.New("want 1 to 500 characters without : or * (the boot stream adds /boot)")
+	}
+	return nil
+}
+
+func checkRegion(v string) error {
+	if !regionName.MatchString(v) {
+		return errors.New("want a region such as us-east-1")
+	}
+	return nil
+}
+
+func checkEndpoint(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("want an http:// or https:// URL")
+	}
+	return nil
+}
+
+func checkFormat(v string) error {
+	switch v {
+	case "json", "text":
+		return nil
+	}
+	return errors.New("use json or text")
+}
+
+func checkRetention(days int32) error {
+	if !slices.Contains(retentions, days) {
+		return fmt.Errorf("CloudWatch Logs allows %v days", retentions)
+	}
+	return nil
+}
+
+func parseRetention(v string) (int32, error) {
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return 0, errors.New("want a number of days")
+	}
+	return int32(n), checkRetention(int32(n))
+}
+
+func checkRedaction(off, user []string) error {
+	_, err := redact.New(off, user)
+	return err
+}
+
+// rlimitNames are the resources as prlimit(1) names them.
+var rlimitNames = []string{"as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
+	"nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}
+
+func checkRlimitName(name string) error {
+	if !slices.Contains(rlimitNames, name) {
+		return fmt.Errorf("no such resource limit; use one of %s", strings.Join(rlimitNames, ", "))
+	}
+	return nil
+}
+
+// Unlimited is RLIM_INFINITY.
+const Unlimited = ^uint64(0)
+
+// ParseRlimit parses "N" (soft and hard), "SOFT:HARD" or "unlimited" for
+// either.
+func ParseRlimit(v string) (soft, hard uint64, err error) {
+	one := func(s string) (uint64, error) {
+		if s == "unlimited" || s == "infinity" {
+			return Unlimited, nil
+		}
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, errors.New("want N, SOFT:HARD or unlimited")
+		}
+		return n, nil
+	}
+	s, h, two := strings.Cut(v, ":")
+	if soft, err = one(s); err != nil {
+		return 0, 0, err
+	}
+	hard = soft
+	if two {
+		if hard, err = one(h); err != nil {
+			return 0, 0, err
+		}
+	}
+	if soft > hard {
+		return 0, 0, fmt.Errorf("soft limit %d above hard limit %d", soft, hard)
+	}
+	return soft, hard, nil
+}
+
+// Duration is a time.Duration written as text ("10s", "1m30s") in JSON.
+type Duration time.Duration
+
+// MarshalJSON writes d as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "10s" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var secs float64
+		if err := json.Unmarshal(b, &secs); err != nil {
+			return fmt.Errorf("duration %s: want text such as \"10s\"", b)
+		}
+		*d = Duration(secs * float64(time.Second))
+		return nil
+	}
+	v, err := parseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+func parseDuration(s string) (time.Duration, error) {
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return 0, errors.New("want a duration such as 10s or 1m30s")
+	}
+	return v, nil
+}
