@@ -302,10 +302,13 @@ func ServeForward(host string) error {
 		return err
 	}
 	defer c.Close()
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(c, os.Stdin); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-	go func() { io.Copy(os.Stdout, c); done <- struct{}{} }()
-	<-done
-	<-done
-	return nil
+	// The guest's half-close reaches the server as ours; the server's
+	// end of the connection ends the forwarder (whose exit closes the
+	// guest's side), even while the guest still has its side open.
+	go func() {
+		io.Copy(c, os.Stdin)
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	_, err = io.Copy(os.Stdout, c)
+	return err
 }
