@@ -15,8 +15,8 @@ import (
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/store"
-	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/internal/testutil/vmtest"
 )
 
 // fixture holds what fusing needs: the kernel, keel's init and test apps.
@@ -28,36 +28,21 @@ type fixture struct {
 
 var fx *fixture
 
-// setup builds the fixture once; on CI a missing kernel is a failure.
+// setup builds the fixture once; on CI a missing QEMU or kernel is a
+// failure.
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	if fx != nil {
 		return fx
 	}
-	fail := t.Skipf
-	if os.Getenv("CI") == "true" {
-		fail = t.Fatalf
-	}
-	cache, err := home.Path("kernels")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := kernel.Ensure(cache, "", nil)
-	if err != nil {
-		fail("kernel: %v", err)
-	}
+	k := vmtest.Kernel(t)
 	dir, err := os.MkdirTemp("", "keel-fuse-test-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{k: k, init: filepath.Join(dir, "keel-init"), static: filepath.Join(dir, "hello"), dynamic: filepath.Join(dir, "hello-libc"), tree: filepath.Join(dir, "tree")}
-	for pkg, out := range map[string]string{"../init": f.init, "../examples/hello": f.static} {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, b)
-		}
-	}
+	vmtest.BuildStatic(t, "../init", f.init)
+	vmtest.BuildStatic(t, "../examples/hello", f.static)
 	if b, err := exec.Command("gcc", "-O1", "-o", f.dynamic, "elfdeps/testdata/hello.c", "-lm").CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, b)
 	}
@@ -242,12 +227,6 @@ func TestFuseBadInput(t *testing.T) {
 // the image, which has nothing else.
 func TestQEMUFuseDirectory(t *testing.T) {
 	f := setup(t)
-	if err := qemu.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
 	st := store.Store{Dir: t.TempDir()}
 	m, err := f.fuse(t, st, "test/libc:1", f.tree, func(fu *Fuse) { fu.Entrypoint = "bin/app"; fu.Args = []string{"9"} })
 	if err != nil {

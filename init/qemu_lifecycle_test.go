@@ -42,17 +42,17 @@ func TestQEMULifecycle(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newLogServer(t)
-			cfg := bootcfg.Config{App: "/app/hello", Args: tc.args, Restart: tc.restart, Logs: srv.logs()}
-			initrd := image(t, t.TempDir(), k, cfg, srv.creds)
+			cfg := bootcfg.Config{App: "/app/hello", Args: tc.args, Restart: tc.restart, Logs: srv.Logs("app", "test/hello:1")}
+			initrd := image(t, t.TempDir(), k, cfg, srv.Creds)
 			t0 := time.Now()
-			console := boot(t, k, initrd, tc.cmdline, qemu.Forward{Port: 4566, Host: srv.addr})
+			console := boot(t, k, initrd, tc.cmdline, qemu.Forward{Port: 4566, Host: srv.Addr})
 			t.Logf("booted and powered off in %v", time.Since(t0).Round(time.Millisecond))
 			for _, w := range tc.console {
 				if !strings.Contains(console, w) {
 					t.Fatalf("console lacks %q:\n%s", w, console)
 				}
 			}
-			got := srv.messages("app", "")
+			got := srv.Messages("app", "")
 			rest := got
 			for _, w := range tc.stream {
 				i := strings.Index(rest, w)
@@ -71,10 +71,10 @@ func TestQEMULifecycle(t *testing.T) {
 func TestQEMUNetworkCut(t *testing.T) {
 	k := requireQEMU(t)
 	srv := newLogServer(t)
-	proxy := newCutProxy(t, srv.addr)
+	proxy := newCutProxy(t, srv.Addr)
 	const n = 200
-	cfg := bootcfg.Config{App: "/app/hello", Args: []string{"count", fmt.Sprint(n), "40ms"}, Logs: srv.logs()}
-	initrd := image(t, t.TempDir(), k, cfg, srv.creds)
+	cfg := bootcfg.Config{App: "/app/hello", Args: []string{"count", fmt.Sprint(n), "40ms"}, Logs: srv.Logs("app", "test/hello:1")}
+	initrd := image(t, t.TempDir(), k, cfg, srv.Creds)
 	dir := t.TempDir()
 	vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir,
 		Forwards: []qemu.Forward{{Port: 4566, Host: proxy.addr}}, Cmdline: "console=ttyS0 panic=-1 quiet"})
@@ -85,7 +85,7 @@ func TestQEMUNetworkCut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	// Cut once the first lines are through, for about 3 s of the app's 8.
-	if !waitFor(60*time.Second, func() bool { return strings.Contains(srv.messages("app", "stdout"), "count 10\n") }) {
+	if !waitFor(60*time.Second, func() bool { return strings.Contains(srv.Messages("app", "stdout"), "count 10\n") }) {
 		t.Fatalf("no lines arrived before the cut:\n%s", vm.Console())
 	}
 	proxy.cut()
@@ -100,7 +100,7 @@ func TestQEMUNetworkCut(t *testing.T) {
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&want, "count %d\n", i)
 	}
-	if got := srv.messages("app", "stdout"); got != want.String() {
+	if got := srv.Messages("app", "stdout"); got != want.String() {
 		t.Fatalf("lines lost or repeated across the cut:\n%s\nconsole:\n%s", got, vm.Console())
 	}
 	// The cut was felt: the shipper reported it and its end.

@@ -1,109 +1,20 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-
-	"github.com/keelvm/keel/image/initramfs"
-	"github.com/keelvm/keel/internal/bootcfg"
-	"github.com/keelvm/keel/logserver"
-	"github.com/keelvm/keel/logserver/auth"
+	"github.com/keelvm/keel/internal/testutil/vmtest"
 )
 
-// logServer is keel's local log server for a test, with a log group and a
-// write-only key for the VM.
-type logServer struct {
-	t     *testing.T
-	addr  string // host:port on loopback
-	admin *cwl.Client
-	creds initramfs.Entry // the VM's key, as the image carries it
-}
-
+// testGroup is the log group of the lifecycle tests; their VM writes
+// stream "app".
 const testGroup = "keel/test"
 
-func newLogServer(t *testing.T) *logServer {
-	t.Helper()
-	data := t.TempDir()
-	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop() })
-	kr, _, err := auth.OpenKeyring(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, _ := kr.Admin()
-	vmKey, err := kr.Create("vm", &auth.Scope{Group: testGroup, StreamPrefix: "app"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
-	if _, err := c.CreateLogGroup(context.Background(), &cwl.CreateLogGroupInput{LogGroupName: aws.String(testGroup)}); err != nil {
-		t.Fatal(err)
-	}
-	creds := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", vmKey.ID, vmKey.Secret)
-	return &logServer{t: t, addr: strings.TrimPrefix(st.Endpoint, "http://"), admin: c,
-		creds: initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: []byte(creds)}}
-}
-
-// logs is the configuration that ships to stream "app" through the
-// guestfwd at 10.0.2.100:4566.
-func (s *logServer) logs() *bootcfg.Logs {
-	return &bootcfg.Logs{Group: testGroup, Stream: "app", Endpoint: "http://10.0.2.100:4566", Image: "test/hello:1"}
-}
-
-// tryEvents returns the JSON events of a stream in order.
-func (s *logServer) tryEvents(stream string) ([]map[string]any, error) {
-	var out []map[string]any
-	p := cwl.NewGetLogEventsPaginator(s.admin, &cwl.GetLogEventsInput{LogGroupName: aws.String(testGroup), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)},
-		func(o *cwl.GetLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true })
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			return nil, err
-		}
-		for _, ev := range page.Events {
-			var m map[string]any
-			if err := json.Unmarshal([]byte(*ev.Message), &m); err != nil {
-				return nil, fmt.Errorf("event %q is not JSON", *ev.Message)
-			}
-			out = append(out, m)
-		}
-	}
-	return out, nil
-}
-
-// messages returns the messages of a stream from source (all sources when
-// empty), one a line; a stream not yet created has none.
-func (s *logServer) messages(stream, source string) string {
-	evs, err := s.tryEvents(stream)
-	if err != nil && !strings.Contains(err.Error(), "ResourceNotFoundException") {
-		s.t.Fatalf("read %s: %v", stream, err)
-	}
-	var b strings.Builder
-	for _, m := range evs {
-		if source == "" || m["source"] == source {
-			fmt.Fprintf(&b, "%v\n", m["message"])
-		}
-	}
-	return b.String()
-}
+func newLogServer(t *testing.T) *vmtest.LogServer { return vmtest.NewLogServer(t, testGroup, "app") }
 
 // cutProxy forwards TCP connections to a target until cut: then it
 // refuses new connections and closes each open one once it is idle, until

@@ -2,81 +2,33 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/internal/bootcfg"
-	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
-	"github.com/keelvm/keel/logserver"
-	"github.com/keelvm/keel/logserver/auth"
+	"github.com/keelvm/keel/internal/testutil/vmtest"
 )
 
 func TestMain(m *testing.M) {
-	if len(os.Args) == 3 && os.Args[1] == qemu.Marker {
-		if err := qemu.ServeForward(os.Args[2]); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	vmtest.Forwarder()
 	os.Exit(m.Run())
 }
 
 // requireQEMU returns the kernel to boot; on CI a missing QEMU or kernel is
 // a failure, never a skip.
-func requireQEMU(t *testing.T) *kernel.Kernel {
-	t.Helper()
-	fail := t.Skipf
-	if os.Getenv("CI") == "true" {
-		fail = t.Fatalf
-	}
-	if err := qemu.Available(); err != nil {
-		fail("%v", err)
-	}
-	cache, err := home.Path("kernels")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := kernel.Ensure(cache, "", testWriter{t})
-	if err != nil {
-		fail("kernel: %v", err)
-	}
-	return k
-}
+func requireQEMU(t *testing.T) *kernel.Kernel { return vmtest.Kernel(t) }
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-// buildStatic builds a Go package as a static binary.
-func buildStatic(t *testing.T, pkg, out string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, b)
-	}
-}
+func buildStatic(t *testing.T, pkg, out string) { vmtest.BuildStatic(t, pkg, out) }
 
 // image writes an initramfs holding keel's init, the hello app and the
 // modules of a virtio NIC.
@@ -219,52 +171,16 @@ func TestQEMUPowerButton(t *testing.T) {
 // the boot stream holds the kernel's first line and init's step timings.
 func TestQEMUShipsLogs(t *testing.T) {
 	k := requireQEMU(t)
-	data := t.TempDir()
-	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	ctx := context.Background()
-	kr, _, err := auth.OpenKeyring(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, _ := kr.Admin()
-	vmKey, err := kr.Create("vm-hello", &auth.Scope{Group: "keel/test", StreamPrefix: "alice/hello"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
-	if _, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("keel/test")}); err != nil {
-		t.Fatal(err)
-	}
-	creds := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", vmKey.ID, vmKey.Secret)
-	cfg := bootcfg.Config{App: "/app/hello", Logs: &bootcfg.Logs{Group: "keel/test", Stream: "alice/hello",
-		Endpoint: "http://10.0.2.100:4566", Image: "alice/hello:1.0"}}
-	initrd := image(t, t.TempDir(), k, cfg, initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: []byte(creds)})
-	console := boot(t, k, initrd, "", qemu.Forward{Port: 4566, Host: strings.TrimPrefix(st.Endpoint, "http://")})
-
+	srv := vmtest.NewLogServer(t, "keel/test", "alice/hello")
+	cfg := bootcfg.Config{App: "/app/hello", Logs: srv.Logs("alice/hello", "alice/hello:1.0")}
+	initrd := image(t, t.TempDir(), k, cfg, srv.Creds)
+	console := boot(t, k, initrd, "", srv.Forward())
 	read := func(stream string) []map[string]any {
-		var out []map[string]any
-		p := cwl.NewGetLogEventsPaginator(c, &cwl.GetLogEventsInput{LogGroupName: aws.String("keel/test"), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)},
-			func(o *cwl.GetLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true })
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				t.Fatalf("read %s: %v\nconsole:\n%s", stream, err, console)
-			}
-			for _, ev := range page.Events {
-				var m map[string]any
-				if err := json.Unmarshal([]byte(*ev.Message), &m); err != nil {
-					t.Fatalf("event %q is not JSON", *ev.Message)
-				}
-				out = append(out, m)
-			}
+		evs, err := srv.TryEvents(stream)
+		if err != nil {
+			t.Fatalf("read %s: %v\nconsole:\n%s", stream, err, console)
 		}
-		return out
+		return evs
 	}
 	app := read("alice/hello")
 	var stdout, stderr []string

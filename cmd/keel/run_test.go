@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/internal/home"
-	"github.com/keelvm/keel/internal/qemu"
 	"github.com/keelvm/keel/internal/testutil"
+	"github.com/keelvm/keel/internal/testutil/vmtest"
 )
 
 // fuseHome prepares a KEEL_HOME for fuse and run: keel's init and the
@@ -23,19 +22,10 @@ import (
 // missing QEMU or kernel fails).
 func fuseHome(t *testing.T) (homeDir, initBin, hello string) {
 	t.Helper()
-	fail := t.Skipf
-	if os.Getenv("CI") == "true" {
-		fail = t.Fatalf
-	}
-	if err := qemu.Available(); err != nil {
-		fail("%v", err)
-	}
+	vmtest.Kernel(t)
 	cache, err := home.Path("kernels")
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := kernel.Ensure(cache, "", nil); err != nil {
-		fail("kernel: %v", err)
 	}
 	homeDir = t.TempDir()
 	if err := os.Symlink(cache, filepath.Join(homeDir, "kernels")); err != nil {
@@ -43,13 +33,8 @@ func fuseHome(t *testing.T) (homeDir, initBin, hello string) {
 	}
 	bin := t.TempDir()
 	initBin, hello = filepath.Join(bin, "keel-init"), filepath.Join(bin, "hello")
-	for pkg, out := range map[string]string{"../../init": initBin, "../../examples/hello": hello} {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, b)
-		}
-	}
+	vmtest.BuildStatic(t, "../../init", initBin)
+	vmtest.BuildStatic(t, "../../examples/hello", hello)
 	return homeDir, initBin, hello
 }
 

@@ -2,21 +2,13 @@ package disk
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/efi"
@@ -25,8 +17,7 @@ import (
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
-	"github.com/keelvm/keel/logserver"
-	"github.com/keelvm/keel/logserver/auth"
+	"github.com/keelvm/keel/internal/testutil/vmtest"
 )
 
 // ovmf is Debian's UEFI firmware for x86-64 (package ovmf), one image with
@@ -35,12 +26,7 @@ const ovmf = "/usr/share/ovmf/OVMF.fd"
 
 func TestMain(m *testing.M) {
 	// QEMU's guestfwd runs this binary once per guest connection.
-	if len(os.Args) == 3 && os.Args[1] == qemu.Marker {
-		if err := qemu.ServeForward(os.Args[2]); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	vmtest.Forwarder()
 	code := m.Run()
 	if binaries.dir != "" {
 		os.RemoveAll(binaries.dir)
@@ -58,11 +44,8 @@ type bootKit struct {
 // missing one is a failure, never a skip.
 func requireQEMU(t testing.TB) bootKit {
 	t.Helper()
-	if err := qemu.Available(); err != nil {
-		skipOrFail(t, "%v", err)
-	}
 	if _, err := os.Stat(ovmf); err != nil {
-		skipOrFail(t, "UEFI firmware: %v: install the Debian package ovmf", err)
+		vmtest.Unavailable(t, "UEFI firmware: %v: install the Debian package ovmf", err)
 	}
 	return requireBootKit(t)
 }
@@ -71,37 +54,15 @@ func requireQEMU(t testing.TB) bootKit {
 // keel's cache when missing.
 func requireBootKit(t testing.TB) bootKit {
 	t.Helper()
-	var kit bootKit
-	kernels, err := home.Path("kernels")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if kit.kernel, err = kernel.Ensure(kernels, "", testWriter{t}); err != nil {
-		skipOrFail(t, "kernel: %v", err)
-	}
+	kit := bootKit{kernel: vmtest.Kernel(t)}
 	loaders, err := home.Path("efi")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kit.loader, err = efi.Ensure(loaders, testWriter{t}); err != nil {
-		skipOrFail(t, "systemd-boot: %v", err)
+	if kit.loader, err = efi.Ensure(loaders, nil); err != nil {
+		vmtest.Unavailable(t, "systemd-boot: %v", err)
 	}
 	return kit
-}
-
-func skipOrFail(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // binaries are keel's init and the hello test app, built once per test
@@ -121,14 +82,8 @@ func buildBinaries(t testing.TB) (initBin, hello string) {
 			return
 		}
 		b.init, b.hello = filepath.Join(b.dir, "init"), filepath.Join(b.dir, "hello")
-		for pkg, out := range map[string]string{"github.com/keelvm/keel/init": b.init, "github.com/keelvm/keel/init/testdata/hello": b.hello} {
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				b.err = fmt.Errorf("build %s: %v\n%s", pkg, err, out)
-				return
-			}
-		}
+		vmtest.BuildStatic(t, "github.com/keelvm/keel/init", b.init)
+		vmtest.BuildStatic(t, "github.com/keelvm/keel/init/testdata/hello", b.hello)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)
@@ -163,35 +118,11 @@ func TestQEMUDiskVDI(t *testing.T) { testQEMUDisk(t, VDI) }
 // must be there once the machine has powered off.
 func testQEMUDisk(t *testing.T, f Format) {
 	kit := requireQEMU(t)
-	data := t.TempDir()
-	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	srv := vmtest.NewLogServer(t, "keel/test", "alice/disk")
 	ctx := context.Background()
-	kr, _, err := auth.OpenKeyring(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, _ := kr.Admin()
-	vmKey, err := kr.Create("vm-disk", &auth.Scope{Group: "keel/test", StreamPrefix: "alice/disk"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
-	if _, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("keel/test")}); err != nil {
-		t.Fatal(err)
-	}
-
 	dir := t.TempDir()
-	creds := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", vmKey.ID, vmKey.Secret)
-	cfg := bootcfg.Config{App: "/app/hello", Logs: &bootcfg.Logs{Group: "keel/test", Stream: "alice/disk",
-		Endpoint: "http://10.0.2.100:4566", Image: "alice/disk:1.0"}}
-	initrd := writeInitrd(t, dir, kit.kernel, cfg,
-		initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: []byte(creds)})
+	cfg := bootcfg.Config{App: "/app/hello", Logs: srv.Logs("alice/disk", "alice/disk:1.0")}
+	initrd := writeInitrd(t, dir, kit.kernel, cfg, srv.Creds)
 	img := filepath.Join(dir, "disk."+string(f))
 	spec := Spec{Kernel: kit.kernel.Vmlinuz, Initrd: initrd, BootEFI: kit.loader.Path, Cmdline: "console=ttyS0 panic=-1"}
 	if _, err := Write(spec, img, f); err != nil {
@@ -200,7 +131,7 @@ func testQEMUDisk(t *testing.T, f Format) {
 
 	start := time.Now()
 	vm, err := qemu.Start(qemu.Config{Disk: img, DiskFormat: string(f), Firmware: ovmf, NIC: "e1000", Dir: t.TempDir(),
-		Forwards: []qemu.Forward{{Port: 4566, Host: strings.TrimPrefix(st.Endpoint, "http://")}}})
+		Forwards: []qemu.Forward{srv.Forward()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +139,7 @@ func testQEMUDisk(t *testing.T, f Format) {
 	bootCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
-		if msgs := appLines(ctx, c); len(msgs) > 0 {
+		if msgs := appLines(srv); len(msgs) > 0 {
 			if msgs[0] != "hello stdout 0" && msgs[0] != "hello stderr 0" {
 				t.Fatalf("first app line in the log server: %q", msgs[0])
 			}
@@ -231,7 +162,7 @@ func testQEMUDisk(t *testing.T, f Format) {
 			t.Errorf("console lacks %q", w)
 		}
 	}
-	if got := strings.Join(appLines(ctx, c), ","); len(strings.Split(got, ",")) != 6 {
+	if got := strings.Join(appLines(srv), ","); len(strings.Split(got, ",")) != 6 {
 		t.Errorf("app lines in the log server: %s", got)
 	}
 	if t.Failed() {
@@ -241,17 +172,12 @@ func testQEMUDisk(t *testing.T, f Format) {
 
 // appLines returns what the hello app wrote to stdout and stderr, as the
 // log server has it so far (init's own lines about the app are left out).
-func appLines(ctx context.Context, c *cwl.Client) []string {
-	out, err := c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("keel/test"),
-		LogStreamName: aws.String("alice/disk"), StartFromHead: aws.Bool(true)})
-	if err != nil {
-		return nil // the stream does not exist until the first event
-	}
+func appLines(srv *vmtest.LogServer) []string {
+	evs, _ := srv.TryEvents("alice/disk") // the stream does not exist until the first event
 	var msgs []string
-	for _, ev := range out.Events {
-		var m struct{ Message, Source string }
-		if json.Unmarshal([]byte(*ev.Message), &m) == nil && (m.Source == "stdout" || m.Source == "stderr") {
-			msgs = append(msgs, m.Message)
+	for _, m := range evs {
+		if m["source"] == "stdout" || m["source"] == "stderr" {
+			msgs = append(msgs, fmt.Sprint(m["message"]))
 		}
 	}
 	return msgs

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/keelvm/keel/internal/testutil/vmtest"
 )
 
 // requireTool finds a host tool the test checks images with; on CI a
@@ -15,7 +17,7 @@ func requireTool(t *testing.T, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		skipOrFail(t, "%s not found: install the Debian package %s", name, pkg)
+		vmtest.Unavailable(t, "%s not found: install the Debian package %s", name, pkg)
 	}
 	return p
 }
