@@ -36,6 +36,11 @@ var Targets = map[string][]string{
 // every kernel message).
 const DefaultCmdline = "console=ttyS0 panic=-1 quiet"
 
+// libDir is where the app's shared libraries go in the image: the first
+// of the multiarch directories that Debian's dynamic loader searches when
+// there is no ld.so.cache.
+const libDir = "/lib/x86_64-linux-gnu"
+
 // HostCABundle is where Debian-like hosts keep the CA certificates; Go's
 // crypto/x509 and OpenSSL look for it at the same path in the image.
 const HostCABundle = "/etc/ssl/certs/ca-certificates.crt"
@@ -101,6 +106,14 @@ func (f Fuse) Write() (store.Manifest, error) {
 		f.Dir = "/app"
 	}
 	cfg := bootcfg.Config{App: app.Path, Args: f.Args, Env: f.Env, Dir: f.Dir, User: f.User, Restart: f.Restart, Logs: f.Logs}
+	// The init checks its configuration at boot and powers off on a
+	// mistake: check it now, where the mistake can be fixed.
+	if _, err := bootcfg.Load(cfg.Marshal(), ""); err != nil {
+		return store.Manifest{}, fmt.Errorf("image configuration: %w", err)
+	}
+	if _, err := strconv.Atoi(f.User); err != nil && f.User != "" && f.User != "root" && f.User != "nobody" {
+		return store.Manifest{}, fmt.Errorf("user %q: the image's /etc/passwd has only root and nobody; give a numeric uid", f.User)
+	}
 	m := store.Manifest{Name: f.Ref.String(), Target: f.Target, App: app, Init: initPart, Cmdline: DefaultCmdline,
 		Kernel: store.Part{Version: f.Kernel.Version, Package: f.Kernel.Package, SHA256: f.Kernel.SHA256}}
 
@@ -167,17 +180,27 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 		if f.Entrypoint == "" {
 			return nil, app, fmt.Errorf("app %s is a directory: name the program to run in it with -entrypoint (a path relative to the directory)", f.App)
 		}
+		// A root given as a symlink (current -> releases/v42) is its target.
+		root, err := filepath.EvalSymlinks(f.App)
+		if err != nil {
+			return nil, app, fmt.Errorf("app %s: %w", f.App, err)
+		}
 		rel := path.Clean("/" + filepath.ToSlash(f.Entrypoint))
-		exe = filepath.Join(f.App, filepath.FromSlash(rel))
+		exe = filepath.Join(root, filepath.FromSlash(rel))
 		efi, err := os.Stat(exe)
 		if err != nil {
 			return nil, app, fmt.Errorf("entrypoint %s: %w", f.Entrypoint, err)
+		}
+		// What the image runs must be in the image: an entrypoint that
+		// is a link out of the directory would dangle there.
+		if real, err := filepath.EvalSymlinks(exe); err != nil || !strings.HasPrefix(real, root+string(filepath.Separator)) {
+			return nil, app, fmt.Errorf("entrypoint %s is a link to %s, outside %s: the image holds only the directory; copy the program into it", f.Entrypoint, real, f.App)
 		}
 		if efi.Mode()&0o111 == 0 {
 			return nil, app, fmt.Errorf("entrypoint %s is not executable: chmod +x it", exe)
 		}
 		app.Kind, app.Path = "directory", "/app"+rel
-		files, err = treeFiles(f.App, "/app", owner)
+		files, err = treeFiles(root, "/app", owner)
 		if err != nil {
 			return nil, app, err
 		}
@@ -208,8 +231,11 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 			}
 		}
 		add(info.Interp, info.InterpHost)
+		// The image has no ld.so.cache: every library goes to a directory
+		// the loader searches by default, whatever RUNPATH or
+		// ld.so.conf found it through on this host.
 		for _, l := range info.Libs {
-			guest := "/" + strings.TrimPrefix(filepath.ToSlash(l.Path), "/")
+			guest := libDir + "/" + l.Name
 			add(guest, l.Path)
 			app.Libs = append(app.Libs, guest)
 		}

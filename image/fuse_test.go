@@ -24,6 +24,7 @@ type fixture struct {
 	k                     *kernel.Kernel
 	init, static, dynamic string
 	tree                  string // a directory app whose entrypoint is bin/app (the dynamic one)
+	treeLink              string // a symlink to tree, as current -> releases/v42
 }
 
 var fx *fixture
@@ -52,6 +53,8 @@ func setup(t *testing.T) *fixture {
 	os.WriteFile(filepath.Join(f.tree, "bin", "app"), b, 0o755)
 	os.WriteFile(filepath.Join(f.tree, "share", "greeting.txt"), []byte("hi\n"), 0o640)
 	os.Symlink("share/greeting.txt", filepath.Join(f.tree, "greeting"))
+	f.treeLink = filepath.Join(dir, "current")
+	os.Symlink(f.tree, f.treeLink)
 	fx = f
 	return f
 }
@@ -88,8 +91,9 @@ func TestFuseKinds(t *testing.T) {
 		want             []string // paths that must be in the image
 	}{
 		{"static", f.static, "", "static", "/app/hello", nil},
-		{"dynamic", f.dynamic, "", "dynamic", "/app/hello-libc", []string{"/lib64/ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6"}},
+		{"dynamic", f.dynamic, "", "dynamic", "/app/hello-libc", []string{"/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libm.so.6"}},
 		{"directory", f.tree, "bin/app", "dynamic in a directory", "/app/bin/app", []string{"/app/share/greeting.txt", "/app/share/empty", "/app/greeting", "libc.so.6"}},
+		{"symlinked-directory", f.treeLink, "bin/app", "dynamic in a directory", "/app/bin/app", []string{"/app/share/greeting.txt", "/app/bin/app "}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,6 +184,7 @@ func TestFuseBadInput(t *testing.T) {
 	noexec := filepath.Join(dir, "tree")
 	os.MkdirAll(noexec, 0o755)
 	os.WriteFile(filepath.Join(noexec, "app"), b, 0o644)
+	os.Symlink(f.static, filepath.Join(noexec, "outside"))
 
 	st := store.Store{Dir: t.TempDir()}
 	if _, err := f.fuse(t, st, "test/taken:1", f.static, nil); err != nil {
@@ -199,6 +204,9 @@ func TestFuseBadInput(t *testing.T) {
 		{"existing version", "test/taken:1", f.static, nil, "already exists"},
 		{"unknown target", "test/bad:1", f.static, func(fu *Fuse) { fu.Target = "vmware" }, `target "vmware"`},
 		{"missing init", "test/bad:1", f.static, func(fu *Fuse) { fu.Init = filepath.Join(dir, "no-init") }, "make build"},
+		{"entrypoint links outside", "test/bad:1", noexec, func(fu *Fuse) { fu.Entrypoint = "outside" }, "outside " + noexec},
+		{"user by name", "test/bad:1", f.static, func(fu *Fuse) { fu.User = "alice" }, "give a numeric uid"},
+		{"relative working dir", "test/bad:1", f.static, func(fu *Fuse) { fu.Dir = "app" }, "image configuration"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/disk"
@@ -136,12 +138,24 @@ func runFuse(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "Fusing %s for %s from %s\n", ref, f.target, app)
-	k, err := ensureKernel(f.kernel)
+	disk, err := diskWriter(f.target, f.formats)
 	if err != nil {
 		return err
 	}
-	disk, err := diskWriter(f.target, f.formats)
+	// Stopped by a signal, fuse leaves nothing half-written (deferred
+	// cleanups do not run then).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			store.AbortAll()
+			fmt.Fprintln(os.Stderr, "keel fuse: stopped; nothing was written")
+			os.Exit(130)
+		}
+	}()
+	fmt.Fprintf(os.Stderr, "Fusing %s for %s from %s\n", ref, f.target, app)
+	k, err := ensureKernel(f.kernel)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,9 +49,11 @@ func detach(args []string, image string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	id := fmt.Sprintf("%s-%s", strings.NewReplacer("/", "-", ":", "-").Replace(image), time.Now().Format("150405"))
+	var rnd [3]byte
+	rand.Read(rnd[:])
+	id := fmt.Sprintf("%s-%x", strings.NewReplacer("/", "-", ":", "-").Replace(image), rnd)
 	logPath := filepath.Join(dir, id+".log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", logPath, err)
 	}
@@ -80,6 +83,9 @@ func detach(args []string, image string) error {
 		select {
 		case err := <-exited:
 			b, _ := os.ReadFile(logPath)
+			if strings.Contains(string(b), "] started pid ") {
+				return fmt.Errorf("the app started and the VM stopped already (keel run: %v):\n%s", err, tailLines(string(b), 15))
+			}
 			return fmt.Errorf("keel run ended before the app started (%v):\n%s", err, tailLines(string(b), 15))
 		case <-time.After(200 * time.Millisecond):
 		}
@@ -133,7 +139,7 @@ func liveInstances() ([]instance, error) {
 			continue
 		}
 		var in instance
-		if json.Unmarshal(b, &in) != nil || in.PID <= 0 || syscall.Kill(in.PID, 0) != nil {
+		if json.Unmarshal(b, &in) != nil || in.PID <= 0 || !isKeelRun(in.PID) {
 			os.Remove(f)
 			continue
 		}
@@ -141,6 +147,17 @@ func liveInstances() ([]instance, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
 	return out, nil
+}
+
+// isKeelRun tells whether pid is a running `keel run`: a recorded pid may
+// have been reused by another process since.
+func isKeelRun(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	args := strings.Split(string(b), "\x00")
+	return len(args) > 1 && args[1] == "run" && strings.Contains(filepath.Base(args[0]), "keel")
 }
 
 func runPs(args []string) error {
@@ -193,7 +210,7 @@ With -force the VM is killed at once (lines not yet delivered are lost).`)
 			syscall.Kill(in.PID, syscall.SIGINT)
 		}
 		for deadline := time.Now().Add(*wait); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if syscall.Kill(in.PID, 0) != nil {
+			if !isKeelRun(in.PID) {
 				fmt.Fprintf(os.Stderr, "%s stopped; its output: %s\n", id, in.Log)
 				return nil
 			}

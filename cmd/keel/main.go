@@ -46,9 +46,9 @@ func run(args []string, stderr io.Writer) int {
 	}
 	name := args[0]
 	if name == qemu.Marker && len(args) == 2 {
-		// QEMU runs this per guest connection to the log server.
+		// QEMU runs this per guest connection to the log server. Its
+		// stderr is the guest's connection too: say nothing there.
 		if err := qemu.ServeForward(args[1]); err != nil {
-			fmt.Fprintf(stderr, "keel: guest forwarder: %v\n", err)
 			return 1
 		}
 		return 0

@@ -98,7 +98,7 @@ func runRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	if f.detach {
+	if f.detach && os.Getenv(instanceEnv) == "" {
 		if f.tail {
 			return errors.New("-logs.tail shows logs in the terminal, -detach leaves it: follow a detached VM with 'keel logs APP -logs.tail'")
 		}
@@ -116,7 +116,7 @@ func runRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := st.Verify(ref, m); err != nil {
+	if err := st.Verify(ref, m, "vmlinuz", "initrd.img"); err != nil {
 		return err
 	}
 	nic := map[string]string{"qemu": "virtio-net-pci", "virtualbox": "e1000"}[m.Target]
@@ -132,9 +132,24 @@ func runRun(args []string) error {
 	}
 	defer os.RemoveAll(dir)
 
-	r := &runner{flags: f, ref: ref, manifest: m, stdout: os.Stdout, stderr: os.Stderr}
+	// From here on keel run holds a key and temp files: every way it is
+	// asked to stop goes through its cleanup. SIGPIPE (a closed pipe on
+	// stdout, as with | head) must not kill it either.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	booting := make(chan struct{})
+	go func() { // before the VM runs, a signal cancels the setup
+		select {
+		case <-sigs:
+			cancel()
+		case <-booting:
+		}
+	}()
+	r := &runner{flags: f, ref: ref, manifest: m, stdout: os.Stdout, stderr: os.Stderr, sigs: sigs, booting: booting}
 	initrd := filepath.Join(st.Path(ref), "initrd.img")
 	cfg := qemu.Config{Kernel: filepath.Join(st.Path(ref), "vmlinuz"), Initrd: initrd, Cmdline: m.Cmdline,
 		MemoryMB: f.memory, CPUs: f.cpus, NIC: nic, HostForwards: fwds, Dir: dir, Console: r.consoleWriter()}
@@ -183,6 +198,9 @@ type runner struct {
 	mu     sync.Mutex
 	status int // the app's, from init's last words; -1 until known
 	seen   bool
+
+	sigs    chan os.Signal
+	booting chan struct{} // closed when boot takes the signals over
 	// lastEvent is when -logs.tail last showed an event.
 	lastEvent time.Time
 }
@@ -228,7 +246,9 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 	if err := r.createLogs(ctx, lc.Retention); err != nil {
 		return nil, err
 	}
-	key, err := kr.Create(fmt.Sprintf("vm-%s-%s-%d", r.ref.User, r.ref.App, os.Getpid()), &auth.Scope{Group: r.group, StreamPrefix: r.stream})
+	revokeStale(kr, r.stderr)
+	name := fmt.Sprintf("%s%d-%s-%s", vmKeyPrefix, os.Getpid(), r.ref.User, r.ref.App)
+	key, err := kr.Create(name[:min(len(name), 64)], &auth.Scope{Group: r.group, StreamPrefix: r.stream})
 	if err != nil {
 		return nil, fmt.Errorf("issue the VM's log key: %w", err)
 	}
@@ -272,6 +292,29 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 	return cleanup, nil
 }
 
+// vmKeyPrefix starts the names of the keys keel run issues, followed by
+// the issuing keel run's pid.
+const vmKeyPrefix = "vm-run-"
+
+// revokeStale deletes the keys of keel runs that ended without revoking
+// theirs (killed with SIGKILL, or the machine went down).
+func revokeStale(kr *auth.Keyring, w io.Writer) {
+	for _, k := range kr.List() {
+		rest, ok := strings.CutPrefix(k.Name, vmKeyPrefix)
+		if !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || isKeelRun(pid) {
+			continue
+		}
+		if err := kr.Delete(k.ID); err == nil {
+			fmt.Fprintf(w, "Revoked key %s of a keel run that ended without revoking it (pid %d)\n", k.Name, pid)
+		}
+	}
+}
+
 // createLogs creates the group and the stream, saying so as it does.
 func (r *runner) createLogs(ctx context.Context, retention int32) error {
 	var exists *types.ResourceAlreadyExistsException
@@ -309,9 +352,11 @@ func (r *runner) createLogs(ctx context.Context, retention int32) error {
 func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 	r.status = -1
 	r.start = time.Now()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	if ctx.Err() != nil {
+		return errors.New("stopped before the VM started")
+	}
+	close(r.booting)
+	sigs := r.sigs
 	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, qemu.Accel(), cfg.CPUs, cfg.MemoryMB)
 	for _, f := range cfg.HostForwards {
 		fmt.Fprintf(r.stderr, ", port 127.0.0.1:%d -> %d", f.Host, f.Guest)
@@ -359,6 +404,8 @@ func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 	}
 }
 
+// press presses the power button; a press that fails (QEMU not ready
+// yet, or exiting) is retried on the next tick.
 func (r *runner) press(vm *qemu.VM) {
 	if err := vm.PowerButton(); err != nil {
 		select {
@@ -366,8 +413,7 @@ func (r *runner) press(vm *qemu.VM) {
 			return // it stopped meanwhile
 		default:
 		}
-		fmt.Fprintf(r.stderr, "keel run: %v; killing the VM\n", err)
-		vm.Kill()
+		fmt.Fprintf(r.stderr, "keel run: %v; trying again (Ctrl-C again kills the VM)\n", err)
 	}
 }
 
@@ -428,7 +474,9 @@ func (r *runner) drainTail(stop context.CancelFunc, done <-chan struct{}) {
 	<-done
 }
 
-var statusRe = regexp.MustCompile(`powering off \(status (\d+)\)`)
+// statusRe reads init's last words; anchored, so that an app printing the
+// same text cannot fake its status.
+var statusRe = regexp.MustCompile(`^keel init \[[ 0-9.]+s\] powering off \(status (\d+)\)`)
 
 // consoleWriter sorts the serial console's lines: init's steps show the
 // boot; the app's lines are its output (unless -logs.tail shows them from
@@ -445,7 +493,7 @@ func (r *runner) consoleWriter() io.Writer {
 		switch {
 		case r.flags.console:
 			fmt.Fprintln(r.stdout, line)
-		case strings.HasPrefix(line, "keel init ["):
+		case strings.HasPrefix(line, "keel init ["), strings.HasPrefix(line, qemu.Binary+":"):
 			fmt.Fprintln(r.stderr, line)
 		case strings.HasPrefix(line, "INFO ") || strings.HasPrefix(line, "ERROR "):
 			if !r.flags.tail || r.client == nil {

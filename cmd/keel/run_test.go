@@ -15,6 +15,7 @@ import (
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/internal/testutil/vmtest"
+	"github.com/keelvm/keel/logserver/auth"
 )
 
 // fuseHome prepares a KEEL_HOME for fuse and run: keel's init and the
@@ -36,6 +37,56 @@ func fuseHome(t *testing.T) (homeDir, initBin, hello string) {
 	vmtest.BuildStatic(t, "../../init", initBin)
 	vmtest.BuildStatic(t, "../../examples/hello", hello)
 	return homeDir, initBin, hello
+}
+
+// TestConsoleStatus: only init's own line gives the app's status, not an
+// app that prints the same words.
+func TestConsoleStatus(t *testing.T) {
+	cases := []struct {
+		lines  []string
+		status int
+		seen   bool
+	}{
+		{[]string{"keel init [   5.500s] powering off (status 3)"}, 3, true},
+		{[]string{"INFO keel init [   1.0s] powering off (status 0)", "powering off (status 0)"}, -1, false},
+		{[]string{"INFO powering off (status 0)", "keel init [  12.000s] powering off (status 137)"}, 137, true},
+	}
+	for _, tc := range cases {
+		r := &runner{stdout: io.Discard, stderr: io.Discard, status: -1}
+		w := r.consoleWriter()
+		for _, l := range tc.lines {
+			fmt.Fprintf(w, "%s\r\n", l)
+		}
+		if r.status != tc.status || r.seen != tc.seen {
+			t.Errorf("%q: status %d seen %v, want %d %v", tc.lines, r.status, r.seen, tc.status, tc.seen)
+		}
+	}
+}
+
+// TestRevokeStale: keys of keel runs that are gone are revoked; others stay.
+func TestRevokeStale(t *testing.T) {
+	kr, _, err := auth.OpenKeyring(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := &auth.Scope{Group: "keel/dev", StreamPrefix: "a/b"}
+	for _, name := range []string{"vm-run-999999999-a-b", "vm-hello", "vm-run-x-a-b"} {
+		if _, err := kr.Create(name, scope); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out strings.Builder
+	revokeStale(kr, &out)
+	var names []string
+	for _, k := range kr.List() {
+		names = append(names, k.Name)
+	}
+	if got := strings.Join(names, ","); strings.Contains(got, "vm-run-999999999") || !strings.Contains(got, "vm-hello") || !strings.Contains(got, "vm-run-x-a-b") {
+		t.Fatalf("keys left: %s", got)
+	}
+	if !strings.Contains(out.String(), "pid 999999999") {
+		t.Fatalf("output %q", out.String())
+	}
 }
 
 func TestFuseErrors(t *testing.T) {
@@ -144,7 +195,7 @@ func TestQEMURun(t *testing.T) {
 		t.Fatalf("app answered %q", body)
 	}
 	waitFor("the request in the live tail", 30*time.Second, func() bool { return strings.Contains(stdout.String(), `"requestId":"run-test-1"`) })
-	if r := keel(t, homeDir, "logserver", "key", "list"); !strings.Contains(r.stdout, "vm-test-hello-") {
+	if r := keel(t, homeDir, "logserver", "key", "list"); !strings.Contains(r.stdout, "vm-run-") {
 		t.Fatalf("no key for the VM while it runs: %+v", r)
 	}
 	cmd.Process.Signal(syscall.SIGINT)
@@ -167,7 +218,7 @@ func TestQEMURun(t *testing.T) {
 	if r := keel(t, homeDir, "logs", "test/hello", "-since", "10m"); !strings.Contains(r.stdout, "bye") || !strings.Contains(r.stdout, "run-test-1") {
 		t.Fatalf("keel logs after the run: %+v", r)
 	}
-	if r := keel(t, homeDir, "logserver", "key", "list"); strings.Contains(r.stdout, "vm-test-hello-") {
+	if r := keel(t, homeDir, "logserver", "key", "list"); strings.Contains(r.stdout, "vm-run-") {
 		t.Fatalf("the VM's key was not revoked: %s", r.stdout)
 	}
 

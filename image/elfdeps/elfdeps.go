@@ -136,25 +136,29 @@ func open(path string) (*elf.File, error) {
 		return nil, err
 	}
 	var magic [4]byte
-	if _, err := io.ReadFull(fh, magic[:]); err != nil || string(magic[:]) != elf.ELFMAG {
+	if _, err := io.ReadFull(fh, magic[:]); err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		fh.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	} else if string(magic[:]) != elf.ELFMAG {
 		fh.Close()
 		what := "its first bytes are not \\x7fELF"
 		if err == nil && magic[0] == '#' && magic[1] == '!' {
-			what = "it is a script; give the interpreter's binary and the script in a directory (-entrypoint)"
+			what = "it is a script, and an image runs programs: make the entrypoint a binary (for example a static build of your program)"
 		}
 		return nil, fmt.Errorf("%s is %w: %s", path, ErrNotELF, what)
 	}
-	f, err := elf.NewFile(fh)
+	fh.Close()
+	// elf.Open, not elf.NewFile: only the former's Close closes the file.
+	f, err := elf.Open(path)
 	if err != nil {
-		fh.Close()
 		return nil, fmt.Errorf("%s is %w: %v", path, ErrNotELF, err)
 	}
 	if f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
-		fh.Close()
+		f.Close()
 		return nil, fmt.Errorf("%s is built for %v (%v), but keel images run x86-64: rebuild it for amd64 (Go: GOARCH=amd64)", path, f.Machine, f.Class)
 	}
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		fh.Close()
+		f.Close()
 		return nil, fmt.Errorf("%s is %w: it is an ELF %v file", path, ErrNotELF, f.Type)
 	}
 	return f, nil

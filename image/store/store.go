@@ -17,8 +17,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/fsutil"
@@ -140,9 +142,13 @@ func (s Store) Load(r Ref) (Manifest, error) {
 	return m, nil
 }
 
-// Verify checks every artifact against the manifest's size and checksum.
-func (s Store) Verify(r Ref, m Manifest) error {
+// Verify checks artifacts against the manifest's size and checksum: the
+// named ones, or every one when none is named.
+func (s Store) Verify(r Ref, m Manifest, names ...string) error {
 	for _, a := range m.Artifacts {
+		if len(names) > 0 && !slices.Contains(names, a.Name) {
+			continue
+		}
 		p := filepath.Join(s.Path(r), a.Name)
 		size, sum, err := Checksum(p)
 		if err != nil {
@@ -161,6 +167,9 @@ func (s Store) List() []string {
 	var out []string
 	for _, m := range ms {
 		v := filepath.Dir(m)
+		if strings.HasPrefix(filepath.Base(v), ".") { // being written or replaced
+			continue
+		}
 		a := filepath.Dir(v)
 		out = append(out, filepath.Base(filepath.Dir(a))+"/"+filepath.Base(a)+":"+filepath.Base(v))
 	}
@@ -173,6 +182,23 @@ type Staging struct {
 	Dir   string // write artifacts here
 	ref   Ref
 	store Store
+	force bool
+}
+
+// staging holds the images being written, for AbortAll.
+var staging = struct {
+	sync.Mutex
+	dirs map[string]bool
+}{dirs: map[string]bool{}}
+
+// AbortAll removes every image being written by this process: for a
+// program stopped by a signal, which runs no deferred Abort.
+func AbortAll() {
+	staging.Lock()
+	defer staging.Unlock()
+	for d := range staging.dirs {
+		os.RemoveAll(d)
+	}
 }
 
 // Begin starts writing image r. An existing image is an error unless force.
@@ -181,23 +207,29 @@ func (s Store) Begin(r Ref, force bool) (*Staging, error) {
 	if _, err := os.Stat(final); err == nil && !force {
 		return nil, fmt.Errorf("image %s already exists in %s: give it a new version, or replace it with -force", r, final)
 	}
+	// Images hold the app's environment (secrets, often) and, with
+	// keel run, nothing for other users: the store is private.
 	parent := filepath.Dir(final)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return nil, fmt.Errorf("create image directory %s: %w", parent, err)
 	}
 	tmp, err := os.MkdirTemp(parent, "."+r.Version+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("create image directory in %s: %w", parent, err)
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("create image directory %s: %w", tmp, err)
-	}
-	return &Staging{Dir: tmp, ref: r, store: s}, nil
+	staging.Lock()
+	staging.dirs[tmp] = true
+	staging.Unlock()
+	return &Staging{Dir: tmp, ref: r, store: s, force: force}, nil
 }
 
 // Abort removes what was written.
-func (st *Staging) Abort() { os.RemoveAll(st.Dir) }
+func (st *Staging) Abort() {
+	staging.Lock()
+	delete(staging.dirs, st.Dir)
+	staging.Unlock()
+	os.RemoveAll(st.Dir)
+}
 
 // Commit checksums the artifacts into m, writes the manifest and moves the
 // image into place, replacing an older one.
@@ -231,6 +263,10 @@ func (st *Staging) Commit(m *Manifest) error {
 	final := st.store.Path(st.ref)
 	old := ""
 	if _, err := os.Stat(final); err == nil {
+		// Another fuse of the same version finished meanwhile.
+		if !st.force {
+			return fmt.Errorf("image %s already exists in %s: give it a new version, or replace it with -force", st.ref, final)
+		}
 		old = st.Dir + ".old"
 		if err := os.Rename(final, old); err != nil {
 			return fmt.Errorf("replace image %s: %w", final, err)
@@ -245,6 +281,9 @@ func (st *Staging) Commit(m *Manifest) error {
 	if old != "" {
 		os.RemoveAll(old)
 	}
+	staging.Lock()
+	delete(staging.dirs, st.Dir)
+	staging.Unlock()
 	return fsutil.SyncDir(filepath.Dir(final))
 }
 
