@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -221,7 +222,7 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 		return nil, fmt.Errorf("find keel's own executable: %w", err)
 	}
 	srv, started, err := logserver.StartDaemon(logserver.DaemonConfig{DataDir: data,
-		Command: []string{exe, "logserver", "-addr", "127.0.0.1:0", "-data", data}})
+		Command: []string{exe, "logserver", "-addr", serverAddr(), "-data", data}})
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +291,18 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 	}
 	cfg.Forwards = []qemu.Forward{{Port: guestLogPort, Host: strings.TrimPrefix(srv.Endpoint, "http://")}}
 	return cleanup, nil
+}
+
+// serverAddr is where keel run starts the log server: the default port,
+// so that a server restarted later listens where running VMs forward to,
+// or any free port when another program has it.
+func serverAddr() string {
+	l, err := net.Listen("tcp", logserver.DefaultAddr)
+	if err != nil {
+		return "127.0.0.1:0"
+	}
+	l.Close()
+	return logserver.DefaultAddr
 }
 
 // vmKeyPrefix starts the names of the keys keel run issues, followed by
