@@ -100,6 +100,9 @@ func keyList(args []string) error {
 				acts = auth.DefaultActions
 			}
 			access = fmt.Sprintf("%s on %s/%s*", strings.Join(acts, ","), k.Scope.Group, k.Scope.StreamPrefix)
+			if k.Scope.Stream != "" {
+				access = fmt.Sprintf("%s on %s/%s and %s/%s/*", strings.Join(acts, ","), k.Scope.Group, k.Scope.Stream, k.Scope.Group, k.Scope.Stream)
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Created.Format("2006-01-02 15:04:05Z"), access)
 	}

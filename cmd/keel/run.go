@@ -249,7 +249,7 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 	}
 	revokeStale(kr, r.stderr)
 	name := fmt.Sprintf("%s%d-%s-%s", vmKeyPrefix, os.Getpid(), r.ref.User, r.ref.App)
-	key, err := kr.Create(name[:min(len(name), 64)], &auth.Scope{Group: r.group, StreamPrefix: r.stream})
+	key, err := kr.Create(name[:min(len(name), 64)], &auth.Scope{Group: r.group, Stream: r.stream})
 	if err != nil {
 		return nil, fmt.Errorf("issue the VM's log key: %w", err)
 	}

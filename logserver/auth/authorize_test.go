@@ -9,6 +9,7 @@ func TestAuthorize(t *testing.T) {
 	admin := Key{ID: "KEELADMIN00000000000", Name: "admin"}
 	vm := Key{ID: "KEELVM00000000000000", Name: "vm-hello", Scope: &Scope{Group: "boxfuse/dev", StreamPrefix: "myuser/hello"}}
 	wide := Key{ID: "KEELWIDE000000000000", Name: "shipper", Scope: &Scope{Group: "boxfuse/dev"}}
+	app := Key{ID: "KEELAPP0000000000000", Name: "vm-run-1-myuser-hello", Scope: &Scope{Group: "boxfuse/dev", Stream: "myuser/hello"}}
 	reader := Key{ID: "KEELREAD000000000000", Name: "reader", Scope: &Scope{Group: "boxfuse/dev", Actions: []string{"logs:GetLogEvents", "DescribeLogStreams"}}}
 
 	tests := []struct {
@@ -32,6 +33,12 @@ func TestAuthorize(t *testing.T) {
 		{vm, "DeleteLogStream", "boxfuse/dev", "myuser/hello", false},
 		{vm, "DeleteLogGroup", "boxfuse/dev", "", false},
 		{vm, "CreateLogGroup", "boxfuse/dev", "", false},
+		{app, "PutLogEvents", "boxfuse/dev", "myuser/hello", true},
+		{app, "CreateLogStream", "boxfuse/dev", "myuser/hello/boot", true},
+		{app, "PutLogEvents", "boxfuse/dev", "myuser/hello2", false},
+		{app, "PutLogEvents", "boxfuse/dev", "myuser/hello-admin", false},
+		{app, "PutLogEvents", "boxfuse/dev", "myuser/hell", false},
+		{app, "DescribeLogStreams", "boxfuse/dev", "", false},
 		{wide, "PutLogEvents", "boxfuse/dev", "anything", true},
 		{wide, "CreateLogStream", "boxfuse/dev", "x", true},
 		{wide, "GetLogEvents", "boxfuse/dev", "x", false},

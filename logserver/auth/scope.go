@@ -13,9 +13,14 @@ var DefaultActions = []string{"CreateLogStream", "PutLogEvents"}
 // Scope limits a key to writing into one log group. A nil *Scope is full
 // (admin) access.
 type Scope struct {
-	Group        string   `json:"group"`        // the one log group this key may use
-	StreamPrefix string   `json:"streamPrefix"` // stream names must start with this ("" = any stream in Group)
-	Actions      []string `json:"actions"`      // operation names such as "PutLogEvents"; empty means DefaultActions
+	Group        string `json:"group"`        // the one log group this key may use
+	StreamPrefix string `json:"streamPrefix"` // stream names must start with this ("" = any stream in Group)
+	// Stream, when set, limits the key to this stream and the streams
+	// under it (STREAM/...): an app's key reaches its stream and its boot
+	// stream, but not those of an app whose name merely starts alike
+	// (alice/hello2 for alice/hello), as a prefix would.
+	Stream  string   `json:"stream,omitempty"`
+	Actions []string `json:"actions"` // operation names such as "PutLogEvents"; empty means DefaultActions
 }
 
 // Allows reports whether the scope permits action on group and stream. Pass
@@ -33,7 +38,10 @@ func (s *Scope) Allows(action, group, stream string) bool {
 		return false
 	}
 	if stream == "" {
-		return s.StreamPrefix == ""
+		return s.StreamPrefix == "" && s.Stream == ""
+	}
+	if s.Stream != "" {
+		return stream == s.Stream || strings.HasPrefix(stream, s.Stream+"/")
 	}
 	return strings.HasPrefix(stream, s.StreamPrefix)
 }
@@ -69,10 +77,13 @@ func normalizedScope(s *Scope) (*Scope, error) {
 	if s.Group == "" {
 		return nil, fmt.Errorf("scope names no log group; a scoped key must be limited to one group")
 	}
-	if strings.ContainsAny(s.Group+s.StreamPrefix, "\x00\r\n") {
-		return nil, fmt.Errorf("scope group %q or stream prefix %q contains a control character", s.Group, s.StreamPrefix)
+	if strings.ContainsAny(s.Group+s.StreamPrefix+s.Stream, "\x00\r\n") {
+		return nil, fmt.Errorf("scope group %q, stream %q or stream prefix %q contains a control character", s.Group, s.Stream, s.StreamPrefix)
 	}
-	out := &Scope{Group: s.Group, StreamPrefix: s.StreamPrefix}
+	if s.Stream != "" && s.StreamPrefix != "" {
+		return nil, fmt.Errorf("scope gives both stream %q and stream prefix %q: give one", s.Stream, s.StreamPrefix)
+	}
+	out := &Scope{Group: s.Group, StreamPrefix: s.StreamPrefix, Stream: s.Stream}
 	actions := s.Actions
 	if len(actions) == 0 {
 		actions = DefaultActions
