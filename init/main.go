@@ -102,8 +102,12 @@ func powerOff(status int) {
 	if rebootAtEnd {
 		how, cmd = "rebooting", syscall.LINUX_REBOOT_CMD_RESTART
 	}
-	logf("%s (status %d)", how, status)
 	syscall.Sync()
+	if os.Getpid() == 1 {
+		unmountAll()
+		syscall.Sync()
+	}
+	logf("%s (status %d)", how, status)
 	if os.Getpid() == 1 {
 		if err := syscall.Reboot(cmd); err != nil {
 			logf("%s: %v", how, err)
