@@ -11,7 +11,6 @@
 package efi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,9 +63,7 @@ func Ensure(cache string, progress io.Writer) (*Loader, error) {
 		if err != nil {
 			return fmt.Errorf("unpack %s %s: %w", Package, version, err)
 		}
-		m := manifest{Package: Package, Version: version, DebSHA256: debSum, EFISHA256: sum}
-		b, _ := json.MarshalIndent(m, "", "  ")
-		return os.WriteFile(filepath.Join(root, "manifest.json"), b, 0o644)
+		return debpkg.WriteManifest(root, manifest{Package: Package, Version: version, DebSHA256: debSum, EFISHA256: sum})
 	})
 	if err != nil {
 		return nil, err
@@ -93,21 +90,13 @@ func candidate() (string, error) {
 }
 
 func load(dir string) (*Loader, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
+	var m manifest
+	if err := debpkg.ReadManifest(dir, &m); err != nil {
 		return nil, err
 	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, "manifest.json"), err)
-	}
 	l := &Loader{Version: m.Version, Dir: dir, Path: filepath.Join(dir, binary), SHA256: m.EFISHA256}
-	sum, err := debpkg.FileSHA256(l.Path)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s in %s is damaged: %w: delete the directory to fetch it again", Package, m.Version, dir, err)
-	}
-	if sum != m.EFISHA256 {
-		return nil, fmt.Errorf("%s %s in %s is damaged (sha256 %s, recorded %s): delete the directory to fetch it again", Package, m.Version, dir, sum, m.EFISHA256)
+	if err := debpkg.Verify(l.Path, m.EFISHA256, fmt.Sprintf("%s %s in %s", Package, m.Version, dir)); err != nil {
+		return nil, err
 	}
 	return l, nil
 }

@@ -10,7 +10,6 @@
 package kernel
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -62,9 +61,7 @@ func Ensure(cache, pkg string, progress io.Writer) (*Kernel, error) {
 		if err != nil {
 			return fmt.Errorf("unpack kernel %s: %w", name, err)
 		}
-		m := manifest{Version: version, Package: name, DebSHA256: debSum, VmlinuzSHA256: sum}
-		b, _ := json.MarshalIndent(m, "", "  ")
-		return os.WriteFile(filepath.Join(root, "manifest.json"), b, 0o644)
+		return debpkg.WriteManifest(root, manifest{Version: version, Package: name, DebSHA256: debSum, VmlinuzSHA256: sum})
 	})
 	if err != nil {
 		return nil, err
@@ -90,23 +87,15 @@ func resolve(pkg string) (string, error) {
 }
 
 func load(dir string) (*Kernel, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return nil, err
-	}
 	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, "manifest.json"), err)
+	if err := debpkg.ReadManifest(dir, &m); err != nil {
+		return nil, err
 	}
 	k := &Kernel{Version: m.Version, Package: m.Package, Dir: dir,
 		Vmlinuz: filepath.Join(dir, "boot", "vmlinuz-"+m.Version),
 		Modules: filepath.Join(dir, "lib", "modules", m.Version), SHA256: m.VmlinuzSHA256}
-	sum, err := debpkg.FileSHA256(k.Vmlinuz)
-	if err != nil {
+	if err := debpkg.Verify(k.Vmlinuz, m.VmlinuzSHA256, fmt.Sprintf("kernel %s in %s", m.Version, dir)); err != nil {
 		return nil, err
-	}
-	if sum != m.VmlinuzSHA256 {
-		return nil, fmt.Errorf("kernel %s in %s is damaged (sha256 %s, recorded %s): delete the directory to fetch it again", m.Version, dir, sum, m.VmlinuzSHA256)
 	}
 	return k, nil
 }

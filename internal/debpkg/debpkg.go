@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -91,4 +92,43 @@ func FileSHA256(path string) (string, error) {
 func isNotEmpty(err error) bool {
 	var le *os.LinkError
 	return errors.As(err, &le) && strings.Contains(le.Err.Error(), "not empty")
+}
+
+// ManifestFile is where a cache entry records what it holds.
+const ManifestFile = "manifest.json"
+
+// WriteManifest records m (the caller's own record) in an unpacked tree;
+// call it from Fetch's finish.
+func WriteManifest(root string, m any) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(root, ManifestFile), b, 0o644)
+}
+
+// ReadManifest reads the record of a cache entry into m; a missing entry
+// is an error satisfying errors.Is(err, fs.ErrNotExist).
+func ReadManifest(dir string, m any) error {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, m); err != nil {
+		return fmt.Errorf("read %s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	return nil
+}
+
+// Verify checks that path still has the SHA-256 its cache entry recorded;
+// what names the entry in the error, which says how to repair it.
+func Verify(path, want, what string) error {
+	sum, err := FileSHA256(path)
+	if err != nil {
+		return fmt.Errorf("%s is damaged: %w: delete the directory to fetch it again", what, err)
+	}
+	if sum != want {
+		return fmt.Errorf("%s is damaged (%s has sha256 %s, recorded %s): delete the directory to fetch it again", what, path, sum, want)
+	}
+	return nil
 }
