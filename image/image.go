@@ -17,6 +17,7 @@ import (
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/modules"
 	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/logserver/auth"
 )
 
 // Build describes an initramfs.
@@ -26,6 +27,14 @@ type Build struct {
 	Modules []string          // module names; their dependencies are added
 	Config  bootcfg.Config    // Modules is filled in by Write
 	Files   []initramfs.Entry // the app and anything else it needs
+}
+
+// Credentials is the initramfs file that gives an image's init its key for
+// the logs: root-only, where bootcfg expects it, never on the kernel
+// command line (which every process can read).
+func Credentials(key auth.Key) initramfs.Entry {
+	return initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600,
+		Data: []byte(auth.CredentialsSection(key, "default"))}
 }
 
 // Write writes the compressed initramfs to path, atomically: a failure

@@ -76,7 +76,7 @@ func keyCreate(args []string) error {
 		fmt.Fprintf(os.Stderr, "key %s (%s) written to %s\n", key.ID, key.Name, *out)
 		return nil
 	}
-	fmt.Printf("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", *profile, key.ID, key.Secret)
+	fmt.Print(auth.CredentialsSection(key, *profile))
 	return nil
 }
 

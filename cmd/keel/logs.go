@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -15,13 +14,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
-	"github.com/keelvm/keel/logserver/auth"
 )
 
 func init() {
@@ -204,20 +201,14 @@ func (f *logsFlags) client(ctx context.Context) (*cwl.Client, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("the local log server is not running (no server holds %s): start it with 'keel logserver -daemon', or read AWS with -env=ENV", data)
 		}
-		creds := aws.AnonymousCredentials{}
-		var provider aws.CredentialsProvider = creds
-		if st.Auth != "none" {
-			kr, _, err := auth.OpenKeyring(data)
-			if err != nil {
-				return nil, "", err
-			}
-			admin, ok := kr.Admin()
-			if !ok {
-				return nil, "", fmt.Errorf("no admin key in %s: create one with 'keel logserver key create -name me'", filepath.Join(data, auth.KeysFileName))
-			}
-			provider = credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")
+		if st.Auth == "none" {
+			c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint), Credentials: aws.AnonymousCredentials{}}, logs.WithoutHostPrefix)
+			return c, "local log server " + st.Endpoint, nil
 		}
-		c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint), Credentials: provider}, logs.WithoutHostPrefix)
+		c, err := logs.AdminClient(data, st.Endpoint)
+		if err != nil {
+			return nil, "", err
+		}
 		return c, "local log server " + st.Endpoint, nil
 	}
 	var opts []func(*config.LoadOptions) error

@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/internal/bootcfg"
@@ -236,12 +236,9 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 	if err != nil {
 		return nil, err
 	}
-	admin, ok := kr.Admin()
-	if !ok {
-		return nil, fmt.Errorf("no admin key in %s: create one with 'keel logserver key create -name me'", filepath.Join(data, auth.KeysFileName))
+	if r.client, err = logs.AdminClient(data, srv.Endpoint); err != nil {
+		return nil, err
 	}
-	r.client = cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")}, logs.WithoutHostPrefix)
 	lc := *r.manifest.Config.Logs
 	r.group, r.stream = "keel/"+r.flags.env, lc.Stream
 	if err := r.createLogs(ctx, lc.Retention); err != nil {
@@ -263,10 +260,9 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 	lc.Credentials = bootcfg.DefaultCredentials
 	c.Logs = &lc
 	overlay := initramfs.New()
-	creds := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", key.ID, key.Secret)
 	for _, e := range []initramfs.Entry{
 		{Path: bootcfg.Path, Kind: initramfs.File, Mode: 0o644, Data: c.Marshal()},
-		{Path: lc.Credentials, Kind: initramfs.File, Mode: 0o600, Data: []byte(creds)},
+		keelimage.Credentials(key),
 	} {
 		if err := overlay.Add(e); err != nil {
 			return cleanup, err

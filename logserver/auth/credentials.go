@@ -37,13 +37,19 @@ func WriteCredentialsFile(path string, key Key, profile string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write credentials: %w", err)
 	}
-	section := "[" + profile + "]\n" +
-		"aws_access_key_id = " + key.ID + "\n" +
-		"aws_secret_access_key = " + key.Secret + "\n"
+	section := CredentialsSection(key, profile)
 	if err := fsutil.WriteFileAtomic(target, replaceSection(string(old), profile, section), 0o600); err != nil {
 		return fmt.Errorf("write credentials: %w", err)
 	}
 	return nil
+}
+
+// CredentialsSection is key as one profile of an AWS shared-credentials
+// file: the two key lines under [profile].
+func CredentialsSection(key Key, profile string) string {
+	return "[" + profile + "]\n" +
+		"aws_access_key_id = " + key.ID + "\n" +
+		"aws_secret_access_key = " + key.Secret + "\n"
 }
 
 func isCredentialToken(s string) bool {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	keelimage "github.com/keelvm/keel/image"
@@ -24,6 +23,7 @@ import (
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
 	"github.com/keelvm/keel/logserver/auth"
 )
@@ -194,18 +194,18 @@ func (b *bootBench) memory() error {
 	if err != nil {
 		return err
 	}
-	admin, _ := kr.Admin()
 	vmKey, err := kr.Create("bench-vm", &auth.Scope{Group: "bench", StreamPrefix: "rss"})
 	if err != nil {
 		return err
 	}
-	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
+	c, err := logs.AdminClient(data, st.Endpoint)
+	if err != nil {
+		return err
+	}
 	if _, err := c.CreateLogGroup(context.Background(), &cwl.CreateLogGroupInput{LogGroupName: aws.String("bench")}); err != nil {
 		return err
 	}
-	creds := initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600,
-		Data: fmt.Appendf(nil, "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", vmKey.ID, vmKey.Secret)}
+	creds := keelimage.Credentials(vmKey)
 	img, err := b.image("rss.img", bootcfg.Config{App: "/app/hello", Args: []string{"rss", "50000", "3s"},
 		Logs: &bootcfg.Logs{Group: "bench", Stream: "rss", Endpoint: "http://10.0.2.100:4566"}}, creds)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/keelvm/keel/image/kernel"
@@ -18,7 +17,6 @@ import (
 	"github.com/keelvm/keel/internal/qemu"
 	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
-	"github.com/keelvm/keel/logserver/auth"
 )
 
 // benchImage times `keel fuse` of the example app (kernel cached), sizes
@@ -91,13 +89,10 @@ func benchImage(scratch string, _ int) error {
 	if err != nil {
 		return err
 	}
-	kr, _, err := auth.OpenKeyring(data)
+	c, err := logs.AdminClient(data, st.Endpoint)
 	if err != nil {
 		return err
 	}
-	admin, _ := kr.Admin()
-	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")}, logs.WithoutHostPrefix)
 	run := keel("run", "bench/hello:1")
 	t0 = time.Now()
 	if err := run.Start(); err != nil {

@@ -15,11 +15,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
-	"github.com/keelvm/keel/logserver/auth"
 )
 
 // line100 is a 100-byte line with its newline.
@@ -59,7 +58,7 @@ func benchShip(scratch string, _ int) error {
 	if err := b.throughput(); err != nil {
 		return err
 	}
-	c, err := shipAdminClient(dir, st.Endpoint)
+	c, err := logs.AdminClient(dir, st.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -245,17 +244,4 @@ func (b *shipBench) memory() error {
 	report("ship.rss_mb", stats["maxrss_kib"]/1024, "MB")
 	report("ship.rss_run_dropped", stats["dropped"], "events")
 	return nil
-}
-
-func shipAdminClient(dir, endpoint string) (*cwl.Client, error) {
-	kr, _, err := auth.OpenKeyring(dir)
-	if err != nil {
-		return nil, err
-	}
-	k, ok := kr.Admin()
-	if !ok {
-		return nil, fmt.Errorf("no admin key in %s", dir)
-	}
-	return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(k.ID, k.Secret, "")}), nil
 }

@@ -17,7 +17,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/keelvm/keel/image/initramfs"
@@ -25,6 +24,7 @@ import (
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
 	"github.com/keelvm/keel/logserver/auth"
 )
@@ -114,19 +114,20 @@ func NewLogServer(t testing.TB, group, prefix string) *LogServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, _ := kr.Admin()
 	vmKey, err := kr.Create("vm", &auth.Scope{Group: group, StreamPrefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, "")})
+	c, err := logs.AdminClient(data, st.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.CreateLogGroup(context.Background(), &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
 		t.Fatal(err)
 	}
-	creds := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", vmKey.ID, vmKey.Secret)
 	return &LogServer{t: t, Group: group, Prefix: prefix, Addr: strings.TrimPrefix(st.Endpoint, "http://"), Admin: c,
-		Creds: initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: []byte(creds)}}
+		// As image.Credentials writes it (image's own tests import vmtest).
+		Creds: initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: []byte(auth.CredentialsSection(vmKey, "default"))}}
 }
 
 // Logs is the image configuration that ships to stream through the
