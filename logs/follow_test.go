@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
 )
@@ -229,10 +229,7 @@ func TestFollowSurvivesDroppedConnections(t *testing.T) {
 
 func TestFollowPollsMoto(t *testing.T) {
 	if _, err := exec.LookPath("moto_server"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("moto_server is missing on CI")
-		}
-		t.Skip("moto_server not installed")
+		testutil.Unavailable(t, "moto_server not installed")
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := ln.Addr().(*net.TCPAddr).Port

@@ -17,6 +17,7 @@ import (
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/internal/testutil/vmtest"
 )
 
@@ -45,7 +46,7 @@ type bootKit struct {
 func requireQEMU(t testing.TB) bootKit {
 	t.Helper()
 	if _, err := os.Stat(ovmf); err != nil {
-		vmtest.Unavailable(t, "UEFI firmware: %v: install the Debian package ovmf", err)
+		testutil.Unavailable(t, "UEFI firmware: %v: install the Debian package ovmf", err)
 	}
 	return requireBootKit(t)
 }
@@ -60,7 +61,7 @@ func requireBootKit(t testing.TB) bootKit {
 		t.Fatal(err)
 	}
 	if kit.loader, err = efi.Ensure(loaders, nil); err != nil {
-		vmtest.Unavailable(t, "systemd-boot: %v", err)
+		testutil.Unavailable(t, "systemd-boot: %v", err)
 	}
 	return kit
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keelvm/keel/internal/testutil/vmtest"
+	"github.com/keelvm/keel/internal/testutil"
 )
 
 // requireTool finds a host tool the test checks images with; on CI a
@@ -17,7 +17,7 @@ func requireTool(t *testing.T, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		vmtest.Unavailable(t, "%s not found: install the Debian package %s", name, pkg)
+		testutil.Unavailable(t, "%s not found: install the Debian package %s", name, pkg)
 	}
 	return p
 }

@@ -1,23 +1,20 @@
 package modules
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/internal/home"
+	"github.com/keelvm/keel/internal/testutil"
 )
 
 func TestResolveVirtioNet(t *testing.T) {
 	cache, _ := home.Path("kernels")
 	k, err := kernel.Ensure(cache, "", nil)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skipf("no kernel: %v", err)
+		testutil.Unavailable(t, "no kernel: %v", err)
 	}
 	tree, err := Open(k.Modules)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
 	"github.com/keelvm/keel/logserver/auth"
@@ -40,22 +41,12 @@ func Forwarder() {
 	}
 }
 
-// Unavailable fails the test on CI (CI=true), where QEMU tests are real
-// tests, and skips it elsewhere.
-func Unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // Kernel makes sure QEMU can run and returns the kernel to boot, fetched
 // into keel's cache when missing.
 func Kernel(t testing.TB) *kernel.Kernel {
 	t.Helper()
 	if err := qemu.Available(); err != nil {
-		Unavailable(t, "%v", err)
+		testutil.Unavailable(t, "%v", err)
 	}
 	cache, err := home.Path("kernels")
 	if err != nil {
@@ -63,7 +54,7 @@ func Kernel(t testing.TB) *kernel.Kernel {
 	}
 	k, err := kernel.Ensure(cache, "", testWriter{t})
 	if err != nil {
-		Unavailable(t, "kernel: %v", err)
+		testutil.Unavailable(t, "kernel: %v", err)
 	}
 	return k
 }
