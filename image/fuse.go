@@ -140,10 +140,7 @@ func (f Fuse) Write() (store.Manifest, error) {
 	m.Modules = modPaths
 	m.Config = cfg
 	m.Config.Modules = modPaths
-	m.Files, err = listing(entries)
-	if err != nil {
-		return m, err
-	}
+	m.Files = listing(entries)
 	if fi, err := os.Stat(initrd); err == nil {
 		fmt.Fprintf(f.Progress, "  initrd   %s (%d files, %d modules)\n", mb(fi.Size()), len(entries), len(modPaths))
 	}
@@ -295,30 +292,17 @@ func treeFiles(root, prefix string, owner int) ([]initramfs.Entry, error) {
 	return out, err
 }
 
-// listing turns archive entries into manifest records.
-func listing(entries []initramfs.Entry) ([]store.File, error) {
+// listing turns the archive's entries as written into manifest records.
+func listing(entries []initramfs.Written) []store.File {
 	out := make([]store.File, 0, len(entries))
 	for _, e := range entries {
-		rec := store.File{Path: e.Path, Mode: fmt.Sprintf("%04o %s", e.Mode, kindName(e.Kind))}
-		switch e.Kind {
-		case initramfs.File:
-			if e.Source != "" {
-				size, sum, err := store.Checksum(e.Source)
-				if err != nil {
-					return nil, err
-				}
-				rec.Size, rec.SHA256 = size, sum
-			} else {
-				rec.Size, rec.SHA256 = int64(len(e.Data)), store.SumBytes(e.Data)
-			}
-		case initramfs.Symlink:
-			rec.Size = int64(len(e.Data))
-		case initramfs.CharDev:
+		rec := store.File{Path: e.Path, Mode: fmt.Sprintf("%04o %s", e.Mode, kindName(e.Kind)), Size: e.Size, SHA256: e.SHA256}
+		if e.Kind == initramfs.CharDev {
 			rec.Mode += fmt.Sprintf(" %d,%d", e.Major, e.Minor)
 		}
 		out = append(out, rec)
 	}
-	return out, nil
+	return out
 }
 
 func kindName(k initramfs.Kind) string {

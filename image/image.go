@@ -44,8 +44,9 @@ func (b Build) Write(path string) ([]string, error) {
 	return mods, err
 }
 
-// WriteListed is Write that also returns the archive's entries, in order.
-func (b Build) WriteListed(path string) ([]string, []initramfs.Entry, error) {
+// WriteListed is Write that also returns the archive's entries as
+// written, in order.
+func (b Build) WriteListed(path string) ([]string, []initramfs.Written, error) {
 	a := initramfs.New()
 	var mods []string
 	if len(b.Modules) > 0 {
@@ -95,5 +96,5 @@ func (b Build) WriteListed(path string) ([]string, []initramfs.Entry, error) {
 		os.Remove(tmp)
 		return nil, nil, fmt.Errorf("write initramfs %s: %w", path, err)
 	}
-	return mods, a.Entries(), nil
+	return mods, a.Written(), nil
 }

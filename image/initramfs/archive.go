@@ -2,6 +2,8 @@ package initramfs
 
 import (
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +38,7 @@ type Entry struct {
 // Archive collects entries; parent directories are added as needed.
 type Archive struct {
 	entries map[string]Entry
+	written []Written
 }
 
 // New returns an empty archive.
@@ -92,6 +95,7 @@ func (a *Archive) writeCPIO(w io.Writer) error {
 	// Sorted, so a directory precedes its content and the order is stable.
 	sort.Strings(paths)
 	cw := newcWriter{w: w}
+	a.written = a.written[:0]
 	for i, p := range paths {
 		e := a.entries[p]
 		data := e.Data
@@ -105,6 +109,15 @@ func (a *Archive) writeCPIO(w io.Writer) error {
 		if err := cw.entry(uint32(i+1), e, data); err != nil {
 			return fmt.Errorf("initramfs: write %s: %w", p, err)
 		}
+		wr := Written{Entry: e}
+		switch e.Kind {
+		case File:
+			sum := sha256.Sum256(data)
+			wr.Size, wr.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+		case Symlink:
+			wr.Size = int64(len(data))
+		}
+		a.written = append(a.written, wr)
 	}
 	return cw.trailer()
 }
@@ -120,16 +133,14 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Entries returns the entries in archive order (parents before children).
-func (a *Archive) Entries() []Entry {
-	paths := make([]string, 0, len(a.entries))
-	for p := range a.entries {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	out := make([]Entry, len(paths))
-	for i, p := range paths {
-		out[i] = a.entries[p]
-	}
-	return out
+// Written is an entry as WriteTo wrote it: the size and SHA-256 of its
+// content (of a file; a symlink's target has a size only), so that a
+// listing of the archive needs no second read of the sources.
+type Written struct {
+	Entry
+	Size   int64
+	SHA256 string
 }
+
+// Written returns the entries of the last WriteTo, in archive order.
+func (a *Archive) Written() []Written { return a.written }
