@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/keelvm/keel/internal/piperead"
 	"github.com/keelvm/keel/shipper"
 	"github.com/keelvm/keel/shipper/redact"
 )
@@ -191,18 +192,19 @@ func shipClient(ctx context.Context, region, endpoint string) (*cwl.Client, erro
 func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Console, console bool) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = os.Stdin
-	outR, outW, err := os.Pipe()
+	outRd, outW, err := piperead.Pipe(pipeSize)
 	if err != nil {
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
 		return 1
 	}
-	errR, errW, err := os.Pipe()
+	defer outRd.Close()
+	errRd, errW, err := piperead.Pipe(pipeSize)
 	if err != nil {
+		outW.Close()
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
 		return 1
 	}
-	growPipe(outW)
-	growPipe(errW)
+	defer errRd.Close()
 	cmd.Stdout, cmd.Stderr = outW, errW
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
@@ -229,8 +231,8 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 		errCon = errOut
 	}
 	outP, errP := s.Pipe("INFO", "stdout"), s.Pipe("ERROR", "stderr")
-	go func() { defer readers.Done(); pump(outR, outP, outCon) }()
-	go func() { defer readers.Done(); pump(errR, errP, errCon) }()
+	go func() { defer readers.Done(); pump(outRd, outP, outCon, errOut) }()
+	go func() { defer readers.Done(); pump(errRd, errP, errCon, errOut) }()
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	for {
@@ -249,8 +251,8 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	select {
 	case <-done:
 	case <-time.After(time.Second):
-		outR.Close()
-		errR.Close()
+		outRd.Stop()
+		errRd.Stop()
 		<-done
 	}
 	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
@@ -263,33 +265,25 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	return cmd.ProcessState.ExitCode()
 }
 
-// readChunk is the size of a pipe read: big reads make the reader's cost
-// per byte what cat's is.
-const readChunk = 256 << 10
-
 // pipeSize is the capacity asked for CMD's pipes (Linux's default
 // /proc/sys/fs/pipe-max-size): a bigger pipe absorbs the moments when the
-// reader is not scheduled, so that CMD does not wait for them.
+// reader is not scheduled, so that CMD does not wait for them, and lets
+// the reader take bigger, fewer reads (see piperead).
 const pipeSize = 1 << 20
 
 // pump ships what r carries, copying it to con (when set) too. It only
 // reads and copies: lines are split and formatted by the shipper's batcher,
 // and neither the network nor the console can stop it reading.
-func pump(r *os.File, p *shipper.Pipe, con *shipper.Console) {
-	defer r.Close()
+func pump(r *piperead.Reader, p *shipper.Pipe, con, errOut *shipper.Console) {
 	defer p.Close()
-	buf := make([]byte, readChunk)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			p.Write(buf[:n])
-			if con != nil {
-				con.Write(buf[:n])
-			}
+	err := r.Run(func(b []byte) {
+		p.Write(b)
+		if con != nil {
+			con.Write(b)
 		}
-		if err != nil {
-			return // EOF, or the pipe closed under it after CMD exited
-		}
+	})
+	if err != nil {
+		errOut.WriteLine([]byte("keel ship: " + err.Error()))
 	}
 }
 
@@ -302,11 +296,4 @@ func pump(r *os.File, p *shipper.Pipe, con *shipper.Console) {
 // threads about a tenth of the app's share of a busy CPU.
 func backgroundThread(nice int) {
 	syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), nice)
-}
-
-// growPipe asks for a bigger pipe; where that is refused (not Linux, or a
-// lower limit) the default is fine.
-func growPipe(f *os.File) {
-	const fSetPipeSz = 1031 // F_SETPIPE_SZ on Linux
-	syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), fSetPipeSz, pipeSize)
 }
