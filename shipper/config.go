@@ -71,12 +71,6 @@ type Config struct {
 	// Notice receives the shipper's own reports (outages, drops, rejections),
 	// at most once per episode. Nil discards them.
 	Notice func(string)
-	// OnWorker, if set, runs first in each of the shipper's goroutines that
-	// do the heavy work (the batcher and the senders), each on an OS thread
-	// of its own for good. keel ship lowers their scheduling priority there,
-	// so that under a full CPU the app and its pipes' readers come first:
-	// the app never waits for its logs, the buffer absorbs the burst.
-	OnWorker func()
 	// Now is the clock; nil: time.Now. Tests set it.
 	Now func() time.Time
 }

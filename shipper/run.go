@@ -2,7 +2,6 @@ package shipper
 
 import (
 	"fmt"
-	"runtime"
 	"time"
 )
 
@@ -11,7 +10,6 @@ import (
 // waits, and starts a sender for each while fewer than InFlight are out.
 func (s *Shipper) run() {
 	defer close(s.done)
-	s.workerThread()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -35,18 +33,8 @@ func (s *Shipper) run() {
 // sender delivers the requests dispatch hands it; InFlight of them run.
 func (s *Shipper) sender() {
 	defer s.senders.Done()
-	s.workerThread()
 	for bt := range s.work {
 		s.deliver(bt)
-	}
-}
-
-// workerThread gives the calling goroutine an OS thread of its own and
-// lets the OnWorker hook set it up (keel ship lowers its priority).
-func (s *Shipper) workerThread() {
-	if s.cfg.OnWorker != nil {
-		runtime.LockOSThread() // for good: the goroutine's thread ends with it
-		s.cfg.OnWorker()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -74,7 +75,7 @@ func runShip(args []string) error {
 	fs.DurationVar(&f.linger, "logs.linger", 200*time.Millisecond, "how long a batch that is not full waits for more lines")
 	fs.IntVar(&f.inflight, "logs.inflight", 4, "PutLogEvents requests at once")
 	fs.IntVar(&f.maxEvent, "logs.event.max", shipper.DefaultMaxEvent, "largest event in `bytes`; longer lines are split into marked parts")
-	fs.IntVar(&f.nice, "logs.nice", 10, "`niceness` (0-19) of keel's batching and sending threads, so that CMD comes first for the CPU; 0: same as CMD")
+	fs.IntVar(&f.nice, "logs.nice", 10, "`niceness` (0-19) of every keel thread but the two reading CMD's pipes, so that CMD comes first for the CPU; 0: same as CMD")
 	fs.Var(&f.redact, "logs.redact", "redact text matching this `regexp` too (repeatable)")
 	fs.StringVar(&f.redactOff, "logs.redact.off", "", "comma-separated built-in redaction `patterns` to turn off")
 	fs.DurationVar(&f.flushTimeout, "flush.timeout", 10*time.Second, "after CMD exits, how long to keep delivering buffered lines")
@@ -118,14 +119,10 @@ func runShip(args []string) error {
 	}
 	errOut := shipper.NewConsole(os.Stderr, 0)
 	notice := func(m string) { errOut.WriteLine([]byte("keel ship: " + m)) }
-	var onWorker func()
-	if f.nice > 0 {
-		onWorker = func() { backgroundThread(min(f.nice, 19)) }
-	}
 	s, err := shipper.New(shipper.Config{
 		Client: client, Group: f.group, Stream: f.stream, Format: f.format, Instance: f.instance, Image: f.image,
 		RetentionDays: int32(f.retention), MaxEventBytes: f.maxEvent, BufferBytes: f.bufferMiB << 20,
-		Linger: f.linger, InFlight: f.inflight, Redactor: red, Notice: notice, OnWorker: onWorker,
+		Linger: f.linger, InFlight: f.inflight, Redactor: red, Notice: notice,
 	})
 	if err != nil {
 		errOut.Close()
@@ -135,7 +132,7 @@ func runShip(args []string) error {
 	if f.console {
 		stdOut = shipper.NewConsole(os.Stdout, 0)
 	}
-	code := supervise(argv, s, stdOut, errOut, f.console)
+	code := supervise(argv, s, stdOut, errOut, f.console, min(f.nice, 19))
 	ctx, cancel := context.WithTimeout(context.Background(), f.flushTimeout)
 	if err := s.Close(ctx); err != nil {
 		notice(fmt.Sprintf("gave up delivering after -flush.timeout=%v", f.flushTimeout))
@@ -189,7 +186,7 @@ func shipClient(ctx context.Context, region, endpoint string) (*cwl.Client, erro
 
 // supervise runs argv with its output on pipes read into s, passes signals
 // on, and returns its exit status (128+N for signal N).
-func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Console, console bool) int {
+func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Console, console bool, nice int) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = os.Stdin
 	outRd, outW, err := piperead.Pipe(pipeSize)
@@ -231,8 +228,24 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 		errCon = errOut
 	}
 	outP, errP := s.Pipe("INFO", "stdout"), s.Pipe("ERROR", "stderr")
-	go func() { defer readers.Done(); pump(outRd, outP, outCon, errOut) }()
-	go func() { defer readers.Done(); pump(errRd, errP, errCon, errOut) }()
+	// Each reader on a thread of its own, which ends with it (locked
+	// for good): a thread that is not niced must not go back to the pool.
+	tids := make(chan int, 2)
+	go func() {
+		defer readers.Done()
+		runtime.LockOSThread()
+		tids <- syscall.Gettid()
+		pump(outRd, outP, outCon, errOut)
+	}()
+	go func() {
+		defer readers.Done()
+		runtime.LockOSThread()
+		tids <- syscall.Gettid()
+		pump(errRd, errP, errCon, errOut)
+	}()
+	if nice > 0 {
+		backgroundExcept(nice, <-tids, <-tids)
+	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	for {
@@ -285,15 +298,4 @@ func pump(r *piperead.Reader, p *shipper.Pipe, con, errOut *shipper.Console) {
 	if err != nil {
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
 	}
-}
-
-// backgroundThread lowers the scheduling priority of the calling thread to
-// nice (on Linux, setpriority on a thread id applies to that thread only):
-// the shipper's batcher and senders run there, so that when the CPU is full
-// the app comes first and keel catches up after, from its buffer; on an
-// idle CPU they run at full speed. The pipe readers keep the normal
-// priority: they must keep up with the app. The default 10 gives keel's
-// threads about a tenth of the app's share of a busy CPU.
-func backgroundThread(nice int) {
-	syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), nice)
 }
