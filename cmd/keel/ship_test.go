@@ -324,3 +324,23 @@ func rssKiB(pid int) int {
 	}
 	return 0
 }
+
+// TestShipPriorities: CMD runs at its own priority, keel's two pipe
+// readers too, and every other thread of keel at -logs.nice.
+func TestShipPriorities(t *testing.T) {
+	endpoint, data := shipServer(t)
+	script := `sleep 0.5; awk '{print "cmd", $19}' /proc/self/stat; for s in /proc/$PPID/task/*/stat; do awk '{print "keel", $19}' $s; done`
+	r := keelEnv(t, t.TempDir(), shipEnv(endpoint, filepath.Join(data, "credentials")),
+		"ship", "-group", "prio", "-stream", "s", "-format", "text", "-console=false", "-logs.nice", "7", "--", "sh", "-c", script)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	msgs := messages(t, adminClient(t, data, endpoint), "prio", "s")
+	count := map[string]int{}
+	for _, m := range msgs {
+		count[m]++
+	}
+	if count["cmd 0"] != 1 || count["keel 0"] != 2 || count["keel 7"] < 3 || len(count) != 3 {
+		t.Fatalf("want CMD and two keel threads at nice 0, the other threads at 7; got %v", count)
+	}
+}
