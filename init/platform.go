@@ -61,7 +61,7 @@ func (p *platform) bringUp() {
 		// step's message says which module failed.
 		_ = step(fmt.Sprintf("load %d modules", len(cfg.Modules)), func() error { return loadModules(cfg.Modules) })
 	}
-	netOK := step("network ("+cfg.Net+")", func() error { return network(cfg.Net) }) == nil
+	netOK := step("network ("+cfg.Net+")", func() error { return network(cfg.Net, p.appStarted) }) == nil
 	if !netOK {
 		logf("continuing without network")
 	}

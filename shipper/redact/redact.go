@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Mark replaces redacted text.
@@ -25,29 +26,31 @@ type rule struct {
 	trigger func(s string) bool // nil: always run (user patterns)
 }
 
-var builtins = []rule{
-	{"aws-access-key", regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{16}\b`), Mark,
-		func(s string) bool {
-			return strings.Contains(s, "A") && hasAny(s, "AKIA", "ASIA", "ABIA", "ACCA", "AIDA", "AROA")
-		}},
-	{"aws-secret-key", regexp.MustCompile(`(?i)(secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?["']?\s*[:=]\s*["']?)[A-Za-z0-9/+]{40}\b`), "${1}" + Mark,
-		func(s string) bool { return containsFold(s, "secret") }},
-	{"bearer-token", regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + Mark,
-		func(s string) bool { return containsFold(s, "bearer") }},
-	{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@/\s]+@`), "${1}" + Mark + "@",
-		func(s string) bool { return strings.Contains(s, "://") }},
-	{"pem-private-key", regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Mark,
-		func(s string) bool { return strings.Contains(s, "PRIVATE KEY-----") }},
-}
+// builtinNames are the built-in patterns' names, in builtins' order.
+var builtinNames = []string{"aws-access-key", "aws-secret-key", "bearer-token", "url-password", "pem-private-key"}
+
+// builtins compiles the built-in patterns on first use, not at package
+// init: keel's init links this package, and the compiling cost a TCG guest
+// 10 ms of every boot before main, before the app could start.
+var builtins = sync.OnceValue(func() []rule {
+	return []rule{
+		{"aws-access-key", regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{16}\b`), Mark,
+			func(s string) bool {
+				return strings.Contains(s, "A") && hasAny(s, "AKIA", "ASIA", "ABIA", "ACCA", "AIDA", "AROA")
+			}},
+		{"aws-secret-key", regexp.MustCompile(`(?i)(secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?["']?\s*[:=]\s*["']?)[A-Za-z0-9/+]{40}\b`), "${1}" + Mark,
+			func(s string) bool { return containsFold(s, "secret") }},
+		{"bearer-token", regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + Mark,
+			func(s string) bool { return containsFold(s, "bearer") }},
+		{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@/\s]+@`), "${1}" + Mark + "@",
+			func(s string) bool { return strings.Contains(s, "://") }},
+		{"pem-private-key", regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Mark,
+			func(s string) bool { return strings.Contains(s, "PRIVATE KEY-----") }},
+	}
+})
 
 // Names lists the built-in patterns, for -logs.redact.off.
-func Names() []string {
-	var n []string
-	for _, r := range builtins {
-		n = append(n, r.name)
-	}
-	return n
-}
+func Names() []string { return slices.Clone(builtinNames) }
 
 // Redactor applies the enabled patterns. It is safe for concurrent use; the
 // multi-line PEM state lives with the caller (see Redact).
@@ -74,7 +77,7 @@ func New(off, user []string) (*Redactor, error) {
 		}
 	}
 	r := &Redactor{}
-	for _, b := range builtins {
+	for _, b := range builtins() {
 		if !slices.Contains(off, b.name) {
 			r.rules = append(r.rules, b)
 			r.pem = r.pem || b.name == "pem-private-key"

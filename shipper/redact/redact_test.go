@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -84,5 +85,15 @@ func TestContainsFold(t *testing.T) {
 		if got := containsFold(tc.s, tc.sub); got != tc.want {
 			t.Errorf("containsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
 		}
+	}
+}
+
+func TestNamesAreTheBuiltins(t *testing.T) {
+	var got []string
+	for _, r := range builtins() {
+		got = append(got, r.name)
+	}
+	if !slices.Equal(got, Names()) {
+		t.Fatalf("Names() = %v, the built-ins are %v", Names(), got)
 	}
 }
