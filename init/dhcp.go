@@ -30,15 +30,19 @@ func dhcpRequest(name string, old *nclient4.Lease, closeAfter <-chan struct{}) (
 	if err != nil {
 		return nil, fmt.Errorf("open DHCP client on %s: %w", name, err)
 	}
-	if closeAfter == nil {
-		defer c.Close()
-	} else {
+	defer func() {
+		// Only once the exchange is over: with keel.wait=none the app may
+		// have started before it began.
+		if closeAfter == nil {
+			c.Close()
+			return
+		}
 		go func() {
 			defer func() { recover() }() // a failing close must not take PID 1 down
 			<-closeAfter
 			c.Close()
 		}()
-	}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), dhcpTimeout*dhcpAttempts*2)
 	defer cancel()
 	if old != nil {
