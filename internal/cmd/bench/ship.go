@@ -181,6 +181,39 @@ func (b *shipBench) throughput() error {
 	sort.Float64s(ratios)
 	report("ship.app_write_ratio_server_down", ratios[pairs/2], "ratio")
 
+	// What any background work costs the app on this machine: the same
+	// baseline with two SCHED_IDLE busy loops, the lowest priority Linux
+	// has, that only spin (no memory, no system calls). Their ratio bounds
+	// app_write_ratio from above for any shipper that delivers while the
+	// app writes, whatever its priority.
+	ratios = ratios[:0]
+	for i := 0; i < pairs; i++ {
+		base, err := baseline()
+		if err != nil {
+			return err
+		}
+		var burners []*exec.Cmd
+		for range 2 {
+			c := exec.Command("chrt", "-i", "0", "sh", "-c", "while :; do :; done")
+			if err := c.Start(); err != nil {
+				return fmt.Errorf("start an idle-priority busy loop (chrt, util-linux): %w", err)
+			}
+			burners = append(burners, c)
+		}
+		time.Sleep(100 * time.Millisecond)
+		loaded, err := baseline()
+		for _, c := range burners {
+			c.Process.Kill()
+			c.Wait()
+		}
+		if err != nil {
+			return err
+		}
+		ratios = append(ratios, base.Seconds()/loaded.Seconds())
+	}
+	sort.Float64s(ratios)
+	report("ship.app_write_ratio_idle_spinners", ratios[pairs/2], "ratio")
+
 	start := time.Now()
 	stats, err := b.run("throughput", app, "-logs.buffer", "512")
 	if err != nil {
