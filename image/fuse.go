@@ -68,10 +68,26 @@ type Fuse struct {
 	Progress io.Writer
 }
 
-// Write fuses the image into the store and returns its manifest. Nothing
-// half-written is left behind on failure.
-func (f Fuse) Write() (store.Manifest, error) {
-	t0 := time.Now()
+// prepared is what Write needs besides the kernel, checked.
+type prepared struct {
+	f     Fuse // with defaults filled in
+	files []initramfs.Entry
+	app   store.App
+	cfg   bootcfg.Config
+	mods  []string
+	init  store.Part
+}
+
+// Check makes every check of Write that needs no kernel: the target, the
+// app and its libraries, the configuration, the name. keel fuse runs it
+// before fetching a kernel, so that a mistake is reported in a moment and
+// not after a download.
+func (f Fuse) Check() error {
+	_, err := f.prepare()
+	return err
+}
+
+func (f Fuse) prepare() (prepared, error) {
 	if f.Progress == nil {
 		f.Progress = io.Discard
 	}
@@ -80,27 +96,27 @@ func (f Fuse) Write() (store.Manifest, error) {
 	}
 	mods, ok := Targets[f.Target]
 	if !ok {
-		return store.Manifest{}, fmt.Errorf("target %q: use qemu, virtualbox or aws", f.Target)
+		return prepared{}, fmt.Errorf("target %q: use qemu, virtualbox or aws", f.Target)
 	}
 	if f.Certs == "" {
 		f.Certs = "auto"
 	}
 	if !slices.Contains([]string{"auto", "yes", "no"}, f.Certs) {
-		return store.Manifest{}, fmt.Errorf("certs %q: use auto, yes or no", f.Certs)
+		return prepared{}, fmt.Errorf("certs %q: use auto, yes or no", f.Certs)
 	}
 	if f.CABundle == "" {
 		f.CABundle = HostCABundle
 	}
-	if f.Kernel == nil {
-		return store.Manifest{}, errors.New("fuse: no kernel")
+	if _, err := os.Stat(f.Store.Path(f.Ref)); err == nil && !f.Force {
+		return prepared{}, fmt.Errorf("image %s already exists in %s: give it a new version, or replace it with -force", f.Ref, f.Store.Path(f.Ref))
 	}
 	initPart, err := initVersion(f.Init)
 	if err != nil {
-		return store.Manifest{}, err
+		return prepared{}, err
 	}
 	files, app, err := f.appFiles()
 	if err != nil {
-		return store.Manifest{}, err
+		return prepared{}, err
 	}
 	if f.Dir == "" {
 		f.Dir = "/app"
@@ -109,19 +125,35 @@ func (f Fuse) Write() (store.Manifest, error) {
 	// The init checks its configuration at boot and powers off on a
 	// mistake: check it now, where the mistake can be fixed.
 	if _, err := bootcfg.Load(cfg.Marshal(), ""); err != nil {
-		return store.Manifest{}, fmt.Errorf("image configuration: %w", err)
+		return prepared{}, fmt.Errorf("image configuration: %w", err)
 	}
 	if _, err := strconv.Atoi(f.User); err != nil && f.User != "" && f.User != "root" && f.User != "nobody" {
-		return store.Manifest{}, fmt.Errorf("user %q: the image's /etc/passwd has only root and nobody; give a numeric uid", f.User)
+		return prepared{}, fmt.Errorf("user %q: the image's /etc/passwd has only root and nobody; give a numeric uid", f.User)
 	}
-	m := store.Manifest{Name: f.Ref.String(), Target: f.Target, App: app, Init: initPart, Cmdline: DefaultCmdline,
+	return prepared{f: f, files: files, app: app, cfg: cfg, mods: mods, init: initPart}, nil
+}
+
+// Write fuses the image into the store and returns its manifest. Nothing
+// half-written is left behind on failure.
+func (f Fuse) Write() (store.Manifest, error) {
+	t0 := time.Now()
+	if f.Kernel == nil {
+		return store.Manifest{}, errors.New("fuse: no kernel")
+	}
+	p, err := f.prepare()
+	if err != nil {
+		return store.Manifest{}, err
+	}
+	f = p.f
+	files, app, cfg, mods := p.files, p.app, p.cfg, p.mods
+	m := store.Manifest{Name: f.Ref.String(), Target: f.Target, App: app, Init: p.init, Cmdline: DefaultCmdline,
 		Kernel: store.Part{Version: f.Kernel.Version, Package: f.Kernel.Package, SHA256: f.Kernel.SHA256}}
 
 	st, err := f.Store.Begin(f.Ref, f.Force)
 	if err != nil {
 		return m, err
 	}
-	ok = false
+	ok := false
 	defer func() {
 		if !ok {
 			st.Abort()

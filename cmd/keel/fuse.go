@@ -155,13 +155,18 @@ func runFuse(args []string) error {
 		}
 	}()
 	fmt.Fprintf(os.Stderr, "Fusing %s for %s from %s\n", ref, f.target, app)
-	k, err := ensureKernel(f.kernel)
+	fu := keelimage.Fuse{App: app, Entrypoint: f.entrypoint, Ref: ref, Args: appArgs, Env: f.env, Dir: f.dir,
+		User: f.user, Restart: f.restart, Logs: logsCfg, Target: f.target, Init: initBin,
+		Certs: f.certs, Disk: disk, Force: f.force, Store: store.Store{Dir: images}, Progress: os.Stderr}
+	// The app and the configuration first: a mistake there is reported at
+	// once, not after a kernel download.
+	if err := fu.Check(); err != nil {
+		return err
+	}
+	fu.Kernel, err = ensureKernel(f.kernel)
 	if err != nil {
 		return err
 	}
-	fu := keelimage.Fuse{App: app, Entrypoint: f.entrypoint, Ref: ref, Args: appArgs, Env: f.env, Dir: f.dir,
-		User: f.user, Restart: f.restart, Logs: logsCfg, Target: f.target, Init: initBin, Kernel: k,
-		Certs: f.certs, Disk: disk, Force: f.force, Store: store.Store{Dir: images}, Progress: os.Stderr}
 	m, err := fu.Write()
 	if err != nil {
 		return err

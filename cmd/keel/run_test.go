@@ -91,11 +91,13 @@ func TestRevokeStale(t *testing.T) {
 
 func TestFuseErrors(t *testing.T) {
 	homeDir := t.TempDir()
+	hello := filepath.Join(homeDir, "hello")
+	b, _ := os.ReadFile(os.Args[0])
+	os.WriteFile(hello, b, 0o755)
+	script := filepath.Join(homeDir, "script.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o755)
 	// A kernel that cannot be fetched: apt-get's refusal, and what to do.
 	if _, err := exec.LookPath("apt-get"); err == nil {
-		hello := filepath.Join(homeDir, "hello")
-		b, _ := os.ReadFile(os.Args[0])
-		os.WriteFile(hello, b, 0o755)
 		r := keelEnv(t, homeDir, []string{"KEEL_INIT=" + os.Args[0]}, "fuse", hello, "-name", "a/b:1", "-kernel", "linux-image-0.0.0-nope-amd64")
 		if r.code != 1 || !strings.Contains(r.stderr, "fetch linux-image-0.0.0-nope-amd64: apt-get download") || !strings.Contains(r.stderr, "apt-get update") {
 			t.Errorf("fuse with a kernel that cannot be fetched: %+v", r)
@@ -117,7 +119,9 @@ func TestFuseErrors(t *testing.T) {
 		{[]string{"fuse", "./hello", "-name", "a/b:1", "-env", "NOVALUE"}, `-env "NOVALUE": write NAME=VALUE`},
 		{[]string{"fuse", "./hello", "-name", "a/b:1", "-args", "x", "--", "y"}, "either with -args or after --"},
 		{[]string{"fuse", "./hello", "-name", "a/b:1", "-init", "/nonexistent/keel-init"}, "keel's init binary"},
-		{[]string{"fuse", "./hello", "-name", "a/b:1", "-init", os.Args[0], "-kernel", "/nonexistent/kernel"}, "-kernel /nonexistent/kernel: no such directory"},
+		{[]string{"fuse", hello, "-name", "a/b:1", "-init", os.Args[0], "-kernel", "/nonexistent/kernel"}, "-kernel /nonexistent/kernel: no such directory"},
+		// The app is checked before any kernel is fetched.
+		{[]string{"fuse", script, "-name", "a/b:1", "-init", os.Args[0], "-kernel", "linux-image-0.0.0-nope-amd64"}, "script"},
 		{[]string{"run"}, "which image?"},
 		{[]string{"run", "a/b:1", "-port", "x:y"}, `-port "x:y"`},
 		{[]string{"run", "a/b:1"}, "image a/b:1 is not in"},
