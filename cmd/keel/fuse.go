@@ -16,6 +16,7 @@ import (
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/internal/debpkg"
 	"github.com/keelvm/keel/internal/home"
 )
 
@@ -150,6 +151,7 @@ func runFuse(args []string) error {
 	go func() {
 		if _, ok := <-sigs; ok {
 			store.AbortAll()
+			debpkg.AbortAll()
 			fmt.Fprintln(os.Stderr, "keel fuse: stopped; nothing was written")
 			os.Exit(130)
 		}

@@ -265,3 +265,44 @@ func TestQEMURun(t *testing.T) {
 		t.Fatalf("second kill: %+v", r)
 	}
 }
+
+// TestFuseInterruptedDuringKernelFetch: Ctrl-C while apt-get downloads the
+// kernel leaves neither an image nor the fetch's staging directory.
+func TestFuseInterruptedDuringKernelFetch(t *testing.T) {
+	home := t.TempDir()
+	bin := filepath.Join(home, "bin")
+	os.MkdirAll(bin, 0o755)
+	// A slow apt-get that has started writing its download.
+	os.WriteFile(filepath.Join(bin, "apt-get"), []byte("#!/bin/sh\necho partial > linux-image-x.deb.part\necho downloading\nexec sleep 30\n"), 0o755)
+	os.WriteFile(filepath.Join(bin, "dpkg"), []byte("#!/bin/sh\nexit 1\n"), 0o755)
+	hello := filepath.Join(home, "hello")
+	b, _ := os.ReadFile(os.Args[0])
+	os.WriteFile(hello, b, 0o755)
+	cmd := exec.Command(os.Args[0], "fuse", hello, "-name", "a/b:1", "-init", os.Args[0], "-kernel", "linux-image-9.9.9-1-amd64")
+	cmd.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+home, "PATH="+bin+":"+os.Getenv("PATH"))
+	stderr := &testutil.SyncBuffer{}
+	cmd.Stderr = stderr
+	// Its own process group, signalled whole, as a terminal's Ctrl-C does.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "downloading") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake apt-get never ran: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130: %s", err, stderr.String())
+	}
+	left, _ := filepath.Glob(filepath.Join(home, "kernels-tmp", "*"))
+	images, _ := filepath.Glob(filepath.Join(home, "images", "*"))
+	if len(left) != 0 || len(images) != 0 {
+		t.Fatalf("left behind: staging %v, images %v", left, images)
+	}
+}

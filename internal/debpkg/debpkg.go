@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Fetch downloads spec (a package name, or name=version) and unpacks it
@@ -45,7 +46,15 @@ func Fetch(dir, spec string, progress io.Writer, finish func(root, debSHA256 str
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", spec, err)
 	}
-	defer os.RemoveAll(tmp)
+	fetching.Lock()
+	fetching.dirs[tmp] = true
+	fetching.Unlock()
+	defer func() {
+		os.RemoveAll(tmp)
+		fetching.Lock()
+		delete(fetching.dirs, tmp)
+		fetching.Unlock()
+	}()
 	fmt.Fprintf(progress, "fetching %s with apt-get download\n", spec)
 	cmd := exec.Command("apt-get", "download", spec)
 	cmd.Dir = tmp
@@ -73,6 +82,24 @@ func Fetch(dir, spec string, progress io.Writer, finish func(root, debSHA256 str
 		return fmt.Errorf("install %s in %s: %w", spec, dir, err)
 	}
 	return nil
+}
+
+// fetching holds the staging directories of the fetches under way, for
+// AbortAll.
+var fetching = struct {
+	sync.Mutex
+	dirs map[string]bool
+}{dirs: map[string]bool{}}
+
+// AbortAll removes the staging directories of every fetch under way in
+// this process: for a program stopped by a signal, which runs no deferred
+// cleanup. A download half done is lost; the cache is untouched.
+func AbortAll() {
+	fetching.Lock()
+	defer fetching.Unlock()
+	for d := range fetching.dirs {
+		os.RemoveAll(d)
+	}
 }
 
 // FileSHA256 returns the SHA-256 of a file in hex.
