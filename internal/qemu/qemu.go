@@ -101,13 +101,32 @@ func Start(cfg Config) (*VM, error) {
 	if cfg.NIC == "" {
 		cfg.NIC = "virtio-net-pci"
 	}
+	var cleanup []string
 	if cfg.ForwardCmd == "" {
 		exe, err := os.Executable()
 		if err != nil {
 			return nil, err
 		}
+		exe, tmp, err := spacelessPath(exe, cfg.Dir)
+		if err != nil {
+			return nil, err
+		}
+		if tmp != "" {
+			cleanup = append(cleanup, tmp)
+		}
 		cfg.ForwardCmd = exe + " " + Marker + " %s"
 	}
+	started := false
+	removeTemps := func() {
+		for _, d := range cleanup {
+			os.RemoveAll(d)
+		}
+	}
+	defer func() {
+		if !started {
+			removeTemps()
+		}
+	}()
 	if cfg.CPUs == 0 {
 		cfg.CPUs = 1
 	}
@@ -166,7 +185,9 @@ func Start(cfg Config) (*VM, error) {
 	if err := vm.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", Binary, err)
 	}
+	started = true
 	go func() {
+		defer removeTemps()
 		r := bufio.NewReader(out)
 		buf := make([]byte, 4096)
 		for {
@@ -311,4 +332,37 @@ func ServeForward(host string) error {
 	}()
 	_, err = io.Copy(os.Stdout, c)
 	return err
+}
+
+// spacelessPath returns a path to the executable exe without white space,
+// which QEMU's guestfwd cmd: cannot carry (libslirp splits the command on
+// spaces, with no quoting): exe itself, or a symlink to it in dir or in a
+// new temporary directory, returned as tmp for removal when the VM ends.
+func spacelessPath(exe, dir string) (path, tmp string, err error) {
+	if !strings.ContainsAny(exe, " \t\n") {
+		return exe, "", nil
+	}
+	if dir != "" && !strings.ContainsAny(dir, " \t\n") {
+		link := filepath.Join(dir, "keel-forward")
+		os.Remove(link)
+		if err := os.Symlink(exe, link); err == nil {
+			return link, "", nil
+		}
+	}
+	for _, base := range []string{os.TempDir(), "/tmp"} {
+		if strings.ContainsAny(base, " \t\n") {
+			continue
+		}
+		d, err := os.MkdirTemp(base, "keel-forward-")
+		if err != nil {
+			continue
+		}
+		link := filepath.Join(d, "keel-forward")
+		if err := os.Symlink(exe, link); err != nil {
+			os.RemoveAll(d)
+			continue
+		}
+		return link, d, nil
+	}
+	return "", "", fmt.Errorf("QEMU's guestfwd cannot run %q: its path has a space, and no directory without one took a symlink to it: move keel to a path without spaces", exe)
 }
