@@ -229,7 +229,8 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 			return nil, app, fmt.Errorf("entrypoint %s is not executable: chmod +x it", exe)
 		}
 		app.Kind, app.Path = "directory", "/app"+rel
-		files, err = treeFiles(root, "/app", owner)
+		abs, _ := filepath.Abs(f.App)
+		files, err = treeFiles(root, "/app", owner, abs)
 		if err != nil {
 			return nil, app, err
 		}
@@ -285,7 +286,12 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 }
 
 // treeFiles copies a directory tree to prefix, keeping modes and symlinks.
-func treeFiles(root, prefix string, owner int) ([]initramfs.Entry, error) {
+//
+// An absolute symlink into the tree (root, or one of aliases: the paths the
+// user knows it by) is pointed at the same file under prefix: as it was, it
+// would name a host path the image does not have. Other absolute links are
+// kept: they may name what the image has (/etc/ssl/certs).
+func treeFiles(root, prefix string, owner int, aliases ...string) ([]initramfs.Entry, error) {
 	var out []initramfs.Entry
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -311,7 +317,7 @@ func treeFiles(root, prefix string, owner int) ([]initramfs.Entry, error) {
 			if err != nil {
 				return fmt.Errorf("read app directory: %w", err)
 			}
-			e.Kind, e.Data = initramfs.Symlink, []byte(t)
+			e.Kind, e.Data = initramfs.Symlink, []byte(intoTree(t, prefix, append([]string{root}, aliases...)))
 		default:
 			return fmt.Errorf("app directory: %s is a %v, which an image cannot hold: remove it", p, fi.Mode().Type())
 		}
@@ -322,6 +328,24 @@ func treeFiles(root, prefix string, owner int) ([]initramfs.Entry, error) {
 		return nil
 	})
 	return out, err
+}
+
+// intoTree maps an absolute link target inside one of roots to the same
+// path under prefix; anything else is returned as it is.
+func intoTree(target, prefix string, roots []string) string {
+	if !filepath.IsAbs(target) {
+		return target
+	}
+	clean := filepath.Clean(target)
+	for _, r := range roots {
+		if r == "" {
+			continue
+		}
+		if rel, err := filepath.Rel(filepath.Clean(r), clean); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return path.Join(prefix, filepath.ToSlash(rel))
+		}
+	}
+	return target
 }
 
 // listing turns the archive's entries as written into manifest records.
