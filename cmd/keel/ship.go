@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -160,7 +161,27 @@ func statsLine(st shipper.Stats) string {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	return fmt.Sprintf("stats accepted=%d sent=%d requests=%d retried=%d dropped=%d dropped_bytes=%d rejected=%d lost=%d lost_bytes=%d markers=%d cpu_s=%.3f maxrss_kib=%d",
-		st.Accepted, st.Sent, st.Requests, st.Retried, st.Dropped, st.DroppedBytes, st.Rejected, st.Lost, st.LostBytes, st.Markers, cpu.Seconds(), ru.Maxrss)
+		st.Accepted, st.Sent, st.Requests, st.Retried, st.Dropped, st.DroppedBytes, st.Rejected, st.Lost, st.LostBytes, st.Markers, cpu.Seconds(), peakRSSKiB(ru.Maxrss))
+}
+
+// peakRSSKiB is keel's own peak resident memory: VmHWM, the high-water mark
+// of this program's memory. getrusage's ru_maxrss carries across exec the
+// peak of the process before it (Linux records the old memory's mark at
+// exec, and a parent that forks with vfork shares its memory until then):
+// started by a big program, keel would report that program's size.
+func peakRSSKiB(fallback int64) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return fallback
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			if kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
+				return kib
+			}
+		}
+	}
+	return fallback
 }
 
 // shipClient builds the CloudWatch Logs client from the standard AWS chain.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -342,5 +344,25 @@ func TestShipPriorities(t *testing.T) {
 	}
 	if count["cmd 0"] != 1 || count["keel 0"] != 2 || count["keel 7"] < 3 || len(count) != 3 {
 		t.Fatalf("want CMD and two keel threads at nice 0, the other threads at 7; got %v", count)
+	}
+}
+
+// TestShipStatsRSSIsKeelsOwn: -stats reports keel's own peak memory, not
+// that of the program that started it (ru_maxrss carries across exec).
+func TestShipStatsRSSIsKeelsOwn(t *testing.T) {
+	big := make([]byte, 256<<20)
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1
+	}
+	r := keelEnv(t, t.TempDir(), shipEnv("http://127.0.0.1:1", filepath.Join(t.TempDir(), "credentials")),
+		"ship", "-group", "g", "-stream", "s", "-console=false", "-stats", "-flush.timeout", "100ms", "--", "true")
+	runtime.KeepAlive(big)
+	m := regexp.MustCompile(`maxrss_kib=(\d+)`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("no maxrss in: %s", r.stderr)
+	}
+	kib, _ := strconv.Atoi(m[1])
+	if kib > 128<<10 {
+		t.Fatalf("keel ship reports %d KiB, the size of the test that started it", kib)
 	}
 }
