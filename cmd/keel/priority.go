@@ -22,6 +22,12 @@ import (
 // since a child inherits its forking thread's value. Two passes catch a
 // thread created during the first.
 func backgroundExcept(nice int, keep ...int) {
+	// Never above CMD's priority: keel started at nice 15 stays there
+	// (only lowering, which needs no privilege). Linux's getpriority
+	// returns 20 - nice.
+	if prio, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0); err == nil && 20-prio > nice {
+		nice = 20 - prio
+	}
 	for range 2 {
 		tasks, err := os.ReadDir("/proc/self/task")
 		if err != nil {

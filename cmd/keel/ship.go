@@ -318,5 +318,8 @@ func pump(r *piperead.Reader, p *shipper.Pipe, con, errOut *shipper.Console) {
 	})
 	if err != nil {
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
+		// Closed, CMD's next write fails (EPIPE) instead of waiting
+		// forever for a reader that is gone.
+		r.Close()
 	}
 }

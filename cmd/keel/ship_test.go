@@ -327,23 +327,51 @@ func rssKiB(pid int) int {
 	return 0
 }
 
-// TestShipPriorities: CMD runs at its own priority, keel's two pipe
-// readers too, and every other thread of keel at -logs.nice.
+// TestShipPriorities: CMD runs at keel's own priority, keel's two pipe
+// readers too, and every other thread of keel at -logs.nice, or at keel's
+// own when that is lower already.
 func TestShipPriorities(t *testing.T) {
 	endpoint, data := shipServer(t)
+	prio, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := 20 - prio // Linux's getpriority returns 20 - nice
 	script := `sleep 0.5; awk '{print "cmd", $19}' /proc/self/stat; for s in /proc/$PPID/task/*/stat; do awk '{print "keel", $19}' $s; done`
-	r := keelEnv(t, t.TempDir(), shipEnv(endpoint, filepath.Join(data, "credentials")),
-		"ship", "-group", "prio", "-stream", "s", "-format", "text", "-console=false", "-logs.nice", "7", "--", "sh", "-c", script)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	msgs := messages(t, adminClient(t, data, endpoint), "prio", "s")
-	count := map[string]int{}
-	for _, m := range msgs {
-		count[m]++
-	}
-	if count["cmd 0"] != 1 || count["keel 0"] != 2 || count["keel 7"] < 3 || len(count) != 3 {
-		t.Fatalf("want CMD and two keel threads at nice 0, the other threads at 7; got %v", count)
+	for i, tc := range []struct {
+		name        string
+		start, nice int // keel started at nice base+start, with -logs.nice
+	}{
+		{"nice 7", 0, 7},
+		{"started at a lower priority than -logs.nice", 12, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			own := min(base+tc.start, 19)
+			bg := max(tc.nice, own)
+			stream := fmt.Sprintf("s%d", i)
+			// Started by nice(1), as a user would start it.
+			cmd := exec.Command("nice", "-n", fmt.Sprint(tc.start), os.Args[0], "ship", "-group", "prio", "-stream", stream,
+				"-format", "text", "-console=false", "-logs.nice", fmt.Sprint(tc.nice), "--", "sh", "-c", script)
+			cmd.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+t.TempDir())
+			cmd.Env = append(cmd.Env, shipEnv(endpoint, filepath.Join(data, "credentials"))...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("keel ship: %v: %s", err, out)
+			}
+			count := map[string]int{}
+			for _, m := range messages(t, adminClient(t, data, endpoint), "prio", stream) {
+				count[m]++
+			}
+			cmdAt, reader, other := fmt.Sprintf("cmd %d", own), fmt.Sprintf("keel %d", own), fmt.Sprintf("keel %d", bg)
+			ok := count[cmdAt] == 1 && count[other] >= 3
+			if bg != own {
+				ok = ok && count[reader] == 2 && len(count) == 3
+			} else {
+				ok = ok && len(count) == 2
+			}
+			if !ok {
+				t.Fatalf("want CMD and two keel threads at nice %d, the other threads at %d; got %v", own, bg, count)
+			}
+		})
 	}
 }
 

@@ -80,8 +80,9 @@ func Pipe(size int) (*Reader, *os.File, error) {
 // Close closes the read end. Run must have returned.
 func (r *Reader) Close() error { return r.f.Close() }
 
-// Stop asks Run to take what the pipe holds now, without waiting for more,
-// and return. For a pipe whose writer's children may hold it open forever.
+// Stop asks Run to take what the pipe holds now, without waiting for more
+// or reading what is written after, and return. For a pipe whose writer's
+// children may hold it open forever.
 func (r *Reader) Stop() { r.stop.Store(true) }
 
 // Run reads the pipe until its writers close it (or Stop), passing each
@@ -119,19 +120,39 @@ func (r *Reader) loop(fd int, buf []byte, sink func([]byte)) error {
 	if size, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && size >= minNapPipe {
 		napping = true
 	}
+	// After Stop, what the pipe held then is still read, and no more: a
+	// writer as fast as the reader would otherwise keep it forever.
+	left := -1
 	for {
-		n, err := unix.Read(fd, buf)
+		if left < 0 && r.stop.Load() {
+			n, err := unix.IoctlGetInt(fd, unix.TIOCINQ) // FIONREAD: bytes in the pipe
+			if err != nil {
+				return nil
+			}
+			left = n
+		}
+		if left == 0 {
+			return nil
+		}
+		want := buf
+		if left > 0 && left < len(want) {
+			want = want[:left]
+		}
+		n, err := unix.Read(fd, want)
 		switch {
 		case n > 0:
 			sink(buf[:n])
-			if napping && n < len(buf) && !r.stop.Load() {
+			if left > 0 {
+				left -= n
+			}
+			if napping && n < len(buf) && left < 0 {
 				sleep(nap)
 			}
 		case n == 0 && err == nil:
 			return nil // every writer closed it
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
-			if r.stop.Load() {
+			if left >= 0 || r.stop.Load() {
 				return nil
 			}
 			if err := wait(fd); err != nil {

@@ -157,3 +157,31 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 	t.Logf("longest write: %v", worst)
 }
+
+// Stop ends the reading even while a writer keeps the pipe full.
+func TestStopWhileWriterFloods(t *testing.T) {
+	r, w, err := Pipe(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command("sh", "-c", "exec yes flood")
+	cmd.Stdout = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	done := make(chan error, 1)
+	go func() { done <- r.Run(func([]byte) { time.Sleep(time.Millisecond) }) }()
+	time.Sleep(200 * time.Millisecond)
+	r.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not end after Stop while the writer kept writing")
+	}
+}

@@ -102,7 +102,7 @@ func Start(cfg Config) (*VM, error) {
 		cfg.NIC = "virtio-net-pci"
 	}
 	var cleanup []string
-	if cfg.ForwardCmd == "" {
+	if cfg.ForwardCmd == "" && len(cfg.Forwards) > 0 {
 		exe, err := os.Executable()
 		if err != nil {
 			return nil, err
@@ -187,7 +187,6 @@ func Start(cfg Config) (*VM, error) {
 	}
 	started = true
 	go func() {
-		defer removeTemps()
 		r := bufio.NewReader(out)
 		buf := make([]byte, 4096)
 		for {
@@ -205,6 +204,7 @@ func Start(cfg Config) (*VM, error) {
 			}
 		}
 		vm.err = vm.cmd.Wait()
+		removeTemps() // before done: a caller may exit as soon as it closes
 		close(vm.done)
 	}()
 	return vm, nil

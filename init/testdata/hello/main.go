@@ -295,15 +295,15 @@ func kernelClock(startUS int64) {
 	var initUS, appUS int64 = -1, -1
 	for _, line := range strings.Split(string(buf[:n]), "\n") {
 		// <6>[    2.210838] Run /init as init process
-		open, close := strings.IndexByte(line, '['), strings.IndexByte(line, ']')
-		if open < 0 || close < open {
+		lb, rb := strings.IndexByte(line, '['), strings.IndexByte(line, ']')
+		if lb < 0 || rb < lb {
 			continue
 		}
-		sec, err := strconv.ParseFloat(strings.TrimSpace(line[open+1:close]), 64)
+		sec, err := strconv.ParseFloat(strings.TrimSpace(line[lb+1:rb]), 64)
 		if err != nil {
 			continue
 		}
-		switch text := strings.TrimSpace(line[close+1:]); {
+		switch text := strings.TrimSpace(line[rb+1:]); {
 		case strings.HasPrefix(text, "Run /init as init process"):
 			initUS = int64(sec * 1e6)
 		case strings.HasSuffix(text, marker):

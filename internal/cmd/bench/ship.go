@@ -181,11 +181,10 @@ func (b *shipBench) throughput() error {
 	sort.Float64s(ratios)
 	report("ship.app_write_ratio_server_down", ratios[pairs/2], "ratio")
 
-	// What any background work costs the app on this machine: the same
-	// baseline with two SCHED_IDLE busy loops, the lowest priority Linux
-	// has, that only spin (no memory, no system calls). Their ratio bounds
-	// app_write_ratio from above for any shipper that delivers while the
-	// app writes, whatever its priority.
+	// A reference for app_write_ratio: the same baseline next to two
+	// SCHED_IDLE busy loops, the lowest priority Linux has, that only spin
+	// (no memory, no system calls): what work running beside the app costs
+	// it on this machine, however low its priority.
 	ratios = ratios[:0]
 	for i := 0; i < pairs; i++ {
 		base, err := baseline()
@@ -193,19 +192,23 @@ func (b *shipBench) throughput() error {
 			return err
 		}
 		var burners []*exec.Cmd
+		stop := func() {
+			for _, c := range burners {
+				c.Process.Kill()
+				c.Wait()
+			}
+		}
 		for range 2 {
 			c := exec.Command("chrt", "-i", "0", "sh", "-c", "while :; do :; done")
 			if err := c.Start(); err != nil {
+				stop()
 				return fmt.Errorf("start an idle-priority busy loop (chrt, util-linux): %w", err)
 			}
 			burners = append(burners, c)
 		}
 		time.Sleep(100 * time.Millisecond)
 		loaded, err := baseline()
-		for _, c := range burners {
-			c.Process.Kill()
-			c.Wait()
-		}
+		stop()
 		if err != nil {
 			return err
 		}
