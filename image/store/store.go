@@ -20,7 +20,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/fsutil"
@@ -186,20 +185,11 @@ type Staging struct {
 }
 
 // staging holds the images being written, for AbortAll.
-var staging = struct {
-	sync.Mutex
-	dirs map[string]bool
-}{dirs: map[string]bool{}}
+var staging fsutil.Staged
 
 // AbortAll removes every image being written by this process: for a
 // program stopped by a signal, which runs no deferred Abort.
-func AbortAll() {
-	staging.Lock()
-	defer staging.Unlock()
-	for d := range staging.dirs {
-		os.RemoveAll(d)
-	}
-}
+func AbortAll() { staging.RemoveAll() }
 
 // Begin starts writing image r. An existing image is an error unless force.
 func (s Store) Begin(r Ref, force bool) (*Staging, error) {
@@ -217,17 +207,13 @@ func (s Store) Begin(r Ref, force bool) (*Staging, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create image directory in %s: %w", parent, err)
 	}
-	staging.Lock()
-	staging.dirs[tmp] = true
-	staging.Unlock()
+	staging.Add(tmp)
 	return &Staging{Dir: tmp, ref: r, store: s, force: force}, nil
 }
 
 // Abort removes what was written.
 func (st *Staging) Abort() {
-	staging.Lock()
-	delete(staging.dirs, st.Dir)
-	staging.Unlock()
+	staging.Done(st.Dir)
 	os.RemoveAll(st.Dir)
 }
 
@@ -281,9 +267,7 @@ func (st *Staging) Commit(m *Manifest) error {
 	if old != "" {
 		os.RemoveAll(old)
 	}
-	staging.Lock()
-	delete(staging.dirs, st.Dir)
-	staging.Unlock()
+	staging.Done(st.Dir)
 	return fsutil.SyncDir(filepath.Dir(final))
 }
 

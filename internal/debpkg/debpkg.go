@@ -17,7 +17,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
+
+	"github.com/keelvm/keel/internal/fsutil"
 )
 
 // Fetch downloads spec (a package name, or name=version) and unpacks it
@@ -46,14 +47,10 @@ func Fetch(dir, spec string, progress io.Writer, finish func(root, debSHA256 str
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", spec, err)
 	}
-	fetching.Lock()
-	fetching.dirs[tmp] = true
-	fetching.Unlock()
+	fetching.Add(tmp)
 	defer func() {
 		os.RemoveAll(tmp)
-		fetching.Lock()
-		delete(fetching.dirs, tmp)
-		fetching.Unlock()
+		fetching.Done(tmp)
 	}()
 	fmt.Fprintf(progress, "fetching %s with apt-get download\n", spec)
 	cmd := exec.Command("apt-get", "download", spec)
@@ -86,21 +83,12 @@ func Fetch(dir, spec string, progress io.Writer, finish func(root, debSHA256 str
 
 // fetching holds the staging directories of the fetches under way, for
 // AbortAll.
-var fetching = struct {
-	sync.Mutex
-	dirs map[string]bool
-}{dirs: map[string]bool{}}
+var fetching fsutil.Staged
 
 // AbortAll removes the staging directories of every fetch under way in
 // this process: for a program stopped by a signal, which runs no deferred
 // cleanup. A download half done is lost; the cache is untouched.
-func AbortAll() {
-	fetching.Lock()
-	defer fetching.Unlock()
-	for d := range fetching.dirs {
-		os.RemoveAll(d)
-	}
-}
+func AbortAll() { fetching.RemoveAll() }
 
 // FileSHA256 returns the SHA-256 of a file in hex.
 func FileSHA256(path string) (string, error) {

@@ -1,5 +1,6 @@
-// Package fsutil holds the durable file operations keel's state files share:
-// atomic replacement and directory fsync.
+// Package fsutil holds the file operations keel's state files share:
+// atomic replacement, directory fsync, and the staging directories a
+// signal handler removes (Staged).
 package fsutil
 
 import (

@@ -67,21 +67,32 @@ func TestPipeDeliversEverything(t *testing.T) {
 
 func sha(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
 
-// A child that keeps the pipe open (a daemonised grandchild) must not keep
-// the reader forever: Stop takes what is there and ends it.
-func TestStopWhileWriterHoldsThePipe(t *testing.T) {
+// writtenBy returns the Reader of a 1 MiB pipe that a shell script writes
+// into; the script is killed and the pipe closed when the test ends.
+func writtenBy(t *testing.T, script string) *Reader {
+	t.Helper()
 	r, w, err := Pipe(1 << 20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	cmd := exec.Command("sh", "-c", "echo last words; exec sleep 30")
+	cmd := exec.Command("sh", "-c", script)
 	cmd.Stdout = w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
-	defer cmd.Process.Kill()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		r.Close()
+	})
+	return r
+}
+
+// A child that keeps the pipe open (a daemonised grandchild) must not keep
+// the reader forever: Stop takes what is there and ends it.
+func TestStopWhileWriterHoldsThePipe(t *testing.T) {
+	r := writtenBy(t, "echo last words; exec sleep 30")
 	out := collect(t, r)
 	time.Sleep(300 * time.Millisecond)
 	r.Stop()
@@ -160,18 +171,7 @@ func TestConcurrentWriters(t *testing.T) {
 
 // Stop ends the reading even while a writer keeps the pipe full.
 func TestStopWhileWriterFloods(t *testing.T) {
-	r, w, err := Pipe(1 << 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("sh", "-c", "exec yes flood")
-	cmd.Stdout = w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	r := writtenBy(t, "exec yes flood")
 	done := make(chan error, 1)
 	go func() { done <- r.Run(func([]byte) { time.Sleep(time.Millisecond) }) }()
 	time.Sleep(200 * time.Millisecond)
