@@ -1,0 +1,172 @@
+package main
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/server4"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/keelvm/keel/internal/testutil"
+)
+
+// TestDHCPLeaseRenewal: init's DHCP client against a real DHCP server over
+// a veth pair, with 4-second leases: the address, MTU (option 26), default
+// route and DNS are applied; the lease is renewed at T1 in the background;
+// and a renewal that brings another address replaces the old one. (Under
+// QEMU, slirp's leases last 24 hours.) It runs in new network, UTS and
+// mount namespaces (unshare(1), as root), with a tmpfs on /etc, so that
+// what it changes is its own.
+func TestDHCPLeaseRenewal(t *testing.T) {
+	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root, for network namespaces")
+		}
+		if _, err := exec.LookPath("unshare"); err != nil {
+			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
+		}
+		cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
+			os.Args[0], "-test.run", "^TestDHCPLeaseRenewal$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("in new namespaces: %v\n%s", err, out)
+		}
+		t.Logf("in new namespaces:\n%s", out)
+		return
+	}
+	if err := unix.Mount("tmpfs", "/etc", "tmpfs", 0, "mode=0755"); err != nil {
+		t.Fatalf("mount a tmpfs on /etc: %v", err)
+	}
+	serverIP := net.IPv4(10, 9, 0, 1).To4()
+	client, server := vethPair(t, serverIP)
+
+	var mu sync.Mutex
+	offer := net.IPv4(10, 9, 0, 50).To4()
+	var renewals []net.IP // ciaddr of each renewal
+	srv, err := server4.NewServer(server.Attrs().Name, &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort},
+		func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
+			mu.Lock()
+			defer mu.Unlock()
+			var typ dhcpv4.MessageType
+			switch m.MessageType() {
+			case dhcpv4.MessageTypeDiscover:
+				typ = dhcpv4.MessageTypeOffer
+			case dhcpv4.MessageTypeRequest:
+				typ = dhcpv4.MessageTypeAck
+				if !m.ClientIPAddr.IsUnspecified() {
+					renewals = append(renewals, m.ClientIPAddr)
+					offer = net.IPv4(10, 9, 0, 51).To4() // the server moves the client
+				}
+			default:
+				return
+			}
+			resp, err := dhcpv4.NewReplyFromRequest(m, dhcpv4.WithMessageType(typ), dhcpv4.WithServerIP(serverIP),
+				dhcpv4.WithYourIP(offer), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(4),
+				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverIP)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP)),
+				dhcpv4.WithOption(dhcpv4.OptDNS(serverIP)), dhcpv4.WithGeneric(dhcpv4.OptionInterfaceMTU, []byte{0x05, 0x78}))
+			if err != nil {
+				t.Errorf("DHCP reply: %v", err)
+				return
+			}
+			conn.WriteTo(resp.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort})
+		})
+	if err != nil {
+		t.Fatalf("DHCP server: %v", err)
+	}
+	go srv.Serve()
+	defer srv.Close()
+
+	if err := startDHCP(client, nil); err != nil {
+		t.Fatalf("startDHCP: %v", err)
+	}
+	if got := addrs(t, client); !slices.Equal(got, []string{"10.9.0.50/24"}) {
+		t.Fatalf("addresses after the first lease: %v", got)
+	}
+	if l, _ := netlink.LinkByIndex(client.Attrs().Index); l.Attrs().MTU != 1400 {
+		t.Errorf("MTU %d, want option 26's 1400", l.Attrs().MTU)
+	}
+	routes, _ := netlink.RouteList(client, netlink.FAMILY_V4)
+	isDefault := func(r netlink.Route) bool {
+		ones, _ := r.Dst.Mask.Size()
+		return r.Dst == nil || r.Dst.IP.IsUnspecified() && ones == 0
+	}
+	if !slices.ContainsFunc(routes, func(r netlink.Route) bool { return isDefault(r) && r.Gw.Equal(serverIP) }) {
+		t.Errorf("no default route via %v: %v", serverIP, routes)
+	}
+	if b, _ := os.ReadFile("/etc/resolv.conf"); string(b) != "nameserver 10.9.0.1\n" {
+		t.Errorf("resolv.conf: %q", b)
+	}
+	// T1 is 2 s: keepLease renews then, and the ACK moves it to .51.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		mu.Lock()
+		n := len(renewals)
+		mu.Unlock()
+		got := addrs(t, client)
+		if n > 0 && slices.Equal(got, []string{"10.9.0.51/24"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d renewals the addresses are %v, want the new lease's 10.9.0.51/24 only", n, got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	mu.Lock()
+	first := renewals[0]
+	mu.Unlock()
+	if !first.Equal(net.IPv4(10, 9, 0, 50)) {
+		t.Errorf("the renewal came from %v, want the leased 10.9.0.50", first)
+	}
+}
+
+// vethPair makes the client (kc0, up, no address) and server (ks0, with
+// serverIP/24) ends of a veth pair.
+func vethPair(t *testing.T, serverIP net.IP) (client, server netlink.Link) {
+	t.Helper()
+	la := netlink.NewLinkAttrs()
+	la.Name = "kc0"
+	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "ks0"}); err != nil {
+		t.Fatalf("add veth pair: %v", err)
+	}
+	for _, name := range []string{"lo", "kc0", "ks0"} {
+		l, err := netlink.LinkByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := netlink.LinkSetUp(l); err != nil {
+			t.Fatal(err)
+		}
+		switch name {
+		case "kc0":
+			client = l
+		case "ks0":
+			server = l
+			if err := netlink.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: serverIP, Mask: net.CIDRMask(24, 32)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return client, server
+}
+
+// addrs lists a link's IPv4 addresses as CIDR strings.
+func addrs(t *testing.T, l netlink.Link) []string {
+	t.Helper()
+	list, err := netlink.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range list {
+		out = append(out, a.IPNet.String())
+	}
+	return out
+}
