@@ -3,13 +3,11 @@ package supervisor
 import (
 	"bytes"
 	"errors"
-	"io"
-	"os"
 	"sync"
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/sys/unix"
+	"github.com/keelvm/keel/internal/piperead"
 )
 
 const (
@@ -19,7 +17,8 @@ const (
 	minMaxLine     = 64
 
 	// pipeSize is asked of the kernel for each pipe (F_SETPIPE_SZ): a
-	// larger pipe absorbs a burst while the reader goroutine is not running.
+	// larger pipe absorbs a burst while the reader is not running, and
+	// lets it read in fewer, bigger reads (see piperead).
 	pipeSize = 1 << 20
 )
 
@@ -71,44 +70,14 @@ func (l *lineSplitter) flush() {
 	}
 }
 
-// readFrom reads f until EOF or until its read deadline passes; then it
-// takes what the pipe already holds without waiting.
-func (l *lineSplitter) readFrom(f *os.File) error {
-	for {
-		m, err := f.Read(l.buf[l.n:])
-		l.n += m
-		l.scan()
-		switch {
-		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return l.takeBuffered(f)
-		case errors.Is(err, io.EOF):
-			return nil
-		default:
-			return err
-		}
+// write splits b, a chunk of the stream, into lines.
+func (l *lineSplitter) write(b []byte) {
+	for len(b) > 0 {
+		n := copy(l.buf[l.n:], b)
+		l.n += n
+		b = b[n:]
+		l.scan() // leaves room: a full buffer is emitted as a piece
 	}
-}
-
-// takeBuffered reads what is in the pipe now, without waiting (the pipe is
-// non-blocking; RawConn.Control bypasses the expired deadline).
-func (l *lineSplitter) takeBuffered(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	cerr := rc.Control(func(fd uintptr) {
-		// Bounded: writers may still be writing as fast as we read.
-		for range 4 * pipeSize / minMaxLine {
-			m, err := unix.Read(int(fd), l.buf[l.n:])
-			if m <= 0 || err != nil {
-				return
-			}
-			l.n += m
-			l.scan()
-		}
-	})
-	return cerr
 }
 
 func trimCR(b []byte) []byte {
@@ -132,32 +101,22 @@ func runeCut(b []byte) int {
 	return len(b)
 }
 
-// growPipe asks for a bigger pipe buffer; failing that, the default 64 KiB
-// serves.
-func growPipe(f *os.File) {
-	if rc, err := f.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) {
-			_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
-		})
-	}
-}
-
 // readPipe reads one of the app's pipes to the end, emitting each line. It
 // never waits on anything but the pipe (the sink does not block), and a
 // panic (in the splitter or the sink) does not stop it: reading resumes, and
 // after repeated panics the rest is discarded rather than left unread, which
 // would make the app wait forever.
-func (s *Supervisor) readPipe(f *os.File, level, source string, wg *sync.WaitGroup) {
+func (s *Supervisor) readPipe(r *piperead.Reader, level, source string, wg *sync.WaitGroup) {
 	defer wg.Done()
-	defer s.untrackPipe(f)
-	defer f.Close()
+	defer s.untrackPipe(r)
+	defer r.Close()
 	sp := newLineSplitter(s.opt.MaxLine, func(msg string) {
 		s.emit(Event{Time: time.Now(), Level: level, Source: source, Message: msg})
 	})
 	const maxPanics = 3
 	for attempt := 1; ; attempt++ {
 		var rerr error
-		perr := protect("reading the app's "+source, func() { rerr = sp.readFrom(f) })
+		perr := protect("reading the app's "+source, func() { rerr = r.Run(sp.write) })
 		if perr == nil {
 			if rerr != nil {
 				s.report(errors.Join(errors.New("supervisor: reading the app's "+source), rerr))
@@ -166,7 +125,7 @@ func (s *Supervisor) readPipe(f *os.File, level, source string, wg *sync.WaitGro
 		}
 		s.report(perr)
 		if attempt == maxPanics {
-			_ = protect("discarding the app's "+source, func() { _, _ = io.Copy(io.Discard, f) })
+			_ = protect("discarding the app's "+source, func() { _ = r.Run(func([]byte) {}) })
 			return
 		}
 	}

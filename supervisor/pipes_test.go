@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
+
+	"github.com/keelvm/keel/internal/piperead"
 )
 
 func TestLineSplitter(t *testing.T) {
@@ -39,12 +41,12 @@ func TestLineSplitter(t *testing.T) {
 				if one {
 					r = iotest.OneByteReader(r)
 				}
-				pr, pw, err := os.Pipe()
+				pr, pw, err := piperead.Pipe(0)
 				if err != nil {
 					t.Fatal(err)
 				}
 				go func() { io.Copy(pw, r); pw.Close() }()
-				if err := sp.readFrom(pr); err != nil {
+				if err := pr.Run(sp.write); err != nil {
 					t.Fatal(err)
 				}
 				pr.Close()

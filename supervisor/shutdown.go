@@ -118,8 +118,8 @@ func (s *Supervisor) drainAll(ctx context.Context) error {
 	}
 	s.pipesMu.Lock()
 	n := len(s.pipes)
-	for f := range s.pipes {
-		_ = f.SetReadDeadline(time.Now())
+	for r := range s.pipes {
+		r.Stop()
 	}
 	s.pipesMu.Unlock()
 	if s.waitPipes(context.Background(), time.Second) {

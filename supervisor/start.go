@@ -3,11 +3,13 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/keelvm/keel/internal/piperead"
 	"golang.org/x/sys/unix"
 )
 
@@ -137,32 +139,32 @@ func (s *Supervisor) start() (_ *proc, err error) {
 		return nil, fmt.Errorf("supervisor: start app %s: open %s: %w", a.Path, os.DevNull, err)
 	}
 	defer null.Close()
-	var files []*os.File // pipe ends to close if the start fails
+	var closers []io.Closer // pipe ends to close if the start fails
 	defer func() {
 		if err != nil {
-			for _, f := range files {
-				f.Close()
+			for _, c := range closers {
+				c.Close()
 			}
 		}
 	}()
-	outR, outW, err := os.Pipe()
+	// Made by piperead, outside the runtime's poller: a flooding app's
+	// every write would otherwise wake a runtime thread.
+	outR, outW, err := piperead.Pipe(pipeSize)
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: start app %s: stdout pipe: %w", a.Path, err)
 	}
-	files = append(files, outR, outW)
-	errR, errW, err := os.Pipe()
+	closers = append(closers, outR, outW)
+	errR, errW, err := piperead.Pipe(pipeSize)
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: start app %s: stderr pipe: %w", a.Path, err)
 	}
-	files = append(files, errR, errW)
-	growPipe(outR)
-	growPipe(errR)
+	closers = append(closers, errR, errW)
 
 	attr := &syscall.ProcAttr{
 		Dir: dir,
 		Env: env,
-		// Fd puts the app's ends in blocking mode, as a program expects of
-		// its stdout (the status flag is shared across fork).
+		// The app's ends are blocking, as a program expects of its stdout
+		// (the status flag is shared across fork).
 		Files: []uintptr{null.Fd(), outW.Fd(), errW.Fd()},
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Credential: id.cred},
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/keelvm/keel/internal/piperead"
 	"golang.org/x/sys/unix"
 )
 
@@ -68,7 +68,7 @@ type Supervisor struct {
 	shutDone    chan struct{}
 
 	pipesMu sync.Mutex
-	pipes   map[*os.File]bool
+	pipes   map[*piperead.Reader]bool
 
 	sinkPanics atomic.Uint64
 }
@@ -115,7 +115,7 @@ func New(app App, opt Options) (*Supervisor, error) {
 		stopCh:   make(chan struct{}),
 		loopDone: make(chan struct{}),
 		shutDone: make(chan struct{}),
-		pipes:    make(map[*os.File]bool),
+		pipes:    make(map[*piperead.Reader]bool),
 	}, nil
 }
 
@@ -303,14 +303,14 @@ func (s *Supervisor) report(err error) {
 	s.event(LevelError, err.Error())
 }
 
-func (s *Supervisor) trackPipe(f *os.File) {
+func (s *Supervisor) trackPipe(r *piperead.Reader) {
 	s.pipesMu.Lock()
-	s.pipes[f] = true
+	s.pipes[r] = true
 	s.pipesMu.Unlock()
 }
 
-func (s *Supervisor) untrackPipe(f *os.File) {
+func (s *Supervisor) untrackPipe(r *piperead.Reader) {
 	s.pipesMu.Lock()
-	delete(s.pipes, f)
+	delete(s.pipes, r)
 	s.pipesMu.Unlock()
 }
