@@ -48,7 +48,9 @@ func (s *Supervisor) waitOthersGone(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		s.opt.Reaper.Kick()
-		pids := descendants(os.Getpid())
+		// Zombies too: a process is gone once it is reaped, not when it
+		// has died.
+		pids := descendants(os.Getpid(), true)
 		if len(pids) == 0 {
 			return nil
 		}
@@ -69,24 +71,26 @@ func signalOthers(sig syscall.Signal) int {
 		}
 		return 0
 	}
-	n := 0
-	// Rounds: a process may fork while the tree is being walked.
+	// Rounds: a process may fork while the tree is being walked. One that
+	// is still dying in the next round is signalled again but counted once.
+	reached := map[int]bool{}
 	for range 3 {
-		pids := descendants(os.Getpid())
+		pids := descendants(os.Getpid(), false)
 		if len(pids) == 0 {
 			break
 		}
 		for _, pid := range pids {
 			if unix.Kill(pid, sig) == nil {
-				n++
+				reached[pid] = true
 			}
 		}
 	}
-	return n
+	return len(reached)
 }
 
-// descendants lists the live (non-zombie) descendants of root from /proc.
-func descendants(root int) []int {
+// descendants lists the descendants of root from /proc: the live ones, and
+// the zombies too when zombies is set.
+func descendants(root int, zombies bool) []int {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil
@@ -113,7 +117,7 @@ func descendants(root int) []int {
 		pid := queue[0]
 		queue = queue[1:]
 		for _, c := range children[pid] {
-			if !zombie[c] {
+			if zombies || !zombie[c] {
 				out = append(out, c)
 			}
 			queue = append(queue, c)

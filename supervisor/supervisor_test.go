@@ -396,8 +396,8 @@ func TestKillAllEscapedDescendants(t *testing.T) {
 	if err := syscall.Kill(escaped, 0); err != syscall.ESRCH {
 		t.Errorf("escaped pid %d still exists: %v", escaped, err)
 	}
-	if len(descendants(os.Getpid())) != 0 {
-		t.Errorf("descendants left: %v", descendants(os.Getpid()))
+	if len(descendants(os.Getpid(), true)) != 0 {
+		t.Errorf("descendants left: %v", descendants(os.Getpid(), true))
 	}
 	if rec.count(SourceKeel, "SIGKILL to 1 processes") != 1 {
 		t.Errorf("events: %v", rec.messages(SourceKeel))
