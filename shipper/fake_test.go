@@ -106,6 +106,26 @@ func (f *fake) PutRetentionPolicy(_ context.Context, in *cwl.PutRetentionPolicyI
 	return &cwl.PutRetentionPolicyOutput{}, nil
 }
 
+// serviceDown makes every PutLogEvents fail as unavailable until the
+// returned function is called.
+func serviceDown(f *fake) (up func()) {
+	var mu sync.Mutex
+	down := true
+	f.failPut = func(int, *cwl.PutLogEventsInput) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return apiErr("ServiceUnavailableException", "down")
+		}
+		return nil
+	}
+	return func() {
+		mu.Lock()
+		down = false
+		mu.Unlock()
+	}
+}
+
 func (f *fake) messages() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

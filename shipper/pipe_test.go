@@ -184,16 +184,7 @@ func TestPipeJSONFormat(t *testing.T) {
 // lines missing there, between their first and last timestamps.
 func TestDropMarkerPosition(t *testing.T) {
 	f := newFake()
-	var mu sync.Mutex
-	down := true
-	f.failPut = func(int, *cwl.PutLogEventsInput) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return apiErr("ServiceUnavailableException", "down")
-		}
-		return nil
-	}
+	up := serviceDown(f)
 	s := newShipper(t, f, func(c *Config) { c.BufferBytes = 256 << 10; c.InFlight = 1 })
 	p := s.Pipe("INFO", "stdout")
 	const n = 30_000
@@ -204,9 +195,7 @@ func TestDropMarkerPosition(t *testing.T) {
 		}
 		p.Write([]byte(sb.String()))
 	}
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	up()
 	flush(t, s)
 	got := f.messages()
 	st := s.Stats()
@@ -253,16 +242,7 @@ func TestDropMarkerPosition(t *testing.T) {
 // delivered, and every line is delivered, dropped or lost exactly once.
 func TestPipeDropsKeepLinesWhole(t *testing.T) {
 	f := newFake()
-	var mu sync.Mutex
-	down := true
-	f.failPut = func(int, *cwl.PutLogEventsInput) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return apiErr("ServiceUnavailableException", "down")
-		}
-		return nil
-	}
+	up := serviceDown(f)
 	s := newShipper(t, f, func(c *Config) { c.BufferBytes = 64 << 10; c.InFlight = 1 })
 	p := s.Pipe("INFO", "stdout")
 	var sb strings.Builder
@@ -274,9 +254,7 @@ func TestPipeDropsKeepLinesWhole(t *testing.T) {
 	for i, step := 0, 1; i < len(data); i, step = i+step, step%997+13 {
 		p.Write([]byte(data[i:min(i+step, len(data))]))
 	}
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	up()
 	p.Close()
 	flush(t, s)
 	seen := map[int]bool{}
@@ -354,16 +332,7 @@ func TestFlushWaitsForPipeLines(t *testing.T) {
 // accounting stays whole and the shipper does not wait for that pipe.
 func TestPipeEOFDropped(t *testing.T) {
 	f := newFake()
-	var mu sync.Mutex
-	down := true
-	f.failPut = func(int, *cwl.PutLogEventsInput) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return apiErr("ServiceUnavailableException", "down")
-		}
-		return nil
-	}
+	up := serviceDown(f)
 	s := newShipper(t, f, func(c *Config) { c.BufferBytes = 64 << 10; c.InFlight = 1 })
 	a, b := s.Pipe("INFO", "a"), s.Pipe("INFO", "b")
 	for i := 0; i < 3; i++ { // some of it in flight, the rest queued
@@ -374,9 +343,7 @@ func TestPipeEOFDropped(t *testing.T) {
 	for i := 0; i < 5000; i++ {
 		fmt.Fprintf(b, "b line %d %s\n", i, strings.Repeat("x", 50))
 	}
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	up()
 	flush(t, s)
 	st := s.Stats()
 	if st.Dropped == 0 || st.Sent+st.Dropped != st.Accepted || st.Accepted != 5004 {

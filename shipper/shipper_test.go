@@ -119,16 +119,7 @@ func TestFlushSkipsLinger(t *testing.T) {
 // what was dropped. Nothing is lost except what the marker counts.
 func TestBoundDropsOldestAndMarks(t *testing.T) {
 	f := newFake()
-	var mu sync.Mutex
-	down := true
-	f.failPut = func(int, *cwl.PutLogEventsInput) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return apiErr("ServiceUnavailableException", "down")
-		}
-		return nil
-	}
+	up := serviceDown(f)
 	var notices []string
 	var nmu sync.Mutex
 	s := newShipper(t, f, func(c *Config) {
@@ -143,9 +134,7 @@ func TestBoundDropsOldestAndMarks(t *testing.T) {
 	if st.Dropped == 0 || st.Buffered*90 > 64<<10 {
 		t.Fatalf("no drops or too much buffered: %+v", st)
 	}
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	up()
 	flush(t, s)
 	got := f.messages()
 	delivered := exactlyOnce(t, got, n, true)
