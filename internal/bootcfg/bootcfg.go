@@ -155,20 +155,15 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// check validates the values of a Config read from the file; the error
-// names the JSON field and the offending value.
-func (c *Config) check() error {
-	fields := []struct {
-		name, value string
-		check       func(string) error
-	}{
-		{"app", c.App, checkAbs},
-		{"dir", c.Dir, checkAbs},
-		{"restart", c.Restart, checkRestart},
-		{"net", c.Net, checkNet},
-		{"halt", c.Halt, checkHalt},
-		{"wait", c.Wait, checkWait},
-	}
+// field is a configuration value and its check, for checkFields.
+type field struct {
+	name, value string
+	check       func(string) error
+}
+
+// checkFields checks the values that are set; the error names the field
+// and the offending value.
+func checkFields(fields []field) error {
 	for _, f := range fields {
 		if f.value == "" {
 			continue
@@ -176,6 +171,23 @@ func (c *Config) check() error {
 		if err := f.check(f.value); err != nil {
 			return fmt.Errorf("%s %q: %w", f.name, f.value, err)
 		}
+	}
+	return nil
+}
+
+// check validates the values of a Config read from the file; the error
+// names the JSON field and the offending value.
+func (c *Config) check() error {
+	err := checkFields([]field{
+		{"app", c.App, checkAbs},
+		{"dir", c.Dir, checkAbs},
+		{"restart", c.Restart, checkRestart},
+		{"net", c.Net, checkNet},
+		{"halt", c.Halt, checkHalt},
+		{"wait", c.Wait, checkWait},
+	})
+	if err != nil {
+		return err
 	}
 	for _, e := range c.Env {
 		if err := checkEnv(e); err != nil {
@@ -208,24 +220,16 @@ func (c *Config) check() error {
 }
 
 func (l *Logs) check() error {
-	fields := []struct {
-		name, value string
-		check       func(string) error
-	}{
+	err := checkFields([]field{
 		{"logs.group", l.Group, checkGroup},
 		{"logs.stream", l.Stream, checkStream},
 		{"logs.region", l.Region, checkRegion},
 		{"logs.endpoint", l.Endpoint, checkEndpoint},
 		{"logs.format", l.Format, checkFormat},
 		{"logs.credentials", l.Credentials, checkAbs},
-	}
-	for _, f := range fields {
-		if f.value == "" {
-			continue
-		}
-		if err := f.check(f.value); err != nil {
-			return fmt.Errorf("%s %q: %w", f.name, f.value, err)
-		}
+	})
+	if err != nil {
+		return err
 	}
 	if l.Retention != 0 {
 		if err := checkRetention(l.Retention); err != nil {

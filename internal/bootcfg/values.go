@@ -25,29 +25,22 @@ func checkAbs(v string) error {
 	return nil
 }
 
-func checkRestart(v string) error {
-	switch v {
-	case "always", "on-failure", "never":
-		return nil
+// oneOf accepts exactly the given words, and says which they are.
+func oneOf(words ...string) func(string) error {
+	want := "use " + strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+	return func(v string) error {
+		if slices.Contains(words, v) {
+			return nil
+		}
+		return errors.New(want)
 	}
-	return errors.New("use always, on-failure or never")
 }
 
-func checkHalt(v string) error {
-	switch v {
-	case "poweroff", "reboot":
-		return nil
-	}
-	return errors.New("use poweroff or reboot")
-}
+var checkRestart = oneOf("always", "on-failure", "never")
 
-func checkWait(v string) error {
-	switch v {
-	case "network", "none":
-		return nil
-	}
-	return errors.New("use network or none")
-}
+var checkHalt = oneOf("poweroff", "reboot")
+
+var checkWait = oneOf("network", "none")
 
 func checkNet(v string) error {
 	_, err := ParseNet(v)
@@ -148,13 +141,7 @@ func checkEndpoint(v string) error {
 	return nil
 }
 
-func checkFormat(v string) error {
-	switch v {
-	case "json", "text":
-		return nil
-	}
-	return errors.New("use json or text")
-}
+var checkFormat = oneOf("json", "text")
 
 func checkRetention(days int32) error {
 	if !slices.Contains(retentions, days) {
