@@ -20,7 +20,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	vmtest.Forwarder()
+	qemu.ForwardIfAsked()
 	os.Exit(m.Run())
 }
 

@@ -27,7 +27,7 @@ const ovmf = "/usr/share/ovmf/OVMF.fd"
 
 func TestMain(m *testing.M) {
 	// QEMU's guestfwd runs this binary once per guest connection.
-	vmtest.Forwarder()
+	qemu.ForwardIfAsked()
 	code := m.Run()
 	if binaries.dir != "" {
 		os.RemoveAll(binaries.dir)

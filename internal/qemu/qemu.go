@@ -311,6 +311,19 @@ func (vm *VM) PowerButton() error {
 	return nil
 }
 
+// ForwardIfAsked serves one guestfwd connection and exits when QEMU ran
+// this program as its forwarder (arguments Marker HOST); otherwise it
+// returns. Call it first in main, init or TestMain of a program that
+// starts VMs with the default ForwardCmd.
+func ForwardIfAsked() {
+	if len(os.Args) == 3 && os.Args[1] == Marker {
+		if err := ServeForward(os.Args[2]); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+}
+
 // ServeForward connects stdin/stdout (a guest connection handed over by
 // QEMU's guestfwd cmd:) to host, which must be on loopback.
 func ServeForward(host string) error {

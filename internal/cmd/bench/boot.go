@@ -30,14 +30,7 @@ import (
 
 // init serves the guestfwd connections of the VMs of the boot figures:
 // QEMU runs this binary once per connection (qemu.Config.ForwardCmd).
-func init() {
-	if len(os.Args) == 3 && os.Args[1] == qemu.Marker {
-		if err := qemu.ServeForward(os.Args[2]); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-}
+func init() { qemu.ForwardIfAsked() }
 
 var (
 	appStartRe  = regexp.MustCompile(`app start monotonic-us (\d+)`)

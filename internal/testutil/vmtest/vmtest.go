@@ -30,17 +30,6 @@ import (
 	"github.com/keelvm/keel/logserver/auth"
 )
 
-// Forwarder makes the test binary act as QEMU's guestfwd forwarder when
-// QEMU runs it so (qemu.Marker); call it first in TestMain.
-func Forwarder() {
-	if len(os.Args) == 3 && os.Args[1] == qemu.Marker {
-		if err := qemu.ServeForward(os.Args[2]); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-}
-
 // Kernel makes sure QEMU can run and returns the kernel to boot, fetched
 // into keel's cache when missing.
 func Kernel(t testing.TB) *kernel.Kernel {
