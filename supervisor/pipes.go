@@ -15,11 +15,6 @@ const (
 	// most this many bytes (the shipper splits further to its event limit).
 	DefaultMaxLine = 256 << 10
 	minMaxLine     = 64
-
-	// pipeSize is asked of the kernel for each pipe (F_SETPIPE_SZ): a
-	// larger pipe absorbs a burst while the reader is not running, and
-	// lets it read in fewer, bigger reads (see piperead).
-	pipeSize = 1 << 20
 )
 
 // lineSplitter cuts a byte stream into lines of at most len(buf) bytes. It

@@ -149,12 +149,12 @@ func (s *Supervisor) start() (_ *proc, err error) {
 	}()
 	// Made by piperead, outside the runtime's poller: a flooding app's
 	// every write would otherwise wake a runtime thread.
-	outR, outW, err := piperead.Pipe(pipeSize)
+	outR, outW, err := piperead.Pipe(piperead.Size)
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: start app %s: stdout pipe: %w", a.Path, err)
 	}
 	closers = append(closers, outR, outW)
-	errR, errW, err := piperead.Pipe(pipeSize)
+	errR, errW, err := piperead.Pipe(piperead.Size)
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: start app %s: stderr pipe: %w", a.Path, err)
 	}

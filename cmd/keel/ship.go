@@ -210,13 +210,13 @@ func shipClient(ctx context.Context, region, endpoint string) (*cwl.Client, erro
 func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Console, console bool, nice int) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = os.Stdin
-	outRd, outW, err := piperead.Pipe(pipeSize)
+	outRd, outW, err := piperead.Pipe(piperead.Size)
 	if err != nil {
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
 		return 1
 	}
 	defer outRd.Close()
-	errRd, errW, err := piperead.Pipe(pipeSize)
+	errRd, errW, err := piperead.Pipe(piperead.Size)
 	if err != nil {
 		outW.Close()
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
@@ -298,12 +298,6 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	}
 	return cmd.ProcessState.ExitCode()
 }
-
-// pipeSize is the capacity asked for CMD's pipes (Linux's default
-// /proc/sys/fs/pipe-max-size): a bigger pipe absorbs the moments when the
-// reader is not scheduled, so that CMD does not wait for them, and lets
-// the reader take bigger, fewer reads (see piperead).
-const pipeSize = 1 << 20
 
 // pump ships what r carries, copying it to con (when set) too. It only
 // reads and copies: lines are split and formatted by the shipper's batcher,

@@ -38,9 +38,11 @@ const Chunk = 256 << 10
 // what a fast writer writes in that time: 1 MiB at 2 GB/s is 500 µs.
 const nap = 500 * time.Microsecond
 
-// minNapPipe is the smallest pipe capacity for which napping cannot make
-// the writer wait; a smaller pipe is read as soon as there is data.
-const minNapPipe = 1 << 20
+// Size is the pipe capacity to ask Pipe for: Linux's default
+// /proc/sys/fs/pipe-max-size, and the smallest for which napping cannot
+// make the writer wait (a smaller pipe is read as soon as there is data).
+// A big pipe also absorbs the moments when the reader is not scheduled.
+const Size = 1 << 20
 
 // pollEvery bounds how long Stop takes to be noticed by a reader waiting
 // for data that does not come.
@@ -117,7 +119,7 @@ func (r *Reader) loop(fd int, buf []byte, sink func([]byte)) error {
 		return err
 	}
 	napping := false
-	if size, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && size >= minNapPipe {
+	if size, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && size >= Size {
 		napping = true
 	}
 	// After Stop, what the pipe held then is still read, and no more: a
