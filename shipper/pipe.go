@@ -1,28 +1,16 @@
 package shipper
 
-import (
-	"errors"
-	"fmt"
-	"io"
-	"os"
-)
-
 // Pipe takes a byte stream, such as a process's stdout, whose lines become
 // events of one level and source. Writing copies the bytes into the
 // shipper's buffer and returns: the lines are split, redacted and
-// formatted later by the batcher, so that a reader of a pipe drains it as
-// fast as `cat` would and the writer at the other end never waits for its
-// logs. A line without its newline is held until the newline, Close, or
+// formatted later by the batcher, so that a reader of a pipe (see
+// internal/piperead) drains it as fast as `cat` would and the writer at the
+// other end never waits for its logs. A line without its newline is held until the newline, Close, or
 // 1 MiB of it arrives. A Pipe is for one goroutine at a time.
 type Pipe struct {
-	s    *Shipper
-	src  uint16
-	name string
+	s   *Shipper
+	src uint16
 }
-
-// pipeChunk is the size of ReadFrom's reads: big reads keep the per-read
-// costs (a system call, the lock, a timestamp) small per byte.
-const pipeChunk = 256 << 10
 
 // Pipe returns a new Pipe whose lines become events of level (INFO when
 // empty) and source.
@@ -32,7 +20,7 @@ func (s *Shipper) Pipe(level, source string) *Pipe {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &Pipe{s: s, src: s.addSource(level, source), name: source}
+	return &Pipe{s: s, src: s.addSource(level, source)}
 }
 
 // Write queues p and returns len(p): it never blocks and never fails. Its
@@ -40,28 +28,6 @@ func (s *Shipper) Pipe(level, source string) *Pipe {
 func (p *Pipe) Write(b []byte) (int, error) {
 	p.s.write(p.src, b)
 	return len(b), nil
-}
-
-// ReadFrom reads r until it ends, in big chunks, queuing what it reads.
-// It never stops reading for the network or a full buffer. A reader
-// closed under it ends it without an error.
-func (p *Pipe) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, pipeChunk)
-	var total int64
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			p.s.write(p.src, buf[:n])
-			total += int64(n)
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
-			return total, nil
-		default:
-			return total, fmt.Errorf("read the %s pipe: %w", p.name, err)
-		}
-	}
 }
 
 // Close ends the stream: a last line without a newline becomes an event.

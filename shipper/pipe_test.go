@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/iotest"
 	"time"
 	"unicode/utf8"
 
@@ -130,31 +129,6 @@ func s2parts(msgs []string) []partMsg {
 		out = append(out, partMsg{0, m})
 	}
 	return out
-}
-
-// TestPipeReadFrom reads a stream in odd pieces to its end.
-func TestPipeReadFrom(t *testing.T) {
-	f := newFake()
-	s := newShipper(t, f, nil)
-	p := s.Pipe("", "stdout")
-	var want []string
-	var sb strings.Builder
-	for i := 0; i < 500; i++ {
-		want = append(want, fmt.Sprintf("line %d", i))
-		sb.WriteString(want[i] + "\n")
-	}
-	n, err := p.ReadFrom(iotest.HalfReader(strings.NewReader(sb.String())))
-	if err != nil || n != int64(sb.Len()) {
-		t.Fatalf("read %d, %v", n, err)
-	}
-	if _, err := p.ReadFrom(iotest.ErrReader(errors.New("boom"))); err == nil || !strings.Contains(err.Error(), "read the stdout pipe: boom") {
-		t.Fatalf("error %v", err)
-	}
-	p.Close()
-	flush(t, s)
-	if got := f.messages(); strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("got %d events", len(got))
-	}
 }
 
 // TestPipeJSONFormat: json events carry level and source, a JSON line keeps
