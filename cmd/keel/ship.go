@@ -238,45 +238,40 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	}
 	outW.Close() // the child holds its own copies; EOF comes when it (and its children) close them
 	errW.Close()
+	type stream struct {
+		r   *piperead.Reader
+		p   *shipper.Pipe
+		con *shipper.Console // nil: not copied to the console
+	}
+	streams := []stream{{outRd, s.Pipe("INFO", "stdout"), stdOut}, {errRd, s.Pipe("ERROR", "stderr"), errOut}}
 	var readers sync.WaitGroup
-	readers.Add(2)
-	var outCon *shipper.Console
-	if console {
-		outCon = stdOut
+	tids := make(chan int, len(streams))
+	for _, st := range streams {
+		if !console {
+			st.con = nil
+		}
+		readers.Add(1)
+		// Each reader on a thread of its own, which ends with it (locked
+		// for good): a thread that is not niced must not go back to the pool.
+		go func() {
+			defer readers.Done()
+			runtime.LockOSThread()
+			tids <- syscall.Gettid()
+			pump(st.r, st.p, st.con, errOut)
+		}()
 	}
-	var errCon *shipper.Console
-	if console {
-		errCon = errOut
-	}
-	outP, errP := s.Pipe("INFO", "stdout"), s.Pipe("ERROR", "stderr")
-	// Each reader on a thread of its own, which ends with it (locked
-	// for good): a thread that is not niced must not go back to the pool.
-	tids := make(chan int, 2)
-	go func() {
-		defer readers.Done()
-		runtime.LockOSThread()
-		tids <- syscall.Gettid()
-		pump(outRd, outP, outCon, errOut)
-	}()
-	go func() {
-		defer readers.Done()
-		runtime.LockOSThread()
-		tids <- syscall.Gettid()
-		pump(errRd, errP, errCon, errOut)
-	}()
 	if nice > 0 {
 		backgroundExcept(nice, <-tids, <-tids)
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
-	for {
+	for running := true; running; {
 		select {
 		case sig := <-sigs:
 			cmd.Process.Signal(sig)
-			continue
 		case <-waited:
+			running = false
 		}
-		break
 	}
 	// A background child of CMD may keep the pipes open: read what is there,
 	// but do not wait for it forever.
@@ -285,8 +280,9 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	select {
 	case <-done:
 	case <-time.After(time.Second):
-		outRd.Stop()
-		errRd.Stop()
+		for _, st := range streams {
+			st.r.Stop()
+		}
 		<-done
 	}
 	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
