@@ -107,8 +107,8 @@ func (f Fuse) prepare() (prepared, error) {
 	if f.CABundle == "" {
 		f.CABundle = HostCABundle
 	}
-	if _, err := os.Stat(f.Store.Path(f.Ref)); err == nil && !f.Force {
-		return prepared{}, fmt.Errorf("image %s already exists in %s: give it a new version, or replace it with -force", f.Ref, f.Store.Path(f.Ref))
+	if err := f.Store.CheckNew(f.Ref, f.Force); err != nil {
+		return prepared{}, err
 	}
 	initPart, err := initVersion(f.Init)
 	if err != nil {

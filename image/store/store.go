@@ -191,12 +191,21 @@ var staging fsutil.Staged
 // program stopped by a signal, which runs no deferred Abort.
 func AbortAll() { staging.RemoveAll() }
 
+// CheckNew says whether image r may be written: it must not exist yet,
+// unless force.
+func (s Store) CheckNew(r Ref, force bool) error {
+	if _, err := os.Stat(s.Path(r)); err == nil && !force {
+		return fmt.Errorf("image %s already exists in %s: give it a new version, or replace it with -force", r, s.Path(r))
+	}
+	return nil
+}
+
 // Begin starts writing image r. An existing image is an error unless force.
 func (s Store) Begin(r Ref, force bool) (*Staging, error) {
-	final := s.Path(r)
-	if _, err := os.Stat(final); err == nil && !force {
-		return nil, fmt.Errorf("image %s already exists in %s: give it a new version, or replace it with -force", r, final)
+	if err := s.CheckNew(r, force); err != nil {
+		return nil, err
 	}
+	final := s.Path(r)
 	// Images hold the app's environment (secrets, often) and, with
 	// keel run, nothing for other users: the store is private.
 	parent := filepath.Dir(final)
