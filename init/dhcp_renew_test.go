@@ -27,7 +27,7 @@ import (
 func TestDHCPLeaseRenewal(t *testing.T) {
 	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
 		if os.Geteuid() != 0 {
-			t.Skip("needs root, for network namespaces")
+			testutil.Unavailable(t, "needs root, for network namespaces")
 		}
 		if _, err := exec.LookPath("unshare"); err != nil {
 			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
