@@ -3,16 +3,9 @@ package shipper_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-
-	"github.com/keelvm/keel/logserver"
 	"github.com/keelvm/keel/shipper"
 )
 
@@ -21,14 +14,7 @@ import (
 // with SigV4 through the SDK. b.N is the number of lines; the figure
 // includes the wait for the last acknowledgement.
 func BenchmarkPipeToServer(b *testing.B) {
-	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: b.TempDir(), AuthNone: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer stop()
-	client := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	client := sdkClient(localServer(b))
 	s, err := shipper.New(shipper.Config{Client: client, Group: "bench", Stream: "pipe", Instance: "i-0123456789abcdef0", Image: "app",
 		BufferBytes: 1 << 30})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -15,10 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/keelvm/keel/logserver"
 	"github.com/keelvm/keel/shipper"
 )
 
@@ -70,25 +67,16 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // that were in the deleted stream excepted), and nothing is dropped: the
 // byte bound is never reached.
 func TestFaults(t *testing.T) {
-	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthNone: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	u, _ := url.Parse(st.Endpoint)
+	endpoint := localServer(t)
+	u, _ := url.Parse(endpoint)
 	proxy := &faultProxy{target: httputil.NewSingleHostReverseProxy(u)}
 	proxy.mode.Store("")
 	front := httptest.NewServer(proxy)
 	defer front.Close()
-	newClient := func(ep string) *cwl.Client {
-		return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), RetryMaxAttempts: 1,
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
-	}
-	direct := newClient(st.Endpoint)
+	direct := sdkClient(endpoint)
 	var notices []string
 	var nmu sync.Mutex
-	s, err := shipper.New(shipper.Config{Client: newClient(front.URL), Group: "faults", Stream: "app", Format: shipper.FormatText,
+	s, err := shipper.New(shipper.Config{Client: sdkClient(front.URL), Group: "faults", Stream: "app", Format: shipper.FormatText,
 		Linger: 30 * time.Millisecond, RetryBase: 20 * time.Millisecond, RetryMax: 300 * time.Millisecond, RequestTimeout: 5 * time.Second,
 		Notice: func(n string) { nmu.Lock(); notices = append(notices, n); nmu.Unlock() }})
 	if err != nil {
