@@ -44,7 +44,10 @@ func runApp(c bootcfg.Config, sigs chan os.Signal, p *platform) int {
 	}, supervisor.Options{
 		Sink: sink, Reaper: reaper, Grace: shutdownGrace, KillAll: os.Getpid() == 1,
 		OnError: func(err error) { logf("supervisor: %v", err) },
-		OnStart: func(int) { p.markStarted() },
+		OnStart: func(pid int) {
+			markKernelLog("app started (pid %d)", pid)
+			p.markStarted()
+		},
 	})
 	if err != nil {
 		logf("app configuration: %v", err)

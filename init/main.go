@@ -73,9 +73,8 @@ func run(sigs chan os.Signal) int {
 	if err := step("mount", mountAll); err != nil {
 		return 1
 	}
-	cfg, err := bootcfg.LoadSystem()
-	if err != nil {
-		logf("configuration: %v", err)
+	var cfg bootcfg.Config
+	if err := step("configuration", func() (err error) { cfg, err = bootcfg.LoadSystem(); return err }); err != nil {
 		return 1
 	}
 	rebootAtEnd = cfg.Halt == "reboot"

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,9 +17,17 @@ import (
 // modules.dep); keel.modules= on the command line may add names, found in
 // the image's /lib/modules/RELEASE. A module that is already loaded (or
 // built in) is fine.
+// Each module's time goes into one line of the boot log: under emulation a
+// module's signature check and probe are a large part of the boot.
 func loadModules(mods []string) error {
-	var failed []string
+	var failed, took []string
+	defer func() {
+		if len(took) > 0 {
+			logf("modules: %s", strings.Join(took, ", "))
+		}
+	}()
 	for _, m := range mods {
+		t0 := time.Now()
 		p, err := modulePath(m)
 		if err != nil {
 			failed = append(failed, err.Error())
@@ -33,7 +42,9 @@ func loadModules(mods []string) error {
 		f.Close()
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			failed = append(failed, fmt.Sprintf("%s: finit_module: %v", p, err))
+			continue
 		}
+		took = append(took, fmt.Sprintf("%s %v", strings.TrimSuffix(filepath.Base(p), ".ko"), time.Since(t0).Round(100*time.Microsecond)))
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d modules failed: %v", len(failed), len(mods), failed)

@@ -259,8 +259,9 @@ func rss(rate, dur string) {
 }
 
 // kernelClock (run as root) marks the app's start in the kernel log and
-// prints, on the kernel log's clock, when the kernel ran /init and when the
-// app started: from init's very first instruction, its Go runtime and
+// prints, on the kernel log's clock, when the kernel ran /init, when init
+// marked its start of the app ("keel: app started", written by keel's init
+// and by the bench's bare init) and when the app itself ran: from init's very first instruction, its Go runtime and
 // package initialisation included, which init's own clock cannot see. Both
 // stamps come from the one clock: CLOCK_MONOTONIC and the kernel log's
 // clock may differ by an offset.
@@ -292,7 +293,7 @@ func kernelClock(startUS int64) {
 		fmt.Printf("kernel clock: read the kernel log: %v\n", err)
 		return
 	}
-	var initUS, appUS int64 = -1, -1
+	var initUS, execUS, appUS int64 = -1, -1, -1
 	for _, line := range strings.Split(string(buf[:n]), "\n") {
 		// <6>[    2.210838] Run /init as init process
 		lb, rb := strings.IndexByte(line, '['), strings.IndexByte(line, ']')
@@ -306,9 +307,11 @@ func kernelClock(startUS int64) {
 		switch text := strings.TrimSpace(line[rb+1:]); {
 		case strings.HasPrefix(text, "Run /init as init process"):
 			initUS = int64(sec * 1e6)
+		case strings.HasPrefix(text, "keel: app started") && execUS < 0:
+			execUS = int64(sec * 1e6)
 		case strings.HasSuffix(text, marker):
 			appUS = int64(sec * 1e6)
 		}
 	}
-	fmt.Printf("kernel clock: init exec-us %d app start-us %d\n", initUS, appUS)
+	fmt.Printf("kernel clock: init exec-us %d app exec-us %d app start-us %d\n", initUS, execUS, appUS)
 }
