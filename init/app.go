@@ -14,7 +14,7 @@ import (
 // runApp runs the app under the supervisor until it ends for good or a
 // shutdown is asked for (SIGTERM, SIGINT, SIGPWR, the power button), and
 // returns its exit status. SIGHUP, SIGUSR1 and SIGUSR2 go to the app.
-func runApp(c bootcfg.Config, sigs chan os.Signal, p *platform) int {
+func runApp(c bootcfg.Config, sigs <-chan os.Signal, p *platform) int {
 	defer p.markStarted() // also when the app never starts
 	console := newConsoleSink()
 	defer console.close()
@@ -70,22 +70,34 @@ func runApp(c bootcfg.Config, sigs chan os.Signal, p *platform) int {
 		st, err := sup.Run(ctx)
 		done <- result{st, err}
 	}()
+	// The supervisor's shutdown is bounded; this bounds it again, so that
+	// nothing in it can keep the machine from powering off.
+	bound := shutdownGrace + 30*time.Second
+	var watchdog <-chan time.Time
+	stopping := func(why string) {
+		logf("%s: stopping the app (SIGTERM, then SIGKILL after %v)", why, shutdownGrace)
+		stop()
+		if watchdog == nil {
+			watchdog = time.After(bound)
+		}
+	}
 	for {
 		select {
 		case s := <-sigs:
-			switch s {
-			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR:
-				logf("%v: stopping the app (SIGTERM, then SIGKILL after %v)", s, shutdownGrace)
-				stop()
-			case syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2:
-				if err := sup.Forward(s.(syscall.Signal)); err != nil {
-					logf("forward %v: %v", s, err)
-				}
+			if isStop(s) {
+				stopping(s.String())
+				continue
+			}
+			if err := sup.Forward(s.(syscall.Signal)); err != nil {
+				logf("forward %v: %v", s, err)
 			}
 		case <-p.power:
-			logf("power button: stopping the app (SIGTERM, then SIGKILL after %v)", shutdownGrace)
-			stop()
+			stopping("power button")
+		case <-watchdog:
+			logf("the app's shutdown did not end within %v: going on with the power-off", bound)
+			return 1
 		case r := <-done:
+			stopRest(sup, r.err, bound)
 			var se *supervisor.StartError
 			switch {
 			case errors.As(r.err, &se):
@@ -99,6 +111,28 @@ func runApp(c bootcfg.Config, sigs chan os.Signal, p *platform) int {
 			}
 			logf("app %s", r.st)
 			return r.st.ExitCode()
+		}
+	}
+}
+
+// stopRest stops what the app left running when it ended on its own (its
+// process group, daemons it started): the machine is going down, and they
+// must not write on after the last sync. After a stop request the
+// supervisor has done it already, and this returns at once. runErr, the
+// error Run returned, is already reported.
+func stopRest(sup *supervisor.Supervisor, runErr error, bound time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	_, err := sup.Shutdown(ctx, 0)
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else if err != nil {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		if e != runErr {
+			logf("stopping what the app left: %v", e)
 		}
 	}
 }

@@ -18,7 +18,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -37,8 +36,7 @@ var rebootAtEnd bool
 func main() {
 	// Before anything else: Go's own handlers would otherwise let a stray
 	// signal kill PID 1, which the kernel does not protect for us.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs)
+	sigs := watchSignals()
 	status := 1
 	defer func() {
 		if r := recover(); r != nil {
@@ -68,7 +66,7 @@ func step(name string, f func() error) error {
 	return nil
 }
 
-func run(sigs chan os.Signal) int {
+func run(sigs <-chan os.Signal) int {
 	logf("starting (pid %d, monotonic-us %d)", os.Getpid(), monotonicUS())
 	if err := step("mount", mountAll); err != nil {
 		return 1
@@ -85,12 +83,34 @@ func run(sigs chan os.Signal) int {
 	}
 	p := newPlatform(cfg)
 	go p.bringUp()
-	if cfg.Wait == "network" {
-		<-p.netDone
+	if cfg.Wait == "network" && !waitNetwork(p, sigs) {
+		p.shutdown(time.Duration(cfg.FlushTimeout))
+		return 0
 	}
 	status := runApp(cfg, sigs, p)
 	p.shutdown(time.Duration(cfg.FlushTimeout))
 	return status
+}
+
+// waitNetwork waits for the network's bring-up before the app starts; it
+// returns false when a stop was asked for meanwhile: the app is not
+// started then. Signals meant for the app have no one to go to yet.
+func waitNetwork(p *platform, sigs <-chan os.Signal) bool {
+	for {
+		select {
+		case <-p.netDone:
+			return true
+		case s := <-sigs:
+			if isStop(s) {
+				logf("%v before the app started: not starting it", s)
+				return false
+			}
+			logf("%v before the app started: not forwarded", s)
+		case <-p.power:
+			logf("power button before the app started: not starting it")
+			return false
+		}
+	}
 }
 
 // powerOff ends the machine: sync, then power off (or reboot, by

@@ -13,7 +13,8 @@ import (
 
 // TestQEMULifecycle runs apps whose ends and settings show in the local
 // server's stream, not only on the console: an exit code that powers the
-// machine off, a crash loop restarted with backoff, and the settings of the
+// machine off, a crash loop restarted with backoff, a daemon left behind
+// stopped before the power-off, and the settings of the
 // kernel command line (static network, limits, environment, working dir).
 func TestQEMULifecycle(t *testing.T) {
 	k := requireQEMU(t)
@@ -33,6 +34,12 @@ func TestQEMULifecycle(t *testing.T) {
 			[]string{"run 1: crashing", "exited with code 3", "restarting in 1s", "run 2: crashing", "restarting in 2s",
 				"run 3: crashing", "restarting in 4s", "run 4: fine", "exited with code 0"},
 			[]string{"powering off (status 0)"}},
+		// The app's end ends the machine, and what it left running (a
+		// daemon in a session of its own, on the app's stdout) is stopped
+		// first, its last lines shipped.
+		{"what the app leaves is stopped", []string{"daemon"}, "", "quiet",
+			[]string{"parent exiting", "exited with code 0", "daemon: SIGTERM, exiting"},
+			[]string{"stopping every other process: SIGTERM", "powering off (status 0)"}},
 		{"static network and settings", []string{"limits"}, "",
 			"quiet keel.net=static:10.0.2.15/24,10.0.2.2,10.0.2.3 keel.rlimit.nofile=4096:8192 keel.env=GREETING=hi keel.dir=/tmp keel.modules=evdev",
 			// The app (Go) raises its soft limit to the hard one less one.

@@ -10,8 +10,8 @@ import (
 )
 
 // reapBound bounds the wait for the last processes after SIGKILL: only a
-// process stuck in the kernel (D state) outlives it.
-const reapBound = 5 * time.Second
+// process stuck in the kernel (D state) outlives it. A variable for tests.
+var reapBound = 5 * time.Second
 
 // Shutdown stops the app and returns its final status: SIGTERM to its
 // process group, up to grace for it to end, SIGKILL to the group; then, with

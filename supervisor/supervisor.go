@@ -174,9 +174,21 @@ func (s *Supervisor) loop(ctx context.Context) (Status, error) {
 
 		select {
 		case <-p.child.Done():
+		case <-s.shutDone: // a Shutdown that ended without the app's end
 		case <-ctx.Done():
 			s.shutdownFromRun()
-			<-p.child.Done()
+			select {
+			case <-p.child.Done():
+			case <-s.shutDone:
+			}
+		}
+		// Shutdowns are bounded (Shutdown's by its ctx); an app stuck in
+		// the kernel (D state) outlives SIGKILL and must not hold Run
+		// forever.
+		if !isDone(p.child) {
+			err := fmt.Errorf("supervisor: app %s pid %d did not end after SIGKILL (stuck in the kernel?)", s.app.Path, p.child.Pid)
+			s.event(LevelError, err.Error())
+			return Status{Pid: p.child.Pid, Signal: unix.SIGKILL}, err
 		}
 		st := p.child.Status()
 		ran := time.Since(p.started)
@@ -258,10 +270,19 @@ func (s *Supervisor) shutdownFromRun() {
 	p, running := s.beginShutdownLocked()
 	go func() {
 		defer close(s.shutDone)
-		if err := protect("shutdown", func() { _, _ = s.shutdown(context.Background(), s.opt.Grace, p, running) }); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.shutdownBound())
+		defer cancel()
+		if err := protect("shutdown", func() { _, _ = s.shutdown(ctx, s.opt.Grace, p, running) }); err != nil {
 			s.report(err)
 		}
 	}()
+}
+
+// shutdownBound is the longest a shutdown takes when every step runs to its
+// own bound: the app's grace and its reaping after SIGKILL, the other
+// processes' grace and theirs, the pipes' drain and their cut, and a margin.
+func (s *Supervisor) shutdownBound() time.Duration {
+	return s.opt.Grace + s.opt.KillAllGrace + 2*reapBound + s.opt.DrainTimeout + 2*time.Second
 }
 
 // waitDrained waits, bounded, for the app's pipes to be read to the end. A

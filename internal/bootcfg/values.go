@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,20 +213,25 @@ type Duration time.Duration
 // MarshalJSON writes d as text.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
-// UnmarshalJSON reads "10s" or a number of seconds.
+// UnmarshalJSON reads "10s" or a number of seconds. Its errors are
+// *json.UnmarshalTypeError, the one kind encoding/json adds the field's
+// name to: "grace" must appear in the message, not only the bad value.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	bad := func(why string) error {
+		return &json.UnmarshalTypeError{Value: fmt.Sprintf("%s (%s)", b, why), Type: reflect.TypeFor[Duration]()}
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		var secs float64
-		if err := json.Unmarshal(b, &secs); err != nil {
-			return fmt.Errorf("duration %s: want text such as \"10s\"", b)
+		if err := json.Unmarshal(b, &secs); err != nil || secs < 0 {
+			return bad("want text such as \"10s\" or a number of seconds")
 		}
 		*d = Duration(secs * float64(time.Second))
 		return nil
 	}
 	v, err := parseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: %w", s, err)
+		return bad(err.Error())
 	}
 	*d = Duration(v)
 	return nil

@@ -53,6 +53,12 @@ func main() {
 		case "rss": // init's memory, idle and while this app logs at RATE lines/s
 			rss(os.Args[2], os.Args[3])
 			return
+		case "daemon": // leave a daemon (its own session) writing to our stdout, and exit
+			daemon()
+			return
+		case "daemon-child":
+			daemonChild()
+			return
 		case "limits":
 			var lim unix.Rlimit
 			unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
@@ -187,6 +193,42 @@ func forkExit() syscall.Errno {
 		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 	}
 	return err
+}
+
+// daemon starts a child in a session of its own, outside the app's
+// process group, that shares our stdout, and exits once it ticks: what the
+// app leaves behind init must stop before the power-off.
+func daemon() {
+	r, w, _ := os.Pipe()
+	_, err := syscall.ForkExec("/proc/self/exe", []string{os.Args[0], "daemon-child"}, &syscall.ProcAttr{
+		Files: []uintptr{0, 1, 2, w.Fd()}, Sys: &syscall.SysProcAttr{Setsid: true}})
+	if err != nil {
+		fmt.Println("daemon:", err)
+		os.Exit(1)
+	}
+	w.Close()
+	r.Read(make([]byte, 1)) // its first tick is out
+	fmt.Println("parent exiting")
+}
+
+// daemonChild ticks until SIGTERM, which it reports.
+func daemonChild() {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	ready := os.NewFile(3, "ready")
+	for i := 0; ; i++ {
+		fmt.Printf("daemon tick %d\n", i)
+		if i == 0 {
+			ready.Write([]byte{1})
+			ready.Close()
+		}
+		select {
+		case <-term:
+			fmt.Println("daemon: SIGTERM, exiting")
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // crash exits 3 on the first n runs of this boot (counted in a file on
