@@ -332,13 +332,12 @@ func (c *cutter) registerLocked() {
 	st.Dropped += c.dropped
 	st.DroppedBytes += c.droppedBytes
 	if c.rejected > 0 {
-		s.settled()
 		s.report("window", fmt.Sprintf("%d events with timestamps older than 14 days or more than 2 hours ahead were not sent to %s/%s (CloudWatch Logs refuses them)",
 			c.rejected, s.cfg.Group, s.cfg.Stream))
 	}
-	if c.dropped > 0 {
-		s.settled()
-	}
+	// Unconditionally: input consumed without an event (empty lines, an
+	// unfinished line, a pipe's end) moves Flush's barrier too.
+	s.settled()
 	c.accepted, c.empty, c.rejected, c.split, c.dropped, c.droppedBytes = 0, 0, 0, 0, 0, 0
 }
 

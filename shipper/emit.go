@@ -25,6 +25,11 @@ func (c *cutter) marker(b *body, ts int64) bool {
 // the drop marker owed. It reports false, having added nothing of the line
 // (or only some of its parts), when the request is full.
 func (c *cutter) emit(b *body, src *source, ts int64, seq uint64, line []byte) bool {
+	if len(c.parts) > 0 {
+		// The rest of a split line goes as it began, whatever the
+		// window did meanwhile: its parts belong to this line only.
+		return c.emitParts(b, ts, seq)
+	}
 	if len(line) == 0 {
 		c.empty++
 		return true
@@ -36,9 +41,6 @@ func (c *cutter) emit(b *body, src *source, ts int64, seq uint64, line []byte) b
 	}
 	if (c.pend.n > 0 || c.pend.bytes > 0) && !c.marker(b, ts) {
 		return false
-	}
-	if len(c.parts) > 0 {
-		return c.emitParts(b, ts, seq)
 	}
 	msg := unsafe.String(unsafe.SliceData(line), len(line))
 	if !utf8.ValidString(msg) {

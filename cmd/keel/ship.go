@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"golang.org/x/sys/unix"
 
 	"github.com/keelvm/keel/internal/piperead"
 	"github.com/keelvm/keel/shipper"
@@ -227,6 +228,11 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
+	// Caught, not ignored: a reader of keel's stdout that goes away (| head)
+	// must not kill keel before it ships and flushes, and CMD (whose
+	// handlers exec resets) keeps the default.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	fromTerminal := inTerminalForeground()
 	if err := cmd.Start(); err != nil {
 		outW.Close()
 		errW.Close()
@@ -268,6 +274,9 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	for running := true; running; {
 		select {
 		case sig := <-sigs:
+			if fromTerminal && isTerminalSignal(sig) {
+				continue // the terminal sent it to CMD too (same process group): twice, a second Ctrl-C means force quit to many apps
+			}
 			cmd.Process.Signal(sig)
 		case <-waited:
 			running = false
@@ -312,4 +321,18 @@ func pump(r *piperead.Reader, p *shipper.Pipe, con, errOut *shipper.Console) {
 		// forever for a reader that is gone.
 		r.Close()
 	}
+}
+
+// inTerminalForeground reports whether keel's process group is the
+// foreground group of the terminal on its stdin: then the terminal's
+// signals (Ctrl-C, Ctrl-\, a resize) reach CMD, which shares the group,
+// without keel.
+func inTerminalForeground() bool {
+	pgrp, err := unix.IoctlGetInt(0, unix.TIOCGPGRP)
+	return err == nil && pgrp == unix.Getpgrp()
+}
+
+// isTerminalSignal: the signals a terminal sends its foreground group.
+func isTerminalSignal(s os.Signal) bool {
+	return s == syscall.SIGINT || s == syscall.SIGQUIT || s == syscall.SIGWINCH
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -392,5 +394,43 @@ func TestShipStatsRSSIsKeelsOwn(t *testing.T) {
 	kib, _ := strconv.Atoi(m[1])
 	if kib > 128<<10 {
 		t.Fatalf("keel ship reports %d KiB, the size of the test that started it", kib)
+	}
+}
+
+// TestShipStdoutClosedEarly: keel's own stdout reader goes away (as with
+// `| head`): keel must not die of SIGPIPE; CMD's lines are all shipped,
+// its exit code kept, and keel exits at once after CMD (no wait for the
+// flush timeout when everything is delivered).
+func TestShipStdoutClosedEarly(t *testing.T) {
+	endpoint, data := shipServer(t)
+	home := t.TempDir()
+	cmd := exec.Command(os.Args[0], "ship", "-group", "g", "-stream", "epipe", "-format", "text", "--",
+		"sh", "-c", `for i in $(seq 1 2000); do echo "line $i"; done; sleep 0.5; echo "line 2001"; exit 7`)
+	cmd.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+home, "AWS_CONFIG_FILE="+filepath.Join(home, "no-aws-config"))
+	cmd.Env = append(cmd.Env, shipEnv(endpoint, filepath.Join(data, "credentials"))...)
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = wr
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wr.Close()
+	rd.Read(make([]byte, 10))
+	rd.Close()
+	t0 := time.Now()
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		t.Fatalf("keel ship with its stdout closed: %v, want CMD's exit code 7; stderr:\n%s", err, stderr.String())
+	}
+	if el := time.Since(t0); el > 5*time.Second {
+		t.Errorf("keel ship took %v after its stdout closed; CMD takes 0.5 s and delivery less", el)
+	}
+	if n := len(messages(t, adminClient(t, data, endpoint), "g", "epipe")); n != 2001 {
+		t.Fatalf("%d of 2001 lines shipped; stderr:\n%s", n, stderr.String())
 	}
 }
