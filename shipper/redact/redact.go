@@ -94,18 +94,25 @@ func New(off, user []string) (*Redactor, error) {
 }
 
 // Redact returns s with secrets replaced. inPEM carries the state of a PEM
-// block across lines of one source: a line that opens a private key without
-// closing it sets it, and every line until the END line is redacted whole.
-// inPEM may be nil when s is a complete message.
+// block across lines of one source: a line that ends with a private key's
+// BEGIN marker sets it, and the key's lines (base64, headers) are redacted
+// whole until the END line. A line that is none of these ends the state
+// too, so that a key whose end was lost, or a message that only names the
+// marker, does not blank the rest of the stream. inPEM may be nil when s is
+// a complete message.
 func (r *Redactor) Redact(s string, inPEM *bool) string {
 	if r.pem && inPEM != nil {
 		if *inPEM {
-			if strings.Contains(s, "PRIVATE KEY-----") && strings.Contains(s, "-----END") {
+			switch {
+			case strings.Contains(s, "-----END") && strings.Contains(s, "PRIVATE KEY-----"):
 				*inPEM = false
+				return Mark
+			case pemBodyLine(s):
+				return Mark
 			}
-			return Mark
+			*inPEM = false
 		}
-		if i := strings.Index(s, "-----BEGIN"); i >= 0 && strings.Contains(s[i:], "PRIVATE KEY-----") && !strings.Contains(s[i:], "-----END") {
+		if i := strings.Index(s, "-----BEGIN"); i >= 0 && isPEMBegin(strings.TrimRight(s[i:], " \t\r")) {
 			*inPEM = true
 			return s[:i] + Mark
 		}
@@ -117,6 +124,51 @@ func (r *Redactor) Redact(s string, inPEM *bool) string {
 		s = ru.re.ReplaceAllString(s, ru.repl)
 	}
 	return s
+}
+
+// isPEMBegin reports whether s is exactly a private key's BEGIN marker,
+// "-----BEGIN [A-Z ]*PRIVATE KEY-----".
+func isPEMBegin(s string) bool {
+	mid, ok := strings.CutPrefix(s, "-----BEGIN")
+	if !ok {
+		return false
+	}
+	mid, ok = strings.CutSuffix(mid, "PRIVATE KEY-----")
+	return ok && allBytes(mid, func(c byte) bool { return c == ' ' || c >= 'A' && c <= 'Z' })
+}
+
+// pemBodyLine reports whether s may be a line inside a PEM block: blank, a
+// header (Proc-Type:, DEK-Info:), base64 throughout, or holding a long run
+// of base64 (a log prefix before the key's lines).
+func pemBodyLine(s string) bool {
+	t := strings.TrimSpace(s)
+	if t == "" || strings.HasPrefix(t, "Proc-Type:") || strings.HasPrefix(t, "DEK-Info:") || allBytes(t, isBase64) {
+		return true
+	}
+	run := 0
+	for i := 0; i < len(t); i++ {
+		if !isBase64(t[i]) {
+			run = 0
+			continue
+		}
+		if run++; run >= 40 {
+			return true
+		}
+	}
+	return false
+}
+
+func isBase64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasAny(s string, subs ...string) bool {

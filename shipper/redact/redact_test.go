@@ -28,13 +28,33 @@ func TestRedact(t *testing.T) {
 }
 
 func TestPEMAcrossLines(t *testing.T) {
+	cases := []struct {
+		name        string
+		lines, want []string
+	}{
+		{"a key, line by line",
+			[]string{"before", "key: -----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "Zm9v==", "-----END PRIVATE KEY-----", "after"},
+			[]string{"before", "key: [REDACTED]", "[REDACTED]", "[REDACTED]", "[REDACTED]", "after"}},
+		{"an encrypted key's headers",
+			[]string{"-----BEGIN RSA PRIVATE KEY-----", "Proc-Type: 4,ENCRYPTED", "DEK-Info: AES-128-CBC,7F1A", "", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "-----END RSA PRIVATE KEY-----", "after"},
+			[]string{"[REDACTED]", "[REDACTED]", "[REDACTED]", "[REDACTED]", "[REDACTED]", "[REDACTED]", "after"}},
+		{"a message that only names the marker",
+			[]string{"load key: want a file starting with -----BEGIN PRIVATE KEY-----, got garbage", "next request ok", "done"},
+			[]string{"load key: want a file starting with [REDACTED]", "next request ok", "done"}},
+		{"a key whose END was lost",
+			[]string{"-----BEGIN EC PRIVATE KEY-----", "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5y", "GET /health 200 1.2ms", "after"},
+			[]string{"[REDACTED]", "[REDACTED]", "GET /health 200 1.2ms", "after"}},
+		{"log prefixes before the key's lines",
+			[]string{"12:00:01 -----BEGIN PRIVATE KEY-----", "12:00:01 MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ", "12:00:01 -----END PRIVATE KEY-----", "12:00:02 after"},
+			[]string{"12:00:01 [REDACTED]", "[REDACTED]", "[REDACTED]", "12:00:02 after"}},
+	}
 	r := Default()
-	var in bool
-	lines := []string{"before", "key: -----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "-----END PRIVATE KEY-----", "after"}
-	want := []string{"before", "key: [REDACTED]", "[REDACTED]", "[REDACTED]", "after"}
-	for i, l := range lines {
-		if got := r.Redact(l, &in); got != want[i] {
-			t.Errorf("line %d: %q, want %q", i, got, want[i])
+	for _, tc := range cases {
+		var in bool
+		for i, l := range tc.lines {
+			if got := r.Redact(l, &in); got != tc.want[i] {
+				t.Errorf("%s: line %d: %q, want %q", tc.name, i, got, tc.want[i])
+			}
 		}
 	}
 }
