@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -79,6 +80,14 @@ func (c *Config) setDefaults() error {
 	if c.Client == nil || c.Group == "" || c.Stream == "" {
 		return errors.New("shipper: Client, Group and Stream are required")
 	}
+	// CloudWatch Logs' own rules: a bad name would have every request
+	// refused, each batch split down to single events before giving up.
+	if len(c.Group) > 512 || strings.IndexFunc(c.Group, func(r rune) bool { return !isGroupRune(r) }) >= 0 {
+		return fmt.Errorf("shipper: log group %q: want 1 to 512 of A-Z a-z 0-9 . _ / # -", c.Group)
+	}
+	if len(c.Stream) > 512 || strings.ContainsAny(c.Stream, ":*") {
+		return fmt.Errorf("shipper: log stream %q: want 1 to 512 characters without : or *", c.Stream)
+	}
 	switch c.Format {
 	case "":
 		c.Format = FormatJSON
@@ -120,4 +129,8 @@ func (c *Config) setDefaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+func isGroupRune(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("._/#-", r)
 }

@@ -68,6 +68,11 @@ func (s *Shipper) put(b *body) {
 			if err := s.ensure(); err != nil {
 				s.failing("ensure", err, since)
 				wait = s.backoff(attempt, false)
+			} else if attempt > 0 {
+				// Created, or there already, and still not found: the
+				// service has not caught up, or something deletes the
+				// stream as fast as it comes. Not in a tight loop.
+				wait = s.backoff(attempt, false)
 			}
 		case errCredentials:
 			s.failing("credentials", fmt.Errorf("credentials refused (%s): %w", code, err), since)
