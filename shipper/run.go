@@ -108,8 +108,11 @@ func (s *Shipper) countBody(b *body) {
 }
 
 // freeBody keeps a request's memory for the next one. Called with mu held.
+// A body that grew beyond what an ordinary request needs (control
+// characters escape to six bytes each) is not kept: its memory would stay
+// counted against the buffer's bound for good.
 func (s *Shipper) freeBody(b *body) {
-	if len(s.spare) < s.cfg.InFlight+1 {
+	if len(s.spare) < s.cfg.InFlight+1 && cap(b.buf) <= 2*b.limit+4096 {
 		s.spare = append(s.spare, b)
 		return
 	}
