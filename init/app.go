@@ -22,6 +22,11 @@ func runApp(c bootcfg.Config, sigs <-chan os.Signal, p *platform) int {
 	reaper := supervisor.NewReaper(func(err error) { logf("reaper: %v", err) })
 	// The reaper outlives the app: orphans keep ending during shutdown.
 	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				logf("reaper stopped: %v", r)
+			}
+		}()
 		if err := reaper.Run(context.Background()); err != nil {
 			logf("reaper stopped: %v", err)
 		}

@@ -107,6 +107,11 @@ func (s *shippers) close(d time.Duration) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					logf("logs (%s): flush stopped: %v", name, r)
+				}
+			}()
 			err := sh.Close(ctx)
 			st := sh.Stats()
 			if err != nil || st.Lost > 0 || st.Dropped > 0 {

@@ -75,6 +75,15 @@ func (c *Console) Dropped() int64 { return c.dropped.Load() }
 
 func (c *Console) run() {
 	defer close(c.done)
+	defer func() {
+		// A writer that panics ends the console, not the process (it may
+		// be PID 1): later lines are counted as dropped.
+		if recover() != nil {
+			c.mu.Lock()
+			c.closed = true
+			c.mu.Unlock()
+		}
+	}()
 	for {
 		_, open := <-c.ready
 		for {

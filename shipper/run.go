@@ -2,6 +2,7 @@ package shipper
 
 import (
 	"fmt"
+	"runtime/debug"
 	"time"
 )
 
@@ -10,6 +11,7 @@ import (
 // waits, and starts a sender for each while fewer than InFlight are out.
 func (s *Shipper) run() {
 	defer close(s.done)
+	defer s.internalError("batcher")
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -34,7 +36,12 @@ func (s *Shipper) run() {
 func (s *Shipper) sender() {
 	defer s.senders.Done()
 	for bt := range s.work {
-		s.deliver(bt)
+		func() {
+			// A batch that panics (a bug) stays unsettled, holding its
+			// slot; the sender goes on with the next.
+			defer s.internalError("sender")
+			s.deliver(bt)
+		}()
 	}
 }
 
@@ -127,4 +134,24 @@ func (s *Shipper) markerMessage(d dropCount) string {
 		return text
 	}
 	return string(s.f.envelope(nil, "WARN", "keel", text, ""))
+}
+
+// internalError, deferred by the shipper's goroutines, turns a panic (a bug)
+// into a notice: the process the shipper lives in may be PID 1, which must
+// not die of it. Delivery stops; what is buffered stays counted, and Flush
+// and Close end by their deadlines.
+func (s *Shipper) internalError(where string) {
+	if r := recover(); r != nil {
+		s.notify(fmt.Sprintf("keel: internal error in the shipper's %s for %s/%s, delivery stopped: %v\n%s",
+			where, s.cfg.Group, s.cfg.Stream, r, debug.Stack()))
+	}
+}
+
+// notify calls the Notice hook in a goroutine of its own (never while
+// holding mu), and survives a hook that panics.
+func (s *Shipper) notify(msg string) {
+	go func() {
+		defer func() { _ = recover() }()
+		s.cfg.Notice(msg)
+	}()
 }

@@ -334,5 +334,5 @@ func (s *Shipper) report(kind, msg string) {
 		return
 	}
 	s.reported[kind] = now
-	go s.cfg.Notice(msg) // never call out while holding mu
+	s.notify(msg)
 }
