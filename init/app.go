@@ -22,13 +22,15 @@ func runApp(c bootcfg.Config, sigs <-chan os.Signal, p *platform) int {
 	reaper := supervisor.NewReaper(func(err error) { logf("reaper: %v", err) })
 	// The reaper outlives the app: orphans keep ending during shutdown.
 	go func() {
+		// Without a reaper the app's end is never seen: the machine
+		// stops, in order (the stop path is bounded by a watchdog).
 		defer func() {
-			if r := recover(); r != nil {
-				logf("reaper stopped: %v", r)
-			}
+			r := recover()
+			logf("reaper stopped (%v): stopping the machine", r)
+			syscall.Kill(os.Getpid(), syscall.SIGTERM)
 		}()
 		if err := reaper.Run(context.Background()); err != nil {
-			logf("reaper stopped: %v", err)
+			logf("reaper: %v", err)
 		}
 	}()
 	restart, err := supervisor.ParseRestart(c.Restart)
