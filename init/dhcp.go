@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -136,6 +137,15 @@ func keepLease(link netlink.Link, lease *nclient4.Lease) {
 			logf("DHCP lease of %v on %s expired: asking for a new one", lease.ACK.YourIPAddr, name)
 		}
 		fresh, err := dhcpRequest(name, old, nil)
+		var nak *nclient4.ErrNak
+		if old != nil && errors.As(err, &nak) {
+			// RFC 2131 4.4.5: a NAK to a renewal ends the lease; start
+			// over at once (the address stays until the new lease's
+			// replaces it).
+			logf("%v: asking for a new lease", err)
+			lt.expiry, next = time.Now(), time.Now()
+			continue
+		}
 		if err != nil {
 			next = lt.nextTry(time.Now())
 			logf("%v; next try in %v", err, time.Until(next).Round(time.Second))

@@ -20,7 +20,8 @@ import (
 // TestDHCPLeaseRenewal: init's DHCP client against a real DHCP server over
 // a veth pair, with 4-second leases: the address, MTU (option 26), default
 // route and DNS are applied; the lease is renewed at T1 in the background;
-// and a renewal that brings another address replaces the old one. (Under
+// a NAK to a renewal starts over at once, and the new lease's other
+// address replaces the old one. (Under
 // QEMU, slirp's leases last 24 hours.) It runs in new network, UTS and
 // mount namespaces (unshare(1), as root), with a tmpfs on /etc, so that
 // what it changes is its own.
@@ -51,6 +52,7 @@ func TestDHCPLeaseRenewal(t *testing.T) {
 	var mu sync.Mutex
 	offer := net.IPv4(10, 9, 0, 50).To4()
 	var renewals []net.IP // ciaddr of each renewal
+	var nakAt time.Time
 	srv, err := server4.NewServer(server.Attrs().Name, &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort},
 		func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
 			mu.Lock()
@@ -63,7 +65,12 @@ func TestDHCPLeaseRenewal(t *testing.T) {
 				typ = dhcpv4.MessageTypeAck
 				if !m.ClientIPAddr.IsUnspecified() {
 					renewals = append(renewals, m.ClientIPAddr)
-					offer = net.IPv4(10, 9, 0, 51).To4() // the server moves the client
+					if len(renewals) == 1 {
+						// The server refuses the first renewal and will
+						// offer another address.
+						typ, nakAt = dhcpv4.MessageTypeNak, time.Now()
+						offer = net.IPv4(10, 9, 0, 51).To4()
+					}
 				}
 			default:
 				return
@@ -104,26 +111,39 @@ func TestDHCPLeaseRenewal(t *testing.T) {
 	if b, _ := os.ReadFile("/etc/resolv.conf"); string(b) != "nameserver 10.9.0.1\n" {
 		t.Errorf("resolv.conf: %q", b)
 	}
-	// T1 is 2 s: keepLease renews then, and the ACK moves it to .51.
+	// T1 is 2 s: keepLease renews then; the NAK sends it back to DISCOVER
+	// at once (not at the lease's expiry), for .51, which replaces .50;
+	// .51's lease is renewed in turn.
 	deadline := time.Now().Add(15 * time.Second)
+	var movedAfter time.Duration
 	for {
 		mu.Lock()
-		n := len(renewals)
+		n, nak := len(renewals), nakAt
+		var last net.IP
+		if n > 0 {
+			last = renewals[n-1]
+		}
 		mu.Unlock()
 		got := addrs(t, client)
-		if n > 0 && slices.Equal(got, []string{"10.9.0.51/24"}) {
+		if movedAfter == 0 && !nak.IsZero() && slices.Equal(got, []string{"10.9.0.51/24"}) {
+			movedAfter = time.Since(nak)
+		}
+		if movedAfter > 0 && last.Equal(net.IPv4(10, 9, 0, 51)) && slices.Equal(got, []string{"10.9.0.51/24"}) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %d renewals the addresses are %v, want the new lease's 10.9.0.51/24 only", n, got)
+			t.Fatalf("after %d renewals (the last from %v) the addresses are %v, want the new lease's 10.9.0.51/24 only, renewed", n, last, got)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	mu.Lock()
 	first := renewals[0]
 	mu.Unlock()
 	if !first.Equal(net.IPv4(10, 9, 0, 50)) {
 		t.Errorf("the renewal came from %v, want the leased 10.9.0.50", first)
+	}
+	if movedAfter > time.Second {
+		t.Errorf("the new lease came %v after the NAK: the client waited instead of starting over", movedAfter)
 	}
 }
 
