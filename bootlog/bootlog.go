@@ -103,6 +103,8 @@ type Reader struct {
 	started  bool
 	// Lost counts records overwritten before they could be read.
 	Lost uint64
+	// Malformed counts records skipped because they did not parse.
+	Malformed uint64
 }
 
 // NewReader reads from r; bootTime is the wall-clock time of monotonic
@@ -113,6 +115,7 @@ func NewReader(r io.Reader, bootTime time.Time) *Reader {
 
 // Next returns the next record. gap is how many records were lost just
 // before it (the kernel's ring buffer wrapped: EPIPE, or a jump in seq).
+// Records that do not parse are skipped (Malformed); err is a read's.
 func (kr *Reader) Next() (rec Record, gap uint64, err error) {
 	for {
 		n, err := kr.r.Read(kr.buf)
@@ -124,7 +127,10 @@ func (kr *Reader) Next() (rec Record, gap uint64, err error) {
 		}
 		rec, err = Parse(kr.buf[:n], kr.bootTime)
 		if err != nil {
-			return rec, 0, err
+			// One record the parser does not know must not end the
+			// boot log: it is counted, and reading goes on.
+			kr.Malformed++
+			continue
 		}
 		if kr.started && rec.Seq > kr.next {
 			gap = rec.Seq - kr.next

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -79,6 +80,27 @@ func TestReaderReportsGaps(t *testing.T) {
 	}
 	if len(msgs) != 4 || gaps[2] != 3 || kr.Lost != 3 {
 		t.Fatalf("msgs %v gaps %v lost %d", msgs, gaps, kr.Lost)
+	}
+}
+
+// TestReaderSkipsMalformed: a record that does not parse is counted and
+// skipped; the records after it still come.
+func TestReaderSkipsMalformed(t *testing.T) {
+	src := &records{items: []any{"6,0,1,-;a", "no header at all", "6,x,2,-;bad seq", "6,1,3,-;b"}}
+	kr := NewReader(src, time.Unix(0, 0))
+	var msgs []string
+	for {
+		rec, _, err := kr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, rec.Message)
+	}
+	if strings.Join(msgs, ",") != "a,b" || kr.Malformed != 2 || kr.Lost != 0 {
+		t.Fatalf("msgs %v malformed %d lost %d; want a,b, 2 and 0", msgs, kr.Malformed, kr.Lost)
 	}
 }
 

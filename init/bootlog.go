@@ -61,7 +61,11 @@ func collectBootLog() *bootRecords {
 			br.mu.Lock()
 			if err != nil {
 				br.err = err
+				n := len(br.records)
 				br.mu.Unlock()
+				if n > 0 {
+					logf("boot log: reading /dev/kmsg stopped after %d records: %v", n, err)
+				}
 				return
 			}
 			br.lost += gap
