@@ -36,6 +36,9 @@ const (
 	maxAge          = 14 * 24 * time.Hour
 	maxFuture       = 2 * time.Hour
 	DefaultMaxEvent = 262_144 - eventOverhead // works on every endpoint, old limit included
+	// MaxEventLimit is the largest event size limit a Shipper takes: what
+	// one request holds.
+	MaxEventLimit = maxBatchBytes - eventOverhead
 )
 
 // Config configures a Shipper. Client, Group and Stream are required; every
@@ -95,11 +98,11 @@ func (c *Config) setDefaults() error {
 	default:
 		return fmt.Errorf("shipper: format %q: use json or text", c.Format)
 	}
-	if c.MaxEventBytes <= 0 || c.MaxEventBytes > maxBatchBytes-eventOverhead {
+	if c.MaxEventBytes == 0 {
 		c.MaxEventBytes = DefaultMaxEvent
 	}
-	if c.MaxEventBytes < 256 {
-		return fmt.Errorf("shipper: event size limit %d is below 256 bytes", c.MaxEventBytes)
+	if c.MaxEventBytes < 256 || c.MaxEventBytes > MaxEventLimit {
+		return fmt.Errorf("shipper: event size limit %d: want 256 to %d bytes", c.MaxEventBytes, MaxEventLimit)
 	}
 	if c.BufferBytes <= 0 {
 		c.BufferBytes = 32 << 20

@@ -78,6 +78,9 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"logserver", "key", "create", "-name", "x", "-stream.prefix", "p"}, 1, "give -group too"},
 		{[]string{"logserver", "status"}, 1, "no log server is running"},
 		{[]string{"logserver", "stop"}, 1, "no log server is running"},
+		{[]string{"ship", "-group", "g", "-stream", "s", "-logs.event.max", "2000000", "--", "true"}, 1, "-logs.event.max=2000000: want 256 to 1048550 bytes"},
+		{[]string{"ship", "-group", "g", "-stream", "s", "-logs.buffer", "0", "--", "true"}, 1, "-logs.buffer=0: want at least 1 MiB"},
+		{[]string{"ship", "-group", "a:b", "-stream", "s", "-region", "us-east-1", "-endpoint", "http://127.0.0.1:1", "--", "true"}, 1, `log group "a:b"`},
 	}
 	for _, tc := range cases {
 		r := keel(t, home, tc.args...)

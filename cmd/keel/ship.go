@@ -92,6 +92,10 @@ func runShip(args []string) error {
 		return errors.New("-group and -stream are required")
 	case len(argv) == 0:
 		return errors.New("no command: give it after the flags, e.g. keel ship -group G -stream S -- myapp -port 80")
+	case f.maxEvent < 256 || f.maxEvent > shipper.MaxEventLimit:
+		return fmt.Errorf("-logs.event.max=%d: want 256 to %d bytes (CloudWatch Logs' event limit)", f.maxEvent, shipper.MaxEventLimit)
+	case f.bufferMiB < 1:
+		return fmt.Errorf("-logs.buffer=%d: want at least 1 MiB", f.bufferMiB)
 	}
 	var off []string
 	if f.redactOff != "" {
