@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -34,12 +35,22 @@ func RlimitResource(name string) (int, error) {
 	return 0, fmt.Errorf("supervisor: unknown resource limit %q", name)
 }
 
+// rlimitName is the prlimit(1) name of a resource, for messages.
+func rlimitName(res int) string {
+	for n, r := range rlimitNames {
+		if r == res {
+			return n
+		}
+	}
+	return fmt.Sprint(res)
+}
+
 func (l Rlimit) validate() error {
 	if l.Resource < 0 || l.Resource >= rlimNLimits {
 		return fmt.Errorf("supervisor: resource limit %d: no such resource", l.Resource)
 	}
 	if l.Cur > l.Max {
-		return fmt.Errorf("supervisor: resource limit %d: soft limit %d above hard limit %d", l.Resource, l.Cur, l.Max)
+		return fmt.Errorf("supervisor: resource limit %s: soft limit %d above hard limit %d", rlimitName(l.Resource), l.Cur, l.Max)
 	}
 	return nil
 }
@@ -53,8 +64,23 @@ func applyRlimits(pid int, ls []Rlimit) error {
 	for _, l := range ls {
 		lim := unix.Rlimit{Cur: l.Cur, Max: l.Max}
 		if err := unix.Prlimit(pid, l.Resource, &lim, nil); err != nil {
-			return fmt.Errorf("prlimit pid %d resource %d to %d/%d: %w", pid, l.Resource, l.Cur, l.Max, err)
+			hint := ""
+			if l.Resource == unix.RLIMIT_NOFILE && errors.Is(err, unix.EPERM) {
+				hint = " (nofile cannot exceed the kernel's fs.nr_open, 1048576 by default)"
+			}
+			return fmt.Errorf("prlimit pid %d %s to %s: %w%s", pid, rlimitName(l.Resource), limitText(l), err, hint)
 		}
 	}
 	return nil
+}
+
+// limitText is SOFT:HARD as configured, "unlimited" for RLIM_INFINITY.
+func limitText(l Rlimit) string {
+	v := func(n uint64) string {
+		if n == unix.RLIM_INFINITY {
+			return "unlimited"
+		}
+		return fmt.Sprint(n)
+	}
+	return v(l.Cur) + ":" + v(l.Max)
 }

@@ -90,13 +90,15 @@ func checkDir(path, dir string) error {
 }
 
 // execError names the reason ForkExec failed after the checks passed.
-func execError(path string, err error, id identity) error {
+func execError(path, dir string, err error, id identity) error {
 	e := &StartError{Path: path, Kind: ErrNotExecutable, Err: err}
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		e.Detail = "exec: no such file or directory (the binary exists: is its ELF interpreter or #! interpreter missing from the image?)"
 	case errors.Is(err, unix.EACCES):
-		e.Detail = "exec: permission denied (no execute permission for the app's user, or a noexec mount)"
+		// The child changes to the working directory as the app's user
+		// too: the same errno.
+		e.Detail = fmt.Sprintf("exec: permission denied (the app's user may not execute the binary: its mode, or a noexec mount; or may not enter the working directory %s)", dir)
 	case errors.Is(err, unix.ENOEXEC):
 		e.Detail = "exec: exec format error (not a program for this machine, nor a #! script)"
 	case errors.Is(err, unix.EPERM) && id.cred != nil:
@@ -173,7 +175,7 @@ func (s *Supervisor) start() (_ *proc, err error) {
 	outW.Close()
 	errW.Close()
 	if err != nil {
-		return nil, execError(a.Path, err, id)
+		return nil, execError(a.Path, dir, err, id)
 	}
 	if err := applyRlimits(child.Pid, a.Rlimits); err != nil {
 		// A misconfigured app must not run: kill it before it does harm.

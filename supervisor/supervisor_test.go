@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestLinesInOrder(t *testing.T) {
@@ -255,6 +257,27 @@ func TestRlimits(t *testing.T) {
 	}
 	// A Go app raises its own soft limit up to the hard one at startup.
 	rec.waitFor(t, SourceStdout, func(m string) bool { return strings.HasPrefix(m, "nofile=") && strings.HasSuffix(m, "/456") })
+}
+
+// TestRlimitRefusedNamesIt: a limit the kernel refuses (nofile above
+// fs.nr_open) keeps the app from running, and the message names the limit
+// by its name, not its number.
+func TestRlimitRefusedNamesIt(t *testing.T) {
+	app := helperApp(t, "id")
+	app.Rlimits = []Rlimit{{Resource: 7, Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}}
+	s, rec := newSup(t, app, Options{})
+	s.opt.OnError = nil
+	r := wait(t, runAsync(s))
+	var se *StartError
+	if !errors.As(r.err, &se) || se.Kind != ErrBadRlimit {
+		t.Fatalf("Run = %v, %v; want a StartError of kind ErrBadRlimit", r.st, r.err)
+	}
+	if !strings.Contains(r.err.Error(), "nofile to unlimited:unlimited") || !strings.Contains(r.err.Error(), "fs.nr_open") {
+		t.Errorf("error %q does not name nofile, its value and the cause", r.err)
+	}
+	if out := rec.messages(SourceStdout); len(out) > 0 {
+		t.Errorf("the app ran despite its refused limit: %q", out)
+	}
 }
 
 func TestIgnoreSIGTERMKilledAfterGrace(t *testing.T) {
