@@ -46,6 +46,7 @@ type Shipper struct {
 	firstAt       time.Time // when the oldest pending input arrived (about)
 	flushTo       uint64    // send without lingering while records below this seq wait
 	closing       bool
+	closed        bool // Close has counted what was left as lost
 	healthy       bool      // the last request succeeded: a lone drop marker may go out now
 	outage        bool      // a failure was reported: say when delivery resumes
 	successes     uint64    // requests acknowledged, to date failures by
@@ -275,6 +276,9 @@ func (s *Shipper) oldestSeq() uint64 {
 // batcher or in flight, and no drop marker is due or in flight (it
 // describes earlier events). Called with mu held.
 func (s *Shipper) doneBefore(seq uint64) bool {
+	if s.closed {
+		return true // everything is sent or counted as lost
+	}
 	if o := s.oldestSeq(); o != 0 && o < seq || s.drops.n > 0 && s.healthy || s.markerHeld {
 		return false
 	}
@@ -319,6 +323,10 @@ func (s *Shipper) Close(ctx context.Context) error {
 	s.stats.LostBytes += int64(lostNow.bytes)
 	lost, lostBytes := s.stats.Lost, s.stats.LostBytes
 	s.in.release()
+	// Nothing will be sent any more, a marker no more than an event: a
+	// Flush still waiting, or called later, returns.
+	s.closed, s.markerHeld = true, false
+	s.settled()
 	s.mu.Unlock()
 	if lost > 0 {
 		s.cfg.Notice(fmt.Sprintf("%d events (%d bytes or more) were not delivered to %s/%s before shutdown", lost, lostBytes, s.cfg.Group, s.cfg.Stream))
