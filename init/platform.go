@@ -61,6 +61,10 @@ func (p *platform) bringUp() {
 		// step's message says which module failed.
 		_ = step(fmt.Sprintf("load %d modules", len(cfg.Modules)), func() error { return loadModules(cfg.Modules) })
 	}
+	// Watched from here on, so that a stop asked for while the network
+	// comes up is seen (and the app is not started); it needs the button
+	// and evdev modules, loaded just now.
+	buttons := watchPowerButton(p.power)
 	netOK := step("network ("+cfg.Net+")", func() error { return network(cfg.Net, p.appStarted) }) == nil
 	if !netOK {
 		logf("continuing without network")
@@ -73,15 +77,16 @@ func (p *platform) bringUp() {
 
 	// What follows does not delay the app: it waits until the app runs.
 	<-p.appStarted
-	p.settle(netOK)
+	p.settle(netOK, buttons)
 }
 
 // settle does the housekeeping that waits for the app's start: the boot
-// log, the power button, the instance's identity and the log shippers.
-func (p *platform) settle(netOK bool) {
+// log, the instance's identity and the log shippers; and it says when no
+// power button is watched.
+func (p *platform) settle(netOK bool, buttons int) {
 	cfg := p.cfg
 	boot := collectBootLog()
-	if n := watchPowerButton(p.power); n == 0 {
+	if buttons == 0 {
 		logf("no ACPI power button found (modules button and evdev?): stop requests from the hypervisor will not be seen")
 	}
 	if cfg.Logs == nil {
