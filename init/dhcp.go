@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"time"
 
@@ -174,6 +175,11 @@ func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 		mask = ack.YourIPAddr.DefaultMask()
 	}
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ack.YourIPAddr, Mask: mask}}
+	// The kernel drops the address when the lease ends unrenewed (RFC
+	// 2131: the client must stop using it); an infinite lease keeps it.
+	if secs := ack.IPAddressLeaseTime(0) / time.Second; secs > 0 && secs < math.MaxUint32 {
+		addr.ValidLft, addr.PreferedLft = int(secs), int(secs)
+	}
 	if old != nil && !old.YourIPAddr.Equal(ack.YourIPAddr) {
 		oldMask := old.SubnetMask()
 		if oldMask == nil {

@@ -97,6 +97,9 @@ func TestDHCPLeaseRenewal(t *testing.T) {
 	if got := addrs(t, client); !slices.Equal(got, []string{"10.9.0.50/24"}) {
 		t.Fatalf("addresses after the first lease: %v", got)
 	}
+	if list, _ := netlink.AddrList(client, netlink.FAMILY_V4); len(list) != 1 || list[0].ValidLft <= 0 || list[0].ValidLft > 4 {
+		t.Errorf("address lifetimes %+v: want the lease's 4 s, so that the kernel drops an unrenewed address", list)
+	}
 	if l, _ := netlink.LinkByIndex(client.Attrs().Index); l.Attrs().MTU != 1400 {
 		t.Errorf("MTU %d, want option 26's 1400", l.Attrs().MTU)
 	}
