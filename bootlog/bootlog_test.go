@@ -63,21 +63,8 @@ func (r *records) Read(p []byte) (int, error) {
 }
 
 func TestReaderReportsGaps(t *testing.T) {
-	src := &records{items: []any{"6,0,1,-;a", "6,1,2,-;b", syscall.EPIPE, "6,5,9,-;f", "6,6,10,-;g"}}
-	kr := NewReader(src, time.Unix(0, 0))
-	var gaps []uint64
-	var msgs []string
-	for {
-		rec, gap, err := kr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, rec.Message)
-		gaps = append(gaps, gap)
-	}
+	kr := NewReader(&records{items: []any{"6,0,1,-;a", "6,1,2,-;b", syscall.EPIPE, "6,5,9,-;f", "6,6,10,-;g"}}, time.Unix(0, 0))
+	msgs, gaps := readAll(t, kr)
 	if len(msgs) != 4 || gaps[2] != 3 || kr.Lost != 3 {
 		t.Fatalf("msgs %v gaps %v lost %d", msgs, gaps, kr.Lost)
 	}
@@ -86,21 +73,26 @@ func TestReaderReportsGaps(t *testing.T) {
 // TestReaderSkipsMalformed: a record that does not parse is counted and
 // skipped; the records after it still come.
 func TestReaderSkipsMalformed(t *testing.T) {
-	src := &records{items: []any{"6,0,1,-;a", "no header at all", "6,x,2,-;bad seq", "6,1,3,-;b"}}
-	kr := NewReader(src, time.Unix(0, 0))
-	var msgs []string
+	kr := NewReader(&records{items: []any{"6,0,1,-;a", "no header at all", "6,x,2,-;bad seq", "6,1,3,-;b"}}, time.Unix(0, 0))
+	msgs, _ := readAll(t, kr)
+	if strings.Join(msgs, ",") != "a,b" || kr.Malformed != 2 || kr.Lost != 0 {
+		t.Fatalf("msgs %v malformed %d lost %d; want a,b, 2 and 0", msgs, kr.Malformed, kr.Lost)
+	}
+}
+
+// readAll reads kr to its end: each record's message and gap.
+func readAll(t *testing.T, kr *Reader) (msgs []string, gaps []uint64) {
+	t.Helper()
 	for {
-		rec, _, err := kr.Next()
+		rec, gap, err := kr.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return msgs, gaps
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		msgs = append(msgs, rec.Message)
-	}
-	if strings.Join(msgs, ",") != "a,b" || kr.Malformed != 2 || kr.Lost != 0 {
-		t.Fatalf("msgs %v malformed %d lost %d; want a,b, 2 and 0", msgs, kr.Malformed, kr.Lost)
+		gaps = append(gaps, gap)
 	}
 }
 
