@@ -46,7 +46,7 @@ type Shipper struct {
 	firstAt       time.Time // when the oldest pending input arrived (about)
 	flushTo       uint64    // send without lingering while records below this seq wait
 	closing       bool
-	closed        bool // Close has counted what was left as lost
+	closed        bool      // Close has counted what was left as lost
 	healthy       bool      // the last request succeeded: a lone drop marker may go out now
 	outage        bool      // a failure was reported: say when delivery resumes
 	successes     uint64    // requests acknowledged, to date failures by
