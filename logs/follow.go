@@ -30,7 +30,8 @@ const (
 
 // Follow delivers the events from since on, then every new event until ctx
 // ends, through StartLiveTail where the endpoint has it and FilterLogEvents
-// polling where it does not. It returns nil when ctx ends.
+// polling where it does not, or where live tail samples (above 500 events
+// a second). It returns nil when ctx ends.
 func (s *Source) Follow(ctx context.Context, since time.Time, fn func(Event) error) error {
 	d := newDedup(dedupWindow.Milliseconds())
 	arn, err := s.groupARN(ctx)
@@ -77,6 +78,13 @@ func (s *Source) Follow(ctx context.Context, since time.Time, fn func(Event) err
 		if errors.As(err, &ue) {
 			return ue.err
 		}
+		if errors.Is(err, errSampled) {
+			// Live tail shows at most 500 events a second, a sample
+			// beyond: polling shows them all, in order, from just
+			// before the last one shown.
+			s.notice("more events than live tail shows (it samples above 500 a second); polling FilterLogEvents instead, which shows every one")
+			return s.poll(ctx, d, from, fn)
+		}
 		if fatal(err) {
 			return s.explain(err)
 		}
@@ -104,12 +112,16 @@ type liveSession struct {
 	group  string
 	stream *cwl.StartLiveTailEventStream
 
-	mu    sync.Mutex
-	queue []Event
-	err   error
-	done  bool
-	wake  chan struct{}
+	mu      sync.Mutex
+	queue   []Event
+	err     error
+	done    bool
+	sampled bool // an update was a sample: the session no longer shows everything
+	wake    chan struct{}
 }
+
+// errSampled ends a live session whose updates became samples.
+var errSampled = errors.New("live tail is sampling")
 
 func (s *Source) startLive(ctx context.Context, arn string) (*liveSession, error) {
 	in := &cwl.StartLiveTailInput{LogGroupIdentifiers: []string{arn}}
@@ -155,11 +167,23 @@ func (ls *liveSession) add(ev types.StartLiveTailResponseStream) {
 		return
 	}
 	ls.mu.Lock()
+	if m := u.Value.SessionMetadata; m != nil && m.Sampled || ls.sampled {
+		// Neither this sample nor what follows: the follower polls from
+		// the last event shown, so that order is kept.
+		ls.sampled = true
+		ls.mu.Unlock()
+		ls.signal()
+		return
+	}
 	for _, r := range u.Value.SessionResults {
 		ls.queue = append(ls.queue, Event{Group: ls.group, Stream: aws.ToString(r.LogStreamName), Timestamp: aws.ToInt64(r.Timestamp),
 			IngestionTime: aws.ToInt64(r.IngestionTime), Message: aws.ToString(r.Message)})
 	}
 	ls.mu.Unlock()
+	ls.signal()
+}
+
+func (ls *liveSession) signal() {
 	select {
 	case ls.wake <- struct{}{}:
 	default:
@@ -176,10 +200,7 @@ func (ls *liveSession) pump() {
 		ls.err = errors.New("the live tail session ended")
 	}
 	ls.mu.Unlock()
-	select {
-	case ls.wake <- struct{}{}:
-	default:
-	}
+	ls.signal()
 }
 
 // deliver hands queued events to fn until the session ends.
@@ -187,6 +208,9 @@ func (ls *liveSession) deliver(ctx context.Context, p *pass, fn func(Event) erro
 	for {
 		ls.mu.Lock()
 		q, done, err := ls.queue, ls.done, ls.err
+		if ls.sampled {
+			done, err = true, errSampled
+		}
 		ls.queue = nil
 		ls.mu.Unlock()
 		for _, e := range q {

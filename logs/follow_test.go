@@ -176,6 +176,30 @@ func TestFollowLiveTailExactlyOnce(t *testing.T) {
 	}
 }
 
+// TestFollowPastLiveTailSampling: above 500 events a second live tail
+// sends samples; following must still show every event once, in order.
+func TestFollowPastLiveTailSampling(t *testing.T) {
+	ep := server(t)
+	c := client(ep)
+	setup(t, c, "keel/dev", "a/busy")
+	col := &collector{}
+	follow(t, &logs.Source{Client: c, Group: "keel/dev"}, time.Now().Add(-time.Hour), col)
+	time.Sleep(time.Second) // live tail is up
+	const batches, per = 40, 100 // 2,000 events a second for 2 s
+	for b := 0; b < batches; b++ {
+		evs := make([]types.InputLogEvent, per)
+		for i := range evs {
+			evs[i] = types.InputLogEvent{Timestamp: aws.Int64(time.Now().UnixMilli()), Message: aws.String(fmt.Sprintf("a/busy seq %04d", b*per+i))}
+		}
+		if _, err := c.PutLogEvents(context.Background(), &cwl.PutLogEventsInput{LogGroupName: aws.String("keel/dev"),
+			LogStreamName: aws.String("a/busy"), LogEvents: evs}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	col.wait(t, batches*per, 20*time.Second)
+}
+
 // dropProxy forwards TCP to target and cuts every connection after life.
 func dropProxy(t *testing.T, target string, life time.Duration) string {
 	t.Helper()
