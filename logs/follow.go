@@ -60,7 +60,11 @@ func (s *Source) Follow(ctx context.Context, since time.Time, fn func(Event) err
 				}
 				continue
 			}
-			s.notice("live tail is not available from this endpoint (%v); polling FilterLogEvents instead", short(err))
+			if denied(err) {
+				s.notice("these credentials may not use live tail (%v); polling FilterLogEvents instead", short(err))
+			} else {
+				s.notice("live tail is not available from this endpoint (%v); polling FilterLogEvents instead", short(err))
+			}
 			return s.poll(ctx, d, from, fn)
 		}
 		lostConns = 0
@@ -249,7 +253,7 @@ func (s *Source) poll(ctx context.Context, d *dedup, from int64, fn func(Event) 
 			return nil
 		}
 		switch {
-		case err != nil && fatal(err):
+		case err != nil && (fatal(err) || denied(err)):
 			return s.explain(err)
 		case err != nil:
 			s.notice("polling failed (%v); retrying", short(err))
@@ -310,6 +314,13 @@ func fatal(err error) bool {
 		return true
 	}
 	return false
+}
+
+// denied errors refuse the operation to these credentials: fatal for
+// polling, a reason to poll for live tail.
+func denied(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "AccessDeniedException"
 }
 
 func short(err error) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
+	"github.com/keelvm/keel/logserver/auth"
 )
 
 // server runs keel's log server without auth on a loopback port.
@@ -184,7 +185,7 @@ func TestFollowPastLiveTailSampling(t *testing.T) {
 	setup(t, c, "keel/dev", "a/busy")
 	col := &collector{}
 	follow(t, &logs.Source{Client: c, Group: "keel/dev"}, time.Now().Add(-time.Hour), col)
-	time.Sleep(time.Second) // live tail is up
+	time.Sleep(time.Second)      // live tail is up
 	const batches, per = 40, 100 // 2,000 events a second for 2 s
 	for b := 0; b < batches; b++ {
 		evs := make([]types.InputLogEvent, per)
@@ -284,5 +285,48 @@ func TestFollowPollsMoto(t *testing.T) {
 	}
 	if !polled {
 		t.Fatalf("expected the polling fallback against moto (notices %v)", col.notices)
+	}
+}
+
+// TestFollowWithWriteOnlyKey: the write-only key a VM gets may not read:
+// following ends at once with the service's reason, never retrying.
+func TestFollowWithWriteOnlyKey(t *testing.T) {
+	data := t.TempDir()
+	ready := make(chan logserver.State, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- logserver.Run(ctx, logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(s logserver.State) { ready <- s }})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var st logserver.State
+	select {
+	case st = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	kr, _, err := auth.OpenKeyring(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := kr.Create("vm-hello", &auth.Scope{Group: "keel/dev", StreamPrefix: "a/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := logs.AdminClient(data, st.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup(t, admin, "keel/dev", "a/web")
+	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(key.ID, key.Secret, "")}, logs.WithoutHostPrefix)
+	var notices []string
+	src := &logs.Source{Client: c, Group: "keel/dev", Notice: func(s string) { notices = append(notices, s) }}
+	fctx, fcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer fcancel()
+	err = src.Follow(fctx, time.Now().Add(-time.Hour), func(logs.Event) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "access denied") || fctx.Err() != nil {
+		t.Fatalf("Follow = %v (notices %q); want access denied, at once", err, notices)
 	}
 }
