@@ -111,6 +111,10 @@ func TestCrashRecovery(t *testing.T) {
 			must(t, s.Close())
 			s = openStore(t, dir, opts)
 			sameEvents(t, "after second reopen", readAll(t, s, "g", "s", ReadOptions{Limit: 100, Backward: true}), m.sorted())
+			// The cut bytes stay aside for inspection, across reopens.
+			if cut, _ := filepath.Glob(path + ".cut-*"); len(cut) != 1 {
+				t.Fatalf("saved cut files after the second reopen: %v, want one", cut)
+			}
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -402,6 +403,8 @@ func (st *stream) load() error {
 			bases = append(bases, base)
 		case ok && ext == "idx":
 			idx[base] = true
+		case strings.Contains(e.Name(), ".cut-"):
+			// Bytes cut at recovery (saveCut): kept for inspection.
 		default:
 			os.Remove(filepath.Join(st.dir, e.Name()))
 		}
