@@ -150,9 +150,11 @@ func runFuse(args []string) error {
 	defer signal.Stop(sigs)
 	go func() {
 		if _, ok := <-sigs; ok {
-			store.AbortAll()
-			debpkg.AbortAll()
-			fmt.Fprintln(os.Stderr, "keel fuse: stopped; nothing was written")
+			if store.AbortAll()+debpkg.AbortAll() > 0 {
+				fmt.Fprintln(os.Stderr, "keel fuse: stopped; what was being written is removed")
+			} else {
+				fmt.Fprintln(os.Stderr, "keel fuse: stopped")
+			}
 			os.Exit(130)
 		}
 	}()

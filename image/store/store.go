@@ -19,7 +19,9 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/fsutil"
@@ -187,9 +189,10 @@ type Staging struct {
 // staging holds the images being written, for AbortAll.
 var staging fsutil.Staged
 
-// AbortAll removes every image being written by this process: for a
-// program stopped by a signal, which runs no deferred Abort.
-func AbortAll() { staging.RemoveAll() }
+// AbortAll removes every image being written by this process, and says
+// how many there were: for a program stopped by a signal, which runs no
+// deferred Abort. An image being moved into place is finished first.
+func AbortAll() int { return staging.RemoveAll() }
 
 // CheckNew says whether image r may be written: it must not exist yet,
 // unless force.
@@ -212,12 +215,31 @@ func (s Store) Begin(r Ref, force bool) (*Staging, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return nil, fmt.Errorf("create image directory %s: %w", parent, err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+r.Version+".tmp-")
+	sweepStale(parent, r.Version)
+	tmp, err := os.MkdirTemp(parent, fmt.Sprintf(".%s.tmp-%d-", r.Version, os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("create image directory in %s: %w", parent, err)
 	}
 	staging.Add(tmp)
 	return &Staging{Dir: tmp, ref: r, store: s, force: force}, nil
+}
+
+// sweepStale removes the staging directories of version that a fuse
+// killed outright (SIGKILL, a crash) left in dir: those whose process is
+// gone. A fuse at work, in this process or another, keeps its own.
+func sweepStale(dir, version string) {
+	names, _ := filepath.Glob(filepath.Join(dir, "."+version+".tmp-*"))
+	for _, n := range names {
+		rest := strings.TrimPrefix(filepath.Base(n), "."+version+".tmp-")
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 {
+			continue // not ours to judge
+		}
+		if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			os.RemoveAll(n)
+		}
+	}
 }
 
 // Abort removes what was written.
@@ -256,6 +278,15 @@ func (st *Staging) Commit(m *Manifest) error {
 		return err
 	}
 	final := st.store.Path(st.ref)
+	if err := staging.Install(st.Dir, func() error { return st.install(final) }); err != nil {
+		return err
+	}
+	return fsutil.SyncDir(filepath.Dir(final))
+}
+
+// install moves the staged image to final, replacing an older one; never
+// at the same time as AbortAll.
+func (st *Staging) install(final string) error {
 	old := ""
 	if _, err := os.Stat(final); err == nil {
 		// Another fuse of the same version finished meanwhile.
@@ -276,8 +307,7 @@ func (st *Staging) Commit(m *Manifest) error {
 	if old != "" {
 		os.RemoveAll(old)
 	}
-	staging.Done(st.Dir)
-	return fsutil.SyncDir(filepath.Dir(final))
+	return nil
 }
 
 // Checksum returns a file's size and SHA-256 in hex.

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +101,71 @@ func TestAbortLeavesNothing(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Dir(s.Path(ref)))
 	if len(ents) != 0 {
 		t.Fatalf("left behind: %v", ents)
+	}
+}
+
+// TestAbortAllDuringCommit: a signal's AbortAll racing a Commit (with
+// -force over an older image) leaves either the new image whole or the old
+// one untouched, and nothing else in the store.
+func TestAbortAllDuringCommit(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	ref, _ := ParseRef("alice/hello:3")
+	write := func(content string) *Staging {
+		st, err := s.Begin(ref, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(st.Dir, "initrd.img"), []byte(content), 0o644)
+		return st
+	}
+	if err := write("old").Commit(&Manifest{Name: ref.String()}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		st := write("new")
+		done := make(chan error, 1)
+		go func() { done <- st.Commit(&Manifest{Name: ref.String()}) }()
+		AbortAll()
+		err := <-done
+		m, lerr := s.Load(ref)
+		if lerr != nil {
+			t.Fatalf("round %d: commit %v; the image is unreadable: %v", i, err, lerr)
+		}
+		if verr := s.Verify(ref, m); verr != nil || len(m.Artifacts) != 1 {
+			t.Fatalf("round %d: commit %v; the image is damaged: %v, %+v", i, err, verr, m.Artifacts)
+		}
+		if ents, _ := os.ReadDir(filepath.Dir(s.Path(ref))); len(ents) != 1 {
+			t.Fatalf("round %d: commit %v; beside the image: %v", i, err, ents)
+		}
+	}
+}
+
+// TestBeginSweepsStaleStaging: staging directories whose fuse was killed
+// outright go at the next Begin of that version; a live one stays.
+func TestBeginSweepsStaleStaging(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	ref, _ := ParseRef("alice/hello:4")
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	parent := filepath.Dir(s.Path(ref))
+	stale := filepath.Join(parent, fmt.Sprintf(".4.tmp-%d-123", dead.Process.Pid))
+	live := filepath.Join(parent, fmt.Sprintf(".4.tmp-%d-456", os.Getpid()))
+	for _, d := range []string{stale, live} {
+		if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := s.Begin(ref, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Abort()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the killed fuse's staging directory is still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live fuse's staging directory went: %v", err)
 	}
 }

@@ -75,10 +75,12 @@ func Fetch(dir, spec string, progress io.Writer, finish func(root, debSHA256 str
 	if err := finish(root, debSum); err != nil {
 		return err
 	}
-	if err := os.Rename(root, dir); err != nil && !errors.Is(err, os.ErrExist) && !isNotEmpty(err) {
-		return fmt.Errorf("install %s in %s: %w", spec, dir, err)
-	}
-	return nil
+	return fetching.Install(tmp, func() error {
+		if err := os.Rename(root, dir); err != nil && !errors.Is(err, os.ErrExist) && !isNotEmpty(err) {
+			return fmt.Errorf("install %s in %s: %w", spec, dir, err)
+		}
+		return nil
+	})
 }
 
 // fetching holds the staging directories of the fetches under way, for
@@ -88,7 +90,7 @@ var fetching fsutil.Staged
 // AbortAll removes the staging directories of every fetch under way in
 // this process: for a program stopped by a signal, which runs no deferred
 // cleanup. A download half done is lost; the cache is untouched.
-func AbortAll() { fetching.RemoveAll() }
+func AbortAll() int { return fetching.RemoveAll() }
 
 // FileSHA256 returns the SHA-256 of a file in hex.
 func FileSHA256(path string) (string, error) {
