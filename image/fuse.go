@@ -196,11 +196,18 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 	if err != nil {
 		return nil, app, fmt.Errorf("app %s: %w", f.App, err)
 	}
-	owner := -1 // the app's files belong to its user, so that it may use them
-	if uid, err := strconv.Atoi(f.User); err == nil {
-		owner = uid
-	} else if f.User == "" {
+	// The app's files belong to its user, so that it may use them; the
+	// names are those of the image's /etc/passwd.
+	owner := -1
+	switch user, _, _ := strings.Cut(f.User, ":"); user {
+	case "", "nobody":
 		owner, _ = strconv.Atoi(bootcfg.DefaultUser)
+	case "root":
+		owner = 0
+	default:
+		if uid, err := strconv.Atoi(user); err == nil {
+			owner = uid
+		}
 	}
 	var files []initramfs.Entry
 	var exe string // host path of the executable
@@ -303,7 +310,7 @@ func treeFiles(root, prefix string, owner int, aliases ...string) ([]initramfs.E
 		if err != nil {
 			return fmt.Errorf("read app directory: %w", err)
 		}
-		e := initramfs.Entry{Path: guest, Mode: uint32(fi.Mode().Perm())}
+		e := initramfs.Entry{Path: guest, Mode: unixMode(fi.Mode())}
 		if owner >= 0 {
 			e.UID, e.GID = owner, owner
 		}
@@ -410,3 +417,19 @@ func copyFile(src, dst string) error {
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// unixMode is the permission bits of m with setuid, setgid and sticky,
+// which fs.FileMode keeps apart from Perm.
+func unixMode(m fs.FileMode) uint32 {
+	u := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= 0o1000
+	}
+	return u
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -255,6 +256,54 @@ func TestQEMUFuseDirectory(t *testing.T) {
 	for _, w := range []string{"hello from libc, sqrt=3.000", "app exited with code 0", "powering off (status 0)"} {
 		if !strings.Contains(vm.Console(), w) {
 			t.Fatalf("console lacks %q:\n%s", w, vm.Console())
+		}
+	}
+}
+
+// TestFuseDirModesAndOwner: a directory app keeps its setuid, setgid and
+// sticky bits, and its files belong to the app's user, by name or number.
+func TestFuseDirModesAndOwner(t *testing.T) {
+	f := setup(t)
+	tree := t.TempDir()
+	bin, err := os.ReadFile(f.static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(tree, "bin"), 0o755)
+	os.WriteFile(filepath.Join(tree, "bin", "app"), bin, 0o755)
+	os.WriteFile(filepath.Join(tree, "bin", "helper"), bin, 0o755)
+	os.Chmod(filepath.Join(tree, "bin", "helper"), fs.ModeSetuid|0o755)
+	os.Mkdir(filepath.Join(tree, "spool"), 0o755)
+	os.Chmod(filepath.Join(tree, "spool"), fs.ModeSticky|fs.ModeSetgid|0o777)
+	st := store.Store{Dir: t.TempDir()}
+	for i, tc := range []struct {
+		user string
+		uid  int
+	}{{"", 65534}, {"nobody", 65534}, {"root", 0}, {"1000", 1000}} {
+		name := fmt.Sprintf("test/modes:%d", i)
+		if _, err := f.fuse(t, st, name, tree, func(fu *Fuse) { fu.Entrypoint, fu.User = "bin/app", tc.user }); err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := store.ParseRef(name)
+		raw, err := os.ReadFile(filepath.Join(st.Path(ref), "initrd.img"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := initramfs.Read(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]uint32{"/app/bin/helper": 0o4755, "/app/spool": 0o3777, "/app/bin/app": 0o755}
+		for _, e := range entries {
+			if m, ok := want[e.Path]; ok {
+				if e.Mode != m || e.UID != tc.uid || e.GID != tc.uid {
+					t.Errorf("user %q: %s is %04o %d:%d, want %04o %d:%d", tc.user, e.Path, e.Mode, e.UID, e.GID, m, tc.uid, tc.uid)
+				}
+				delete(want, e.Path)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("user %q: image lacks %v", tc.user, want)
 		}
 	}
 }

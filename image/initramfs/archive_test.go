@@ -2,6 +2,7 @@ package initramfs
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,5 +93,22 @@ func TestAddErrors(t *testing.T) {
 		if err := a.Add(e); err == nil {
 			t.Errorf("Add(%q) succeeded", e.Path)
 		}
+	}
+}
+
+// TestEntryOverCpioLimit: an entry larger than a newc header can describe
+// (4 GiB; lowered here) is refused by name, not written as an archive the
+// kernel cannot unpack.
+func TestEntryOverCpioLimit(t *testing.T) {
+	old := maxEntrySize
+	maxEntrySize = 10
+	defer func() { maxEntrySize = old }()
+	a := New()
+	if err := a.Add(Entry{Path: "/app/big", Kind: File, Mode: 0o644, Data: []byte("eleven byte")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.WriteTo(io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "/app/big") || !strings.Contains(err.Error(), "4 GiB") {
+		t.Fatalf("writing an entry over the limit: %v", err)
 	}
 }

@@ -14,12 +14,20 @@ const (
 	sIFCHR = 0o020000
 )
 
+// maxEntrySize is the largest entry a newc header can describe.
+var maxEntrySize int64 = 1<<32 - 1 // a variable for tests
+
 // newcWriter writes the "new ASCII" cpio format the kernel reads: a
 // 110-byte header of hex fields, the NUL-terminated name, padding to 4
 // bytes, the data, padding to 4 bytes.
 type newcWriter struct{ w io.Writer }
 
 func (n newcWriter) entry(ino uint32, e Entry, data []byte) error {
+	// Eight hex digits: a larger size would shift every later field and
+	// give an archive the kernel cannot unpack.
+	if int64(len(data)) > maxEntrySize {
+		return fmt.Errorf("initramfs entry %s: %d bytes, over the cpio format's limit of 4 GiB", e.Path, len(data))
+	}
 	mode := e.Mode & 0o7777
 	var devMajor, devMinor uint32
 	switch e.Kind {

@@ -145,7 +145,7 @@ func Start(cfg Config) (*VM, error) {
 		"-machine", "q35", "-accel", Accel(), "-cpu", "max",
 		"-m", fmt.Sprint(cfg.MemoryMB), "-smp", fmt.Sprint(cfg.CPUs),
 		"-serial", "stdio", "-monitor", "none",
-		"-qmp", "unix:" + qmp + ",server=on,wait=off",
+		"-qmp", "unix:" + strings.ReplaceAll(qmp, ",", ",,") + ",server=on,wait=off",
 		"-netdev", netdev, "-device", cfg.NIC + ",netdev=n0",
 	}
 	switch {
