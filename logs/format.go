@@ -166,8 +166,29 @@ func colorFor(level string) string {
 // are shown as \n.
 func oneLine(s string) string {
 	s = strings.TrimRight(s, "\r\n")
-	if strings.ContainsAny(s, "\r\n") {
-		s = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
 	}
-	return s
+	// Newlines would break the one-line layout, and escape sequences in a
+	// message (anyone who may write logs writes them) would drive the
+	// reader's terminal: both are shown, not obeyed.
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// isControl: the C0 and C1 control characters and DEL, but tab.
+func isControl(r rune) bool {
+	return r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0
 }

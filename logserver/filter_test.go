@@ -103,6 +103,14 @@ func TestFilterLogEvents(t *testing.T) {
 			t.Errorf("%+v: got %v, want %s %q", tc.in, err, tc.code, tc.msg)
 		}
 	}
+	// The pattern's limit is 1,024 characters, not bytes: 600 two-byte
+	// characters pass, 1,025 ASCII ones do not.
+	if _, err := c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String(`"` + strings.Repeat("é", 600) + `"`)}); err != nil {
+		t.Errorf("a 602-character pattern of 1,202 bytes: %v", err)
+	}
+	if _, err := c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String(strings.Repeat("x", 1025))}); !strings.Contains(apiMessage(err), "less than or equal to 1024") {
+		t.Errorf("a 1,025-character pattern: %v", err)
+	}
 	// An empty pattern means every event.
 	if got := collect(&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String("")}); len(got) != 600 {
 		t.Errorf("empty pattern: %d", len(got))

@@ -2,6 +2,7 @@ package logserver
 
 import (
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/keelvm/keel/filterpattern"
@@ -13,7 +14,7 @@ func compilePattern(path string, src *string) (*filterpattern.Pattern, *apiError
 	if src == nil || strings.TrimSpace(*src) == "" {
 		return nil, nil
 	}
-	if len(*src) > 1024 {
+	if utf8.RuneCountInString(*src) > 1024 { // characters, as the service counts
 		var v violations
 		v.add(*src, path, "Member must have length less than or equal to 1024")
 		return nil, v.err()
