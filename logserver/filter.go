@@ -163,66 +163,6 @@ func (e namedEvent) before(o namedEvent) bool {
 	return e.Seq < o.Seq
 }
 
-// mergeStreams returns the first page of events after from in (timestamp,
-// stream id, seq) order across streams, and whether more may follow.
-//
-// Each stream contributes at most its share of the response bytes (at least
-// minStreamShare), which bounds the memory of a request over many streams. A
-// stream whose read was cut may hold unread events just after its last one,
-// so the page ends at the earliest such cut: nothing beyond it is returned,
-// and the next page resumes there without skipping anything.
-func (s *Server) mergeStreams(group string, streams []store.Stream, rng store.Range, from *eventPos, limit int, minTS int64, match func([]byte) bool) ([]namedEvent, bool, error) {
-	share := maxResponseBytes
-	if len(streams) > 0 {
-		share = max(maxResponseBytes/len(streams), minStreamShare)
-	}
-	var all []namedEvent
-	var cut *namedEvent
-	for _, st := range streams {
-		opts := store.ReadOptions{Range: rng, Limit: limit, MaxBytes: share, MinTimestamp: minTS, Match: match}
-		if from != nil {
-			opts.After = resumeIn(st.ID, *from)
-		}
-		evs, more, err := s.store.ReadPage(group, st.Name, opts)
-		if err == nil && len(evs) == 0 && more {
-			// Its next event is larger than its share.
-			opts.MaxBytes = maxResponseBytes
-			evs, more, err = s.store.ReadPage(group, st.Name, opts)
-		}
-		if err != nil {
-			if isGone(err) {
-				continue // deleted while we read: it has nothing more to say
-			}
-			return nil, false, err
-		}
-		for _, ev := range evs {
-			all = append(all, namedEvent{ev, st.Name})
-		}
-		if more && len(evs) > 0 {
-			last := all[len(all)-1]
-			if cut == nil || last.before(*cut) {
-				cut = &last
-			}
-		}
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].before(all[j]) })
-	if cut != nil {
-		n := sort.Search(len(all), func(i int) bool { return cut.before(all[i]) })
-		all = all[:n]
-	}
-	size := 0
-	for i, ev := range all {
-		size += len(ev.Message) + eventOverhead
-		if i == limit || size > maxResponseBytes {
-			return all[:i], true, nil
-		}
-	}
-	return all, cut != nil, nil
-}
-
-// minStreamShare is the least a stream may add to a FilterLogEvents page.
-const minStreamShare = 64 << 10
-
 // resumeIn converts a position in the merged order into the exclusive
 // per-stream position of stream id.
 func resumeIn(id uint64, p eventPos) *store.Position {

@@ -2,6 +2,7 @@ package logserver_test
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -171,5 +172,44 @@ func TestFilterByRequestID(t *testing.T) {
 		if got := count(in); got != tc.want {
 			t.Errorf("pattern %s prefix %q: %d events, want %d", tc.pattern, tc.prefix, got, tc.want)
 		}
+	}
+}
+
+// TestFilterManyStreamsMemory: a page over many streams reads each stream a
+// small batch at a time, not a page's worth of each: memory per request
+// grows with the page, not with streams × page.
+func TestFilterManyStreamsMemory(t *testing.T) {
+	ts := startServer(t)
+	c, ctx := ts.adminClient(), ctxT(t)
+	const streams, per = 300, 2000
+	base := nowMs() - 100_000
+	for i := range streams {
+		name := fmt.Sprintf("s/%03d", i)
+		setupStream(t, c, "many", name)
+		evs := make([]types.InputLogEvent, per)
+		for j := range evs {
+			evs[j] = types.InputLogEvent{Timestamp: aws.Int64(base + int64(j)), Message: aws.String("x")}
+		}
+		if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("many"), LogStreamName: aws.String(name), LogEvents: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	out, err := c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("many")})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) != 10_000 || out.NextToken == nil {
+		t.Fatalf("first page: %d events, token %v; want 10,000 and a token", len(out.Events), out.NextToken)
+	}
+	// The page itself (10,000 events, client and server side) is a few
+	// MB; reading every stream's 2,000 events, as before, was over 300.
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("one page over %d streams: %d MB allocated", streams, alloc>>20)
+	if alloc > 40<<20 {
+		t.Fatalf("one page over %d streams allocated %d MB", streams, alloc>>20)
 	}
 }
