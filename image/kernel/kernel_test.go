@@ -54,3 +54,20 @@ func TestLoadDetectsDamage(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestEnsureDamagedCacheSaysSo: a damaged kernel in the cache is reported
+// with what to do, not fetched again on every call (the fetch could not
+// replace it anyway).
+func TestEnsureDamagedCacheSaysSo(t *testing.T) {
+	cache := t.TempDir()
+	name := "linux-image-6.1.0-1-amd64"
+	dir := filepath.Join(cache, name)
+	os.MkdirAll(filepath.Join(dir, "boot"), 0o755)
+	os.WriteFile(filepath.Join(dir, "boot", "vmlinuz-6.1.0-1-amd64"), []byte("changed"), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"Version":"6.1.0-1-amd64","Package":"`+name+`","VmlinuzSHA256":"00"}`), 0o644)
+	var progress strings.Builder
+	_, err := Ensure(cache, name, &progress)
+	if err == nil || !strings.Contains(err.Error(), "is damaged") || strings.Contains(progress.String(), "fetching") {
+		t.Fatalf("Ensure over a damaged cache: %v; progress %q", err, progress.String())
+	}
+}
