@@ -121,6 +121,9 @@ func (f Fuse) prepare() (prepared, error) {
 	if f.Dir == "" {
 		f.Dir = "/app"
 	}
+	if path.IsAbs(f.Dir) && !bootDir(files, path.Clean(f.Dir)) {
+		return prepared{}, fmt.Errorf("working directory %s: not in the image; use /app, a directory of the app's, or /tmp", f.Dir)
+	}
 	cfg := bootcfg.Config{App: app.Path, Args: f.Args, Env: f.Env, Dir: f.Dir, User: f.User, Restart: f.Restart, Logs: f.Logs}
 	// The init checks its configuration at boot and powers off on a
 	// mistake: check it now, where the mistake can be fixed.
@@ -432,4 +435,19 @@ func unixMode(m fs.FileMode) uint32 {
 		u |= 0o1000
 	}
 	return u
+}
+
+// bootDir reports whether dir exists when the app starts: a directory of
+// the app's files (or one above them), or one init mounts.
+func bootDir(files []initramfs.Entry, dir string) bool {
+	switch dir {
+	case "/", "/tmp", "/run", "/dev", "/dev/shm", "/proc", "/sys", "/etc":
+		return true
+	}
+	for _, e := range files {
+		if e.Path == dir && e.Kind == initramfs.Dir || strings.HasPrefix(e.Path, dir+"/") {
+			return true
+		}
+	}
+	return false
 }

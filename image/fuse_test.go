@@ -208,6 +208,7 @@ func TestFuseBadInput(t *testing.T) {
 		{"entrypoint links outside", "test/bad:1", noexec, func(fu *Fuse) { fu.Entrypoint = "outside" }, "outside " + noexec},
 		{"user by name", "test/bad:1", f.static, func(fu *Fuse) { fu.User = "alice" }, "give a numeric uid"},
 		{"relative working dir", "test/bad:1", f.static, func(fu *Fuse) { fu.Dir = "app" }, "image configuration"},
+		{"working dir not in the image", "test/bad:1", f.static, func(fu *Fuse) { fu.Dir = "/srv/data" }, "working directory /srv/data: not in the image"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
