@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -78,9 +79,24 @@ func detach(args []string, image string) error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	// Stopped while waiting for the app, the detached run (in a session of
+	// its own, which the terminal's Ctrl-C does not reach) stops too: a VM
+	// nobody was told about must not stay behind.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		select {
+		case s := <-sigs:
+			fmt.Fprintf(os.Stderr, "%v: stopping %s (keel run pid %d; its output: %s)\n", s, id, cmd.Process.Pid, logPath)
+			cmd.Process.Signal(os.Interrupt) // keel run presses the power button
+			select {
+			case <-exited:
+			case <-time.After(30 * time.Second):
+				fmt.Fprintf(os.Stderr, "%s did not stop within 30 s: stop it with 'keel kill -force %s'\n", id, id)
+			}
+			return fmt.Errorf("stopped before the app started")
 		case err := <-exited:
 			b, _ := os.ReadFile(logPath)
 			if strings.Contains(string(b), "] started pid ") {

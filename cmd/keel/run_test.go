@@ -264,6 +264,24 @@ func TestQEMURun(t *testing.T) {
 	if r := keel(t, homeDir, "kill", id); r.code != 1 || !strings.Contains(r.stderr, "no running VM") {
 		t.Fatalf("second kill: %+v", r)
 	}
+
+	// Ctrl-C while -detach waits for the app: the VM stops too, not left
+	// running unannounced.
+	det := exec.Command(os.Args[0], "run", "test/hello:1", "-detach")
+	det.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+homeDir, "AWS_CONFIG_FILE="+filepath.Join(homeDir, "no-aws-config"))
+	detErr := &testutil.SyncBuffer{}
+	det.Stderr = detErr
+	if err := det.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	det.Process.Signal(syscall.SIGINT)
+	if err := det.Wait(); err == nil || !strings.Contains(detErr.String(), "stopping test-hello-1-") {
+		t.Fatalf("run -detach after SIGINT: %v\n%s", err, detErr.String())
+	}
+	if r := keel(t, homeDir, "ps"); strings.Contains(r.stdout, "test-hello-1-") {
+		t.Fatalf("ps after an interrupted -detach: %+v", r)
+	}
 }
 
 // TestFuseInterruptedDuringKernelFetch: Ctrl-C while apt-get downloads the
