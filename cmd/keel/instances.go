@@ -33,6 +33,7 @@ type instance struct {
 	ID      string    `json:"id"`
 	Image   string    `json:"image"`
 	PID     int       `json:"pid"`
+	Run     string    `json:"run,omitempty"` // keelRunID of the owner: its pid may be reused once it ends
 	Ports   []string  `json:"ports,omitempty"`
 	Started time.Time `json:"started"`
 	Log     string    `json:"log"`
@@ -131,7 +132,7 @@ func registerInstance(id, image string, ports []string) func() {
 	if err != nil {
 		return func() {}
 	}
-	in := instance{ID: id, Image: image, PID: os.Getpid(), Ports: ports, Started: time.Now().UTC(), Log: filepath.Join(dir, id+".log")}
+	in := instance{ID: id, Image: image, PID: os.Getpid(), Run: keelRunID(), Ports: ports, Started: time.Now().UTC(), Log: filepath.Join(dir, id+".log")}
 	b, _ := json.MarshalIndent(in, "", "  ")
 	p := filepath.Join(dir, id+".json")
 	if err := fsutil.WriteFileAtomic(p, b, 0o600); err != nil {
@@ -155,7 +156,7 @@ func liveInstances() ([]instance, error) {
 			continue
 		}
 		var in instance
-		if json.Unmarshal(b, &in) != nil || in.PID <= 0 || !isKeelRun(in.PID) {
+		if json.Unmarshal(b, &in) != nil || in.PID <= 0 || !in.alive() {
 			os.Remove(f)
 			continue
 		}
@@ -165,8 +166,16 @@ func liveInstances() ([]instance, error) {
 	return out, nil
 }
 
-// isKeelRun tells whether pid is a running `keel run`: a recorded pid may
-// have been reused by another process since.
+// alive tells whether the keel run that owns the VM still runs.
+func (in instance) alive() bool {
+	if in.Run != "" {
+		return runAlive(in.Run)
+	}
+	return isKeelRun(in.PID)
+}
+
+// isKeelRun tells whether pid is a running `keel run`, for records made
+// before start times were (a recorded pid may have been reused since).
 func isKeelRun(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
@@ -226,7 +235,7 @@ With -force the VM is killed at once (lines not yet delivered are lost).`)
 			syscall.Kill(in.PID, syscall.SIGINT)
 		}
 		for deadline := time.Now().Add(*wait); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if !isKeelRun(in.PID) {
+			if !in.alive() {
 				fmt.Fprintf(os.Stderr, "%s stopped; its output: %s\n", id, in.Log)
 				return nil
 			}

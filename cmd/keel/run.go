@@ -245,7 +245,7 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 		return nil, err
 	}
 	revokeStale(kr, r.stderr)
-	name := fmt.Sprintf("%s%d-%s-%s", vmKeyPrefix, os.Getpid(), r.ref.User, r.ref.App)
+	name := fmt.Sprintf("%s%s-%s-%s", vmKeyPrefix, keelRunID(), r.ref.User, r.ref.App)
 	key, err := kr.Create(name[:min(len(name), 64)], &auth.Scope{Group: r.group, Stream: r.stream})
 	if err != nil {
 		return nil, fmt.Errorf("issue the VM's log key: %w", err)
@@ -302,7 +302,7 @@ func serverAddr() string {
 }
 
 // vmKeyPrefix starts the names of the keys keel run issues, followed by
-// the issuing keel run's pid.
+// the issuing keel run's id (keelRunID).
 const vmKeyPrefix = "vm-run-"
 
 // revokeStale deletes the keys of keel runs that ended without revoking
@@ -313,13 +313,13 @@ func revokeStale(kr *auth.Keyring, w io.Writer) {
 		if !ok {
 			continue
 		}
-		pidText, _, _ := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid <= 0 || isKeelRun(pid) {
+		runID, _, _ := strings.Cut(rest, "-")
+		pidText, _, _ := strings.Cut(runID, ".")
+		if pid, err := strconv.Atoi(pidText); err != nil || pid <= 0 || runAlive(runID) {
 			continue
 		}
 		if err := kr.Delete(k.ID); err == nil {
-			fmt.Fprintf(w, "Revoked key %s of a keel run that ended without revoking it (pid %d)\n", k.Name, pid)
+			fmt.Fprintf(w, "Revoked key %s of a keel run that ended without revoking it (pid %s)\n", k.Name, pidText)
 		}
 	}
 }

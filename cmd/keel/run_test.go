@@ -70,7 +70,9 @@ func TestRevokeStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	scope := &auth.Scope{Group: "keel/dev", StreamPrefix: "a/b"}
-	for _, name := range []string{"vm-run-999999999-a-b", "vm-hello", "vm-run-x-a-b"} {
+	live := "vm-run-" + keelRunID() + "-a-b"
+	reused := fmt.Sprintf("vm-run-%d.1-a-b", os.Getpid()) // this pid, another start: that run ended
+	for _, name := range []string{"vm-run-999999999-a-b", "vm-hello", "vm-run-x-a-b", live, reused} {
 		if _, err := kr.Create(name, scope); err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +83,8 @@ func TestRevokeStale(t *testing.T) {
 	for _, k := range kr.List() {
 		names = append(names, k.Name)
 	}
-	if got := strings.Join(names, ","); strings.Contains(got, "vm-run-999999999") || !strings.Contains(got, "vm-hello") || !strings.Contains(got, "vm-run-x-a-b") {
+	if got := strings.Join(names, ","); strings.Contains(got, "vm-run-999999999") || !strings.Contains(got, "vm-hello") || !strings.Contains(got, "vm-run-x-a-b") ||
+		!strings.Contains(got, live) || strings.Contains(got, reused) {
 		t.Fatalf("keys left: %s", got)
 	}
 	if !strings.Contains(out.String(), "pid 999999999") {
