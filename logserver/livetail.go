@@ -10,6 +10,9 @@ import (
 const (
 	maxTailResults = 500    // results per sessionUpdate
 	maxTailPending = 100000 // events buffered per session between updates
+	// maxTailPendingBytes bounds them in bytes too: events are up to 1 MB,
+	// and a client that stops reading holds its session for a while.
+	maxTailPendingBytes = 64 << 20
 )
 
 // tailHub fans committed events out to live tail sessions. It is fed from
@@ -56,9 +59,10 @@ type tailSession struct {
 	names    map[string]bool   // nil: any stream
 	prefixes []string          // nil: any stream
 
-	mu      sync.Mutex
-	pending []tailEvent
-	dropped bool // the buffer overflowed since the last update
+	mu           sync.Mutex
+	pending      []tailEvent
+	pendingBytes int
+	dropped      bool // the buffer overflowed since the last update
 }
 
 func (ts *tailSession) wants(group, stream string) bool {
@@ -86,11 +90,12 @@ func (ts *tailSession) offer(group, stream string, evs []store.StoredEvent) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	for _, ev := range evs {
-		if len(ts.pending) >= maxTailPending {
+		if len(ts.pending) >= maxTailPending || ts.pendingBytes+len(ev.Message) > maxTailPendingBytes {
 			ts.dropped = true
 			return
 		}
 		ts.pending = append(ts.pending, tailEvent{group, stream, ev})
+		ts.pendingBytes += len(ev.Message)
 	}
 }
 
@@ -99,6 +104,6 @@ func (ts *tailSession) take() ([]tailEvent, bool) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	p, d := ts.pending, ts.dropped
-	ts.pending, ts.dropped = nil, false
+	ts.pending, ts.pendingBytes, ts.dropped = nil, 0, false
 	return p, d
 }
