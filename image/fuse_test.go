@@ -106,14 +106,7 @@ func TestFuseKinds(t *testing.T) {
 				t.Fatalf("app %+v, config app %q", m.App, m.Config.App)
 			}
 			ref, _ := store.ParseRef("test/" + tc.name + ":1")
-			raw, err := os.ReadFile(filepath.Join(st.Path(ref), "initrd.img"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			entries, err := initramfs.Read(bytes.NewReader(raw))
-			if err != nil {
-				t.Fatal(err)
-			}
+			entries := initrdEntries(t, st, ref.String())
 			// Path, mode, size and, for files, content: the archive's
 			// entries in order against the manifest's records.
 			var got, listed []string
@@ -285,15 +278,7 @@ func TestFuseDirModesAndOwner(t *testing.T) {
 		if _, err := f.fuse(t, st, name, tree, func(fu *Fuse) { fu.Entrypoint, fu.User = "bin/app", tc.user }); err != nil {
 			t.Fatal(err)
 		}
-		ref, _ := store.ParseRef(name)
-		raw, err := os.ReadFile(filepath.Join(st.Path(ref), "initrd.img"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		entries, err := initramfs.Read(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
+		entries := initrdEntries(t, st, name)
 		want := map[string]uint32{"/app/bin/helper": 0o4755, "/app/spool": 0o3777, "/app/bin/app": 0o755}
 		for _, e := range entries {
 			if m, ok := want[e.Path]; ok {
@@ -307,4 +292,19 @@ func TestFuseDirModesAndOwner(t *testing.T) {
 			t.Errorf("user %q: image lacks %v", tc.user, want)
 		}
 	}
+}
+
+// initrdEntries reads the initramfs of image name in st.
+func initrdEntries(t *testing.T, st store.Store, name string) []initramfs.Entry {
+	t.Helper()
+	ref, _ := store.ParseRef(name)
+	raw, err := os.ReadFile(filepath.Join(st.Path(ref), "initrd.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := initramfs.Read(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
 }

@@ -292,20 +292,11 @@ func TestFollowPollsMoto(t *testing.T) {
 // following ends at once with the service's reason, never retrying.
 func TestFollowWithWriteOnlyKey(t *testing.T) {
 	data := t.TempDir()
-	ready := make(chan logserver.State, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- logserver.Run(ctx, logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(s logserver.State) { ready <- s }})
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	var st logserver.State
-	select {
-	case st = <-ready:
-	case err := <-done:
+	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { stop() })
 	kr, _, err := auth.OpenKeyring(data)
 	if err != nil {
 		t.Fatal(err)

@@ -33,21 +33,12 @@ import (
 func shipServer(t *testing.T) (endpoint, data string) {
 	t.Helper()
 	data = t.TempDir()
-	ready := make(chan logserver.State, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- logserver.Run(ctx, logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(s logserver.State) { ready <- s }})
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case st := <-ready:
-		return st.Endpoint, data
-	case err := <-done:
+	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return "", ""
+	t.Cleanup(func() { stop() })
+	return st.Endpoint, data
 }
 
 // shipEnv points keel ship at endpoint with the credentials in credFile.
