@@ -77,9 +77,10 @@ func runApp(c bootcfg.Config, sigs <-chan os.Signal, p *platform) int {
 		st, err := sup.Run(ctx)
 		done <- result{st, err}
 	}()
-	// The supervisor's shutdown is bounded; this bounds it again, so that
-	// nothing in it can keep the machine from powering off.
-	bound := shutdownGrace + 30*time.Second
+	// The supervisor's shutdown is bounded; a watchdog of the same bound
+	// (and a margin) sees that nothing in it keeps the machine from
+	// powering off.
+	bound := sup.ShutdownBound() + 5*time.Second
 	var watchdog <-chan time.Time
 	stopping := func(why string) {
 		logf("%s: stopping the app (SIGTERM, then SIGKILL after %v)", why, shutdownGrace)

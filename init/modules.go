@@ -17,6 +17,7 @@ import (
 // modules.dep); keel.modules= on the command line may add names, found in
 // the image's /lib/modules/RELEASE. A module that is already loaded (or
 // built in) is fine.
+//
 // Each module's time goes into one line of the boot log: under emulation a
 // module's signature check and probe are a large part of the boot.
 func loadModules(mods []string) error {

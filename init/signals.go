@@ -7,33 +7,17 @@ import (
 )
 
 // watchSignals catches every signal, so that none has its default action
-// on PID 1, and passes on only those init acts on: the stop requests
-// (SIGTERM, SIGINT after CAD_OFF, SIGPWR) and those forwarded to the app
-// (SIGHUP, SIGUSR1, SIGUSR2). The rest (the runtime's SIGURG preemption,
-// SIGCHLD, which the reaper has its own channel for) are read and
-// dropped here: in one channel with them, a stop request made while init
-// is busy booting would find the channel full and be lost.
+// on PID 1, and returns a channel of only those init acts on: the stop
+// requests (SIGTERM, SIGINT after CAD_OFF, SIGPWR) and those forwarded to
+// the app (SIGHUP, SIGUSR1, SIGUSR2). os/signal delivers a signal to every
+// channel registered for it and drops it for a full one: the rest (the
+// runtime's SIGURG preemption, SIGCHLD, which the reaper has its own
+// channel for) fill only the catch-all channel, never the one a stop
+// request made while init is busy booting must find room in.
 func watchSignals() <-chan os.Signal {
-	all := make(chan os.Signal, 64)
-	signal.Notify(all)
+	signal.Notify(make(chan os.Signal, 1))
 	acted := make(chan os.Signal, 16)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				logf("signal watcher stopped: %v", r)
-			}
-		}()
-		for s := range all {
-			switch s {
-			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2:
-				select {
-				case acted <- s:
-				default:
-					logf("%v: dropped, 16 signals are already waiting", s)
-				}
-			}
-		}
-	}()
+	signal.Notify(acted, syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	return acted
 }
 

@@ -270,7 +270,7 @@ func (s *Supervisor) shutdownFromRun() {
 	p, running := s.beginShutdownLocked()
 	go func() {
 		defer close(s.shutDone)
-		ctx, cancel := context.WithTimeout(context.Background(), s.shutdownBound())
+		ctx, cancel := context.WithTimeout(context.Background(), s.ShutdownBound())
 		defer cancel()
 		if err := protect("shutdown", func() { _, _ = s.shutdown(ctx, s.opt.Grace, p, running) }); err != nil {
 			s.report(err)
@@ -278,10 +278,11 @@ func (s *Supervisor) shutdownFromRun() {
 	}()
 }
 
-// shutdownBound is the longest a shutdown takes when every step runs to its
+// ShutdownBound is the longest a shutdown takes when every step runs to its
 // own bound: the app's grace and its reaping after SIGKILL, the other
 // processes' grace and theirs, the pipes' drain and their cut, and a margin.
-func (s *Supervisor) shutdownBound() time.Duration {
+// A shutdown from Run is bounded by it; give Shutdown a ctx of it.
+func (s *Supervisor) ShutdownBound() time.Duration {
 	return s.opt.Grace + s.opt.KillAllGrace + 2*reapBound + s.opt.DrainTimeout + 2*time.Second
 }
 
