@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/keelvm/keel/internal/cwlname"
 	"github.com/keelvm/keel/shipper/redact"
 )
 
@@ -83,13 +83,13 @@ func (c *Config) setDefaults() error {
 	if c.Client == nil || c.Group == "" || c.Stream == "" {
 		return errors.New("shipper: Client, Group and Stream are required")
 	}
-	// CloudWatch Logs' own rules: a bad name would have every request
-	// refused, each batch split down to single events before giving up.
-	if len(c.Group) > 512 || strings.IndexFunc(c.Group, func(r rune) bool { return !isGroupRune(r) }) >= 0 {
-		return fmt.Errorf("shipper: log group %q: want 1 to 512 of A-Z a-z 0-9 . _ / # -", c.Group)
+	// A bad name would have every request refused, each batch split down
+	// to single events before giving up.
+	if err := cwlname.Group(c.Group); err != nil {
+		return fmt.Errorf("shipper: log group %q: %w", c.Group, err)
 	}
-	if len(c.Stream) > 512 || strings.ContainsAny(c.Stream, ":*") {
-		return fmt.Errorf("shipper: log stream %q: want 1 to 512 characters without : or *", c.Stream)
+	if err := cwlname.Stream(c.Stream); err != nil {
+		return fmt.Errorf("shipper: log stream %q: %w", c.Stream, err)
 	}
 	switch c.Format {
 	case "":
@@ -132,8 +132,4 @@ func (c *Config) setDefaults() error {
 		c.Now = time.Now
 	}
 	return nil
-}
-
-func isGroupRune(r rune) bool {
-	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("._/#-", r)
 }

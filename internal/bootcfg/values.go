@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keelvm/keel/internal/cwlname"
 	"github.com/keelvm/keel/shipper/redact"
 )
 
@@ -86,16 +87,11 @@ func checkModule(v string) error {
 	return errors.New("want a module name (virtio_net) or the absolute path of a .ko file")
 }
 
-// CloudWatch Logs' own rules for names, so that a typo fails at boot and not
-// at the first delivery.
+// CloudWatch Logs' own retention values, so that a typo fails at boot and
+// not at the group's creation.
 var (
 	retentions = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
-
-// isGroupName: 1 to 512 of A-Z a-z 0-9 . _ / # -.
-func isGroupName(v string) bool {
-	return len(v) >= 1 && len(v) <= 512 && allOf(v, func(c byte) bool { return isAlnum(c) || strings.IndexByte("._/#-", c) >= 0 })
-}
 
 // isRegionName: two lowercase letters, one or more -part of lowercase
 // letters and digits, and a last -part of digits: us-east-1, us-gov-west-1.
@@ -113,18 +109,13 @@ func isRegionName(v string) bool {
 	return last != "" && allOf(last, func(c byte) bool { return '0' <= c && c <= '9' })
 }
 
-func checkGroup(v string) error {
-	if !isGroupName(v) {
-		return errors.New("want 1 to 512 of A-Z a-z 0-9 . _ / # -")
-	}
-	return nil
-}
+var checkGroup = cwlname.Group
 
 func checkStream(v string) error {
-	if v == "" || len(v) > 500 || strings.ContainsAny(v, ":*") {
-		return errors.New("want 1 to 500 characters without : or * (the boot stream adds /boot)")
+	if len(v) > 500 {
+		return errors.New("want at most 500 characters (the boot stream adds /boot)")
 	}
-	return nil
+	return cwlname.Stream(v)
 }
 
 func checkRegion(v string) error {
