@@ -25,7 +25,7 @@ func (s *Server) mergeStreams(group string, streams []store.Stream, rng store.Ra
 	batch, batchBytes := min(limit, max(mergeBatch, limit/n)), max(mergeBatchBytes, maxResponseBytes/n)
 	h := &cursorHeap{}
 	for _, st := range streams {
-		c := &cursor{s: s, group: group, stream: st, opts: store.ReadOptions{Range: rng, Limit: batch,
+		c := &cursor{s: s, group: group, stream: st, more: true, opts: store.ReadOptions{Range: rng, Limit: batch,
 			MaxBytes: batchBytes, MinTimestamp: minTS, Match: match}}
 		if from != nil {
 			c.opts.After = resumeIn(st.ID, *from)
@@ -76,17 +76,15 @@ type cursor struct {
 	opts   store.ReadOptions
 	buf    []namedEvent
 	i      int
-	more   bool // the stream may hold events after buf
-	read   bool // read at least once
+	more   bool // the stream may hold events after buf (true before the first read)
 }
 
 // fill reads the stream's next batch; it reports false when the stream has
 // nothing more (or was deleted meanwhile: it has nothing more to say).
 func (c *cursor) fill() (bool, error) {
-	if c.read && !c.more {
+	if !c.more {
 		return false, nil
 	}
-	c.read = true
 	evs, more, err := c.s.store.ReadPage(c.group, c.stream.Name, c.opts)
 	if err == nil && len(evs) == 0 && more {
 		// Its next event is larger than a batch's bytes: read it alone.
