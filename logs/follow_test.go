@@ -6,6 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"strings"
 	"sync"
@@ -20,7 +24,6 @@ import (
 	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/logs"
 	"github.com/keelvm/keel/logserver"
-	"github.com/keelvm/keel/logserver/auth"
 )
 
 // server runs keel's log server without auth on a loopback port.
@@ -288,36 +291,38 @@ func TestFollowPollsMoto(t *testing.T) {
 	}
 }
 
-// TestFollowWithWriteOnlyKey: the write-only key a VM gets may not read:
-// following ends at once with the service's reason, never retrying.
-func TestFollowWithWriteOnlyKey(t *testing.T) {
-	data := t.TempDir()
-	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+// TestFollowDenied: credentials that may not use live tail fall back to
+// polling, saying why; credentials that may not read either end the follow
+// with the service's reason instead of polling forever. A proxy in front of
+// the server denies the two operations, as IAM would.
+func TestFollowDenied(t *testing.T) {
+	target, err := url.Parse(server(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stop() })
-	kr, _, err := auth.OpenKeyring(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := kr.Create("vm-hello", &auth.Scope{Group: "keel/dev", StreamPrefix: "a/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := logs.AdminClient(data, st.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup(t, admin, "keel/dev", "a/web")
-	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(key.ID, key.Secret, "")}, logs.WithoutHostPrefix)
+	fwd := httputil.NewSingleHostReverseProxy(target)
+	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := r.Header.Get("X-Amz-Target")
+		if strings.HasSuffix(op, ".StartLiveTail") || strings.HasSuffix(op, ".FilterLogEvents") {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"__type":"AccessDeniedException","message":"User: test is not authorized to perform: logs:%s"}`, op[strings.LastIndexByte(op, '.')+1:])
+			return
+		}
+		fwd.ServeHTTP(w, r)
+	}))
+	t.Cleanup(deny.Close)
+	setup(t, client(target.String()), "keel/dev", "a/web")
 	var notices []string
-	src := &logs.Source{Client: c, Group: "keel/dev", Notice: func(s string) { notices = append(notices, s) }}
-	fctx, fcancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer fcancel()
-	err = src.Follow(fctx, time.Now().Add(-time.Hour), func(logs.Event) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "access denied") || fctx.Err() != nil {
+	src := &logs.Source{Client: client(deny.URL), Group: "keel/dev", Notice: func(s string) { notices = append(notices, s) }}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = src.Follow(ctx, time.Now().Add(-time.Hour), func(logs.Event) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "access denied") || ctx.Err() != nil {
 		t.Fatalf("Follow = %v (notices %q); want access denied, at once", err, notices)
+	}
+	if len(notices) == 0 || !strings.Contains(notices[0], "may not use live tail") {
+		t.Fatalf("notices %q; want the reason live tail is not used", notices)
 	}
 }

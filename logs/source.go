@@ -91,6 +91,16 @@ func ms(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
+// explained is a service error with a message that says what to do; it
+// keeps the error, so that callers still tell fatal errors from others.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
 // explain turns the service errors a user can cause into messages that say
 // what to do.
 func (s *Source) explain(err error) error {
@@ -103,17 +113,20 @@ func (s *Source) explain(err error) error {
 		}
 		return err
 	}
+	var msg string
 	switch ae.ErrorCode() {
 	case "ResourceNotFoundException":
-		return fmt.Errorf("log group %q does not exist (yet): check -env and the app name, or list groups with 'aws logs describe-log-groups'", s.Group)
+		msg = fmt.Sprintf("log group %q does not exist (yet): check -env and the app name, or list groups with 'aws logs describe-log-groups'", s.Group)
 	case "InvalidParameterException":
-		return fmt.Errorf("the service refused the query: %s", ae.ErrorMessage())
+		msg = "the service refused the query: " + ae.ErrorMessage()
 	case "UnrecognizedClientException", "InvalidSignatureException", "MissingAuthenticationTokenException":
-		return fmt.Errorf("the credentials were refused (%s: %s): check your AWS profile, or the local server's credentials file", ae.ErrorCode(), ae.ErrorMessage())
+		msg = fmt.Sprintf("the credentials were refused (%s: %s): check your AWS profile, or the local server's credentials file", ae.ErrorCode(), ae.ErrorMessage())
 	case "AccessDeniedException":
-		return fmt.Errorf("access denied: %s", ae.ErrorMessage())
+		msg = "access denied: " + ae.ErrorMessage()
+	default:
+		return err
 	}
-	return err
+	return &explained{msg, err}
 }
 
 // groupARN finds the ARN StartLiveTail needs, and confirms the group exists.
