@@ -31,7 +31,7 @@ test: deps build
 demo: deps build
 	@scripts/demo.sh
 
-bench: build
+bench: deps build
 	$(GO) run ./internal/cmd/bench
 
 lint:

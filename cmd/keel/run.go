@@ -366,7 +366,14 @@ func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 	}
 	close(r.booting)
 	sigs := r.sigs
-	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, qemu.Accel(), cfg.CPUs, cfg.MemoryMB)
+	if cfg.Accel == "" {
+		accel, err := qemu.Accel()
+		if err != nil {
+			return err
+		}
+		cfg.Accel = accel
+	}
+	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, cfg.Accel, cfg.CPUs, cfg.MemoryMB)
 	for _, f := range cfg.HostForwards {
 		fmt.Fprintf(r.stderr, ", port 127.0.0.1:%d -> %d", f.Host, f.Guest)
 	}

@@ -65,6 +65,8 @@ type Config struct {
 	ForwardCmd string
 	Dir        string    // scratch directory (QMP socket, console log)
 	Console    io.Writer // receives the serial console as it comes; may be nil
+	// Accel is "kvm" or "tcg"; empty: Accel's choice.
+	Accel string
 }
 
 // Marker is the first argument with which a program acts as a guestfwd
@@ -100,6 +102,16 @@ func Start(cfg Config) (*VM, error) {
 	}
 	if cfg.NIC == "" {
 		cfg.NIC = "virtio-net-pci"
+	}
+	if cfg.Accel == "" {
+		a, err := Accel()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Accel = a
+	}
+	if cfg.Accel != "kvm" && cfg.Accel != "tcg" {
+		return nil, fmt.Errorf("start VM: accelerator %q: want kvm or tcg", cfg.Accel)
 	}
 	var cleanup []string
 	if cfg.ForwardCmd == "" && len(cfg.Forwards) > 0 {
@@ -142,7 +154,7 @@ func Start(cfg Config) (*VM, error) {
 	qmp := filepath.Join(cfg.Dir, "qmp.sock")
 	args := []string{
 		"-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-		"-machine", "q35", "-accel", Accel(), "-cpu", "max",
+		"-machine", "q35", "-accel", cfg.Accel, "-cpu", "max",
 		"-m", fmt.Sprint(cfg.MemoryMB), "-smp", fmt.Sprint(cfg.CPUs),
 		"-serial", "stdio", "-monitor", "none",
 		"-qmp", "unix:" + strings.ReplaceAll(qmp, ",", ",,") + ",server=on,wait=off",
@@ -208,16 +220,6 @@ func Start(cfg Config) (*VM, error) {
 		close(vm.done)
 	}()
 	return vm, nil
-}
-
-// Accel is the accelerator QEMU uses: KVM when /dev/kvm can be opened,
-// else TCG (software emulation, several times slower).
-func Accel() string {
-	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
-		f.Close()
-		return "kvm"
-	}
-	return "tcg"
 }
 
 func copyFile(src, dst string) error {

@@ -79,6 +79,10 @@ func benchImage(scratch string, _ int) error {
 		fmt.Fprintf(os.Stderr, "bench: %v: no run figure\n", err)
 		return nil
 	}
+	accel, err := qemu.Accel()
+	if err != nil {
+		return err
+	}
 	// The server is started before the clock, as on a developer's machine
 	// where it runs already; keel run's own start of it is not the figure.
 	if out, err := keel("logserver", "-daemon", "-addr", "127.0.0.1:0").CombinedOutput(); err != nil {
@@ -115,7 +119,7 @@ func benchImage(scratch string, _ int) error {
 		out, err := c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("keel/dev"),
 			LogStreamNames: []string{"bench/hello"}, FilterPattern: aws.String(`"hello listening"`)})
 		if err == nil && len(out.Events) > 0 {
-			report("run.to_first_log_ms", float64(time.Since(t0).Milliseconds()), "ms (keel run start to the app's first line in the local server, "+qemu.Accel()+")")
+			report("run.to_first_log_ms", float64(time.Since(t0).Milliseconds()), "ms (keel run start to the app's first line in the local server, "+accel+")")
 			return nil
 		}
 		if ctx.Err() != nil {
