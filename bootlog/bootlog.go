@@ -99,8 +99,11 @@ type Reader struct {
 	r        io.Reader
 	bootTime time.Time
 	buf      []byte
-	next     uint64 // expected next seq
-	started  bool
+	// next is the expected next seq. It starts at 0, the kernel's first
+	// record: a fresh open of /dev/kmsg starts at the oldest record kept,
+	// so a first record above 0 means the ring buffer wrapped before the
+	// reader opened it, and the records before it are lost too.
+	next uint64
 	// Lost counts records overwritten before they could be read.
 	Lost uint64
 	// Malformed counts records skipped because they did not parse.
@@ -132,11 +135,11 @@ func (kr *Reader) Next() (rec Record, gap uint64, err error) {
 			kr.Malformed++
 			continue
 		}
-		if kr.started && rec.Seq > kr.next {
+		if rec.Seq > kr.next {
 			gap = rec.Seq - kr.next
 			kr.Lost += gap
 		}
-		kr.started, kr.next = true, rec.Seq+1
+		kr.next = rec.Seq + 1
 		return rec, gap, nil
 	}
 }

@@ -113,3 +113,15 @@ func TestReadsRealKmsg(t *testing.T) {
 		t.Fatalf("first record: %+v", rec)
 	}
 }
+
+// TestReaderReportsLossBeforeFirst: /dev/kmsg numbers records from 0 at
+// boot and a fresh open starts at the oldest record kept; a first record
+// with a higher sequence means the ring buffer wrapped before the reader
+// opened it, and those records (the kernel's first lines) are lost too.
+func TestReaderReportsLossBeforeFirst(t *testing.T) {
+	kr := NewReader(&records{items: []any{"6,7,1,-;h", "6,8,2,-;i"}}, time.Unix(0, 0))
+	msgs, gaps := readAll(t, kr)
+	if len(msgs) != 2 || gaps[0] != 7 || gaps[1] != 0 || kr.Lost != 7 {
+		t.Fatalf("msgs %v gaps %v lost %d; want the 7 records before the first reported", msgs, gaps, kr.Lost)
+	}
+}

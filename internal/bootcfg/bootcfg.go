@@ -102,7 +102,9 @@ func Load(file []byte, cmdline string) (Config, error) {
 		if err := dec.Decode(&c); err != nil {
 			return c, fmt.Errorf("%s: %w", Path, err)
 		}
-		if dec.More() {
+		// Not dec.More(): at the top level it is false before a stray '}'
+		// or ']', which would let a malformed file through.
+		if len(bytes.TrimSpace(file[dec.InputOffset():])) > 0 {
 			return c, fmt.Errorf("%s: more after the configuration's closing brace: the file must hold one JSON object", Path)
 		}
 		// Checked before the command line so that an error names the file.

@@ -72,6 +72,11 @@ func TestLoadErrors(t *testing.T) {
 		{`{"app":"/a","grace":"soon"}`, "", `"soon" (want a duration such as 10s or 1m30s) into Go struct field Config.grace`},
 		{`{"app":"/a","flush_timeout":true}`, "", `Config.flush_timeout`},
 		{`{"app":"/a"} {"app":"/b"}`, "", `more after the configuration's closing brace`},
+		// encoding/json's More is false before a stray '}' or ']' at the top.
+		{`{"app":"/a"}}`, "", `more after the configuration's closing brace`},
+		{"{\"app\":\"/a\"}\n]\n", "", `more after the configuration's closing brace`},
+		// Seconds beyond time.Duration's range: the text as written, not a wrapped value.
+		{`{"app":"/a","grace":1e300}`, "", `1e300 (want text such as "10s" or a number of seconds up to`},
 		{`{"app":"/a","env":["NOVALUE"]}`, "", `env "NOVALUE": want NAME=VALUE`},
 		{`{"app":"/a","rlimits":{"files":"1"}}`, "", `rlimits "files"`},
 		{`{"app":"/a","logs":{"group":"g","stream":"s","format":"xml"}}`, "", `logs.format "xml"`},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"path/filepath"
 	"reflect"
@@ -214,8 +215,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		var secs float64
-		if err := json.Unmarshal(b, &secs); err != nil || secs < 0 {
-			return bad("want text such as \"10s\" or a number of seconds")
+		// Beyond time.Duration's range the conversion would wrap to a
+		// value the user never wrote (a negative one for 1e300).
+		if err := json.Unmarshal(b, &secs); err != nil || secs < 0 || secs > maxSeconds {
+			return bad(fmt.Sprintf("want text such as \"10s\" or a number of seconds up to %d", int64(maxSeconds)))
 		}
 		*d = Duration(secs * float64(time.Second))
 		return nil
@@ -227,6 +230,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	*d = Duration(v)
 	return nil
 }
+
+// maxSeconds is the longest Duration in seconds, about 292 years.
+const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
 
 func (d Duration) String() string { return time.Duration(d).String() }
 
