@@ -43,7 +43,7 @@ func runApp(c bootcfg.Config, sigs <-chan os.Signal, p *platform) int {
 		logf("app configuration: %v", err)
 		return 1
 	}
-	inheritNofile(limits)
+	inheritNofile(limits, ownsMachine)
 	shutdownGrace := time.Duration(c.Grace)
 	sup, err := supervisor.New(supervisor.App{
 		Path: c.App, Args: c.Args, Env: appEnv(c.Env), Dir: c.Dir, User: c.User, Group: c.Group,

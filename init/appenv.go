@@ -58,8 +58,13 @@ func rlimits(m map[string]string) ([]supervisor.Rlimit, error) {
 // pipes, sockets), and the app gets a lower limit from the prlimit all the
 // same. syscall.Setrlimit also stops Go from restoring its startup limit in
 // the children it forks.
-func inheritNofile(ls []supervisor.Rlimit) {
-	for _, l := range ls {
+//
+// In a container (inVM false) the runtime sets the limits and may not let
+// them be raised (no CAP_SYS_RESOURCE, as Docker runs containers): there
+// an open-file limit beyond the container's hard limit is lowered to it,
+// with a note, instead of failing the app's start.
+func inheritNofile(ls []supervisor.Rlimit, inVM bool) {
+	for i, l := range ls {
 		if l.Resource != syscall.RLIMIT_NOFILE {
 			continue
 		}
@@ -67,7 +72,14 @@ func inheritNofile(ls []supervisor.Rlimit) {
 		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur); err != nil || l.Cur < cur.Cur || l.Max < cur.Max {
 			return
 		}
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: l.Cur, Max: l.Max}); err != nil {
+		err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: l.Cur, Max: l.Max})
+		switch {
+		case err == nil:
+		case !inVM && l.Max > cur.Max:
+			ls[i].Cur, ls[i].Max = min(l.Cur, cur.Max), cur.Max
+			logf("open-file limit %d/%d: above this container's hard limit %d, which it may not raise (%v): the app gets %d/%d",
+				l.Cur, l.Max, cur.Max, err, ls[i].Cur, ls[i].Max)
+		default:
 			logf("raise init's open-file limit to the app's %d/%d: %v (the app gets it just after it starts)", l.Cur, l.Max, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -40,6 +41,10 @@ func (br *bootRecords) attach(s *shipper.Shipper) {
 	}
 	br.ship = s
 }
+
+// errNotOwnKernel is why a container's init does not read /dev/kmsg: the
+// kernel's log there is the host's, which is not the app's to ship.
+var errNotOwnKernel = errors.New("the kernel is the host's (a container): its log is not read")
 
 // collectBootLog starts reading /dev/kmsg in the background.
 func collectBootLog() *bootRecords {
@@ -87,6 +92,10 @@ func (br *bootRecords) summary() {
 	br.mu.Lock()
 	defer br.mu.Unlock()
 	if br.err != nil && len(br.records) == 0 {
+		if br.err == errNotOwnKernel {
+			logf("boot log: %v", br.err)
+			return
+		}
 		logf("boot log: cannot read /dev/kmsg: %v", br.err)
 		return
 	}

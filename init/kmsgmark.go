@@ -10,8 +10,8 @@ import (
 // boot figures measure from "Run /init" to the app's exec by it). It is
 // best effort: outside a VM /dev/kmsg may be missing or not writable.
 func markKernelLog(format string, args ...any) {
-	if os.Getpid() != 1 {
-		return
+	if !ownsMachine {
+		return // a container's kernel log is the host's
 	}
 	f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0) // no O_CREAT: a plain file would swallow it
 	if err != nil {

@@ -34,6 +34,8 @@ var started = time.Now()
 var rebootAtEnd bool
 
 func main() {
+	// First: how the end goes (power-off or exit) depends on it.
+	ownsMachine = detectMachine()
 	// Before anything else: Go's own handlers would otherwise let a stray
 	// signal kill PID 1, which the kernel does not protect for us.
 	sigs := watchSignals()
@@ -67,9 +69,21 @@ func step(name string, f func() error) error {
 }
 
 func run(sigs <-chan os.Signal) int {
-	logf("starting (pid %d, monotonic-us %d)", os.Getpid(), monotonicUS())
-	if err := step("mount", mountAll); err != nil {
-		return 1
+	where := ""
+	if !ownsMachine && os.Getpid() == 1 {
+		where = ", in a container: its runtime's mounts, network and kernel"
+	}
+	logf("starting (pid %d, monotonic-us %d%s)", os.Getpid(), monotonicUS(), where)
+	if ownsMachine {
+		if err := step("mount", mountAll); err != nil {
+			return 1
+		}
+	} else {
+		// What the runtime did not mount (often /run, /tmp) is tried;
+		// without CAP_SYS_ADMIN that fails, and the app runs anyway.
+		for _, err := range mountMissing() {
+			logf("mount: %v (going on)", err)
+		}
 	}
 	var cfg bootcfg.Config
 	if err := step("configuration", func() (err error) { cfg, err = bootcfg.LoadSystem(); return err }); err != nil {
@@ -78,8 +92,10 @@ func run(sigs <-chan os.Signal) int {
 	rebootAtEnd = cfg.Halt == "reboot"
 	setDefaultHostname()
 	// Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot.
-	if err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_CAD_OFF); err != nil && os.Getpid() == 1 {
-		logf("disable Ctrl-Alt-Del reboot: %v", err)
+	if ownsMachine {
+		if err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_CAD_OFF); err != nil {
+			logf("disable Ctrl-Alt-Del reboot: %v", err)
+		}
 	}
 	p := newPlatform(cfg)
 	go p.bringUp()
@@ -114,26 +130,27 @@ func waitNetwork(p *platform, sigs <-chan os.Signal) bool {
 }
 
 // powerOff ends the machine: sync, then power off (or reboot, by
-// configuration). Outside a VM (a test on a host, a container) it exits
-// instead.
+// configuration). Outside a VM (a container, a test on a host) it exits
+// with the status instead: a container's PID 1 has no machine to power
+// off (reboot(2) there needs CAP_SYS_BOOT, and would lose the status),
+// and its exit ends the container and everything in it.
 func powerOff(status int) {
 	how, cmd := "powering off", syscall.LINUX_REBOOT_CMD_POWER_OFF
 	if rebootAtEnd {
 		how, cmd = "rebooting", syscall.LINUX_REBOOT_CMD_RESTART
 	}
 	syscall.Sync()
-	if os.Getpid() == 1 {
-		unmountAll()
-		syscall.Sync()
+	if !ownsMachine {
+		logf("exiting (status %d)", status)
+		os.Exit(status)
 	}
+	unmountAll()
+	syscall.Sync()
 	logf("%s (status %d)", how, status)
-	if os.Getpid() == 1 {
-		if err := syscall.Reboot(cmd); err != nil {
-			logf("%s: %v", how, err)
-		}
-		select {} // never return from PID 1
+	if err := syscall.Reboot(cmd); err != nil {
+		logf("%s: %v", how, err)
 	}
-	os.Exit(status)
+	select {} // never return from PID 1
 }
 
 // monotonicUS is CLOCK_MONOTONIC in microseconds: the clock of the kernel's

@@ -43,3 +43,38 @@ func mountAll() error {
 	}
 	return nil
 }
+
+// mountMissing, for a container's PID 1, mounts what the container's
+// runtime left out (often /run and /tmp) and leaves alone what it mounted;
+// it returns what could not be mounted, which the app does without (a
+// container without CAP_SYS_ADMIN may mount nothing).
+func mountMissing() []error {
+	var errs []error
+	for _, m := range mounts {
+		if isMountPoint(m.target) {
+			continue
+		}
+		if err := os.MkdirAll(m.target, 0o755); err != nil {
+			errs = append(errs, fmt.Errorf("create mount point %s: %w", m.target, err))
+			continue
+		}
+		if err := syscall.Mount(m.source, m.target, m.fstype, m.flags, m.data); err != nil {
+			errs = append(errs, fmt.Errorf("mount %s on %s: %w", m.fstype, m.target, err))
+		}
+	}
+	return errs
+}
+
+// isMountPoint reports whether dir is a mount point: its device differs
+// from its parent's (a bind mount of the same filesystem looks like a
+// directory; mounting over it again is harmless).
+func isMountPoint(dir string) bool {
+	var st, parent syscall.Stat_t
+	if syscall.Lstat(dir, &st) != nil {
+		return false
+	}
+	if syscall.Lstat(dir+"/..", &parent) != nil {
+		return false
+	}
+	return st.Dev != parent.Dev || st.Ino == parent.Ino
+}

@@ -51,6 +51,16 @@ func (p *platform) bringUp() {
 		close(p.done)
 	}()
 	cfg := p.cfg
+	if !ownsMachine {
+		// A container's drivers, network and power are its host's and
+		// its runtime's.
+		logf("network: the container's, as its runtime set it up (modules and keel.net=%s are for VMs)", cfg.Net)
+		close(p.netDone)
+		netClosed = true
+		<-p.appStarted
+		p.settle(true, -1)
+		return
+	}
 	if cfg.Wait == "none" {
 		// The app needs neither drivers nor network to start: its exec
 		// goes first.
@@ -84,10 +94,13 @@ func (p *platform) bringUp() {
 
 // settle does the housekeeping that waits for the app's start: the boot
 // log, the instance's identity and the log shippers; and it says when no
-// power button is watched.
+// power button is watched (buttons < 0: none was looked for).
 func (p *platform) settle(netOK bool, buttons int) {
 	cfg := p.cfg
-	boot := collectBootLog()
+	boot := &bootRecords{err: errNotOwnKernel}
+	if ownsMachine {
+		boot = collectBootLog()
+	}
 	if buttons == 0 {
 		logf("no ACPI power button found (modules button and evdev?): stop requests from the hypervisor will not be seen")
 	}

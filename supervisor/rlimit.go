@@ -60,13 +60,25 @@ func (l Rlimit) validate() error {
 // around the fork could starve PID 1 itself (RLIMIT_AS, RLIMIT_CPU), so they
 // apply from the moment the app exists: its very first instructions may run
 // under init's limits.
+//
+// A limit the app inherited already (ours is the same) is left alone:
+// prlimit on another user's process needs CAP_SYS_RESOURCE, which a
+// container's PID 1 often lacks.
 func applyRlimits(pid int, ls []Rlimit) error {
 	for _, l := range ls {
+		var own unix.Rlimit
+		if unix.Getrlimit(l.Resource, &own) == nil && own.Cur == l.Cur && own.Max == l.Max {
+			continue
+		}
 		lim := unix.Rlimit{Cur: l.Cur, Max: l.Max}
 		if err := unix.Prlimit(pid, l.Resource, &lim, nil); err != nil {
 			hint := ""
-			if l.Resource == unix.RLIMIT_NOFILE && errors.Is(err, unix.EPERM) {
-				hint = " (nofile cannot exceed the kernel's fs.nr_open, 1048576 by default)"
+			if errors.Is(err, unix.EPERM) {
+				hint = " (setting another user's limits needs CAP_SYS_RESOURCE, which containers often lack"
+				if l.Resource == unix.RLIMIT_NOFILE {
+					hint += "; and nofile cannot exceed the kernel's fs.nr_open, 1048576 by default"
+				}
+				hint += ")"
 			}
 			return fmt.Errorf("prlimit pid %d %s to %s: %w%s", pid, rlimitName(l.Resource), limitText(l), err, hint)
 		}

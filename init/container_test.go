@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keelvm/keel/internal/bootcfg"
+)
+
+// TestContainerPID1 runs init as PID 1 of a container, made with unshare(1)
+// as a runtime makes one: new PID and mount namespaces, a /proc of its
+// own, the host's other mounts, the image's /etc (here a directory bound
+// over it). Once with every capability (docker run --privileged), once
+// without CAP_SYS_ADMIN and CAP_SYS_BOOT (docker run's default). In both,
+// init runs the app, leaves the runtime's mounts, network and the host's
+// kernel log alone, and exits with the app's status: before, it called
+// reboot(2), which without CAP_SYS_BOOT failed and left init waiting
+// forever, and with it ended the container by a signal, losing the status.
+func TestContainerPID1(t *testing.T) {
+	if os.Getuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("this test makes namespaces and mounts: run it as root")
+		}
+		t.Skip("needs root (namespaces, mounts)")
+	}
+	for _, tool := range []string{"unshare", "setpriv"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s (Debian package util-linux): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	initBin := filepath.Join(dir, "init")
+	buildStatic(t, ".", initBin)
+	etc := filepath.Join(dir, "etc")
+	if err := os.MkdirAll(filepath.Join(etc, "keel", "app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Under /etc, which the container sees as its own: init mounts a
+	// tmpfs over /tmp, where the test's files are, when it may.
+	buildStatic(t, "./testdata/hello", filepath.Join(etc, "keel", "app", "hello"))
+	cfg, _ := json.Marshal(bootcfg.Config{App: "/etc/keel/app/hello", Args: []string{"3"}})
+	if err := os.WriteFile(filepath.Join(etc, "keel", "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		privs string // setpriv arguments, or none
+	}{
+		{"privileged", ""},
+		{"without CAP_SYS_ADMIN and CAP_SYS_BOOT", "setpriv --inh-caps=-sys_admin,-sys_boot --bounding-set=-sys_admin,-sys_boot"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			script := `mount --bind "$1" /etc && exec ` + tc.privs + ` "$2"`
+			cmd := exec.CommandContext(ctx, "unshare", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc",
+				"sh", "-c", script, "sh", etc, initBin)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+				t.Fatalf("init in a container: %v (ctx %v), want exit status 3:\n%s", err, ctx.Err(), out.String())
+			}
+			console := out.String()
+			for _, w := range []string{"in a container", "hello stdout 0", "hello stderr 2", "app exited with code 3",
+				"network: the container's", "exiting (status 3)"} {
+				if !strings.Contains(console, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			for _, bad := range []string{"powering off", "load ", "dhcp on", "power button", "unmount", "kernel records", "/dev/kmsg"} {
+				if strings.Contains(console, bad) {
+					t.Errorf("output holds %q: init acted as a VM's", bad)
+				}
+			}
+			if t.Failed() {
+				t.Logf("output:\n%s", console)
+			}
+		})
+	}
+}
