@@ -123,6 +123,9 @@ func Run(ctx context.Context, rc RunConfig) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Live tail sessions last for hours and never go idle: a graceful
+	// shutdown must end them, not wait for them.
+	hs.RegisterOnShutdown(srv.endLiveTails)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("keel logserver listening", "endpoint", state.Endpoint, "data", rc.DataDir, "auth", state.Auth, "pid", state.PID)
@@ -146,6 +149,8 @@ func Run(ctx context.Context, rc RunConfig) error {
 			err := hs.Shutdown(sctx)
 			cancel()
 			if err != nil {
+				// Cut them for real: the store closes next.
+				hs.Close()
 				log.Warn("requests still running at shutdown were cut", "err", err)
 			}
 			return nil

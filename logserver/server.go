@@ -57,6 +57,12 @@ type Server struct {
 	tails    tailHub
 	unsub    func()
 	tagMu    sync.Mutex
+
+	// closing is closed by Close (and at the start of Run's graceful
+	// shutdown) to end live tail sessions, which would otherwise outlast
+	// any shutdown grace period.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // call is one request on its way through an operation handler.
@@ -95,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.LiveTailTimeout == 0 {
 		cfg.LiveTailTimeout = 3 * time.Hour
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, tokens: tokenCodec{key: cfg.TokenKey}}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, tokens: tokenCodec{key: cfg.TokenKey}, closing: make(chan struct{})}
 	s.unsub = cfg.Store.Subscribe(s.tails.publish)
 	if cfg.Keys != nil {
 		s.verifier = &auth.Verifier{Keys: cfg.Keys, Now: cfg.Now}
@@ -122,8 +128,15 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Close detaches the server from the store's write path.
-func (s *Server) Close() { s.unsub() }
+// Close detaches the server from the store's write path and ends its live
+// tail sessions.
+func (s *Server) Close() {
+	s.endLiveTails()
+	s.unsub()
+}
+
+// endLiveTails tells every live tail session, running or starting, to end.
+func (s *Server) endLiveTails() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // Operations lists the supported operation names, sorted.
 func (s *Server) Operations() []string {

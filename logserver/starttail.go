@@ -159,6 +159,10 @@ func (s *Server) startLiveTail(w http.ResponseWriter, c *call) (int, *apiError) 
 		select {
 		case <-c.r.Context().Done():
 			return http.StatusOK, nil
+		case <-s.closing:
+			_ = send("exception", "SessionStreamingException", map[string]string{
+				"message": fmt.Sprintf("Live tail session %s ended: the log server is shutting down; start a new session once it is back.", sessionID)})
+			return http.StatusOK, nil
 		case <-timeout.C:
 			_ = send("exception", "SessionTimeoutException", map[string]string{
 				"message": fmt.Sprintf("Live tail session %s timed out after %v; start a new session to keep tailing.", sessionID, s.cfg.LiveTailTimeout)})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 )
 
 // TestStreamsDoNotHoldDescriptors creates and writes many streams: the
@@ -35,4 +36,36 @@ func TestStreamsDoNotHoldDescriptors(t *testing.T) {
 		t.Fatalf("%d descriptors open after reopening", open)
 	}
 	appendT(t, s2, "g", "s7", Event{Timestamp: 2, Message: "y"})
+}
+
+// TestRetentionDoesNotHoldDescriptors expires many idle streams: sealing an
+// expired active segment starts a new, empty one, and that must not leave a
+// write descriptor open per stream (they would add up to one per stream
+// with a retention, past maxOpenWrites).
+func TestRetentionDoesNotHoldDescriptors(t *testing.T) {
+	clk := newClock()
+	count := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(ents)
+	}
+	before := count()
+	s := openStore(t, t.TempDir(), Options{NoSync: true, Now: clk.Now})
+	must(t, s.CreateGroup("g", nil))
+	must(t, s.SetRetention("g", 1))
+	const n = 2 * maxOpenWrites
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("s%d", i)
+		must(t, s.CreateStream("g", name))
+		appendT(t, s, "g", name, Event{Timestamp: clk.Now().UnixMilli(), Message: "x"})
+	}
+	clk.Advance(2 * 24 * time.Hour)
+	must(t, s.EnforceRetention())
+	if open := count() - before; open > maxOpenWrites+16 {
+		t.Fatalf("%d descriptors open after retention sealed %d idle streams (bound %d)", open, n, maxOpenWrites)
+	}
+	// The streams still take appends.
+	appendT(t, s, "g", "s7", Event{Timestamp: clk.Now().UnixMilli(), Message: "y"})
 }

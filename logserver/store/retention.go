@@ -55,6 +55,11 @@ func (st *stream) expire(cutoff int64) error {
 	var err error
 	if a := st.active; a.events > 0 && a.maxTs < cutoff && st.broken == nil {
 		err = st.roll(st.s.now())
+		// roll leaves the new segment open for writing, which suits a
+		// commit about to write to it; this stream is idle, and one
+		// descriptor kept per expired stream would pass maxOpenWrites.
+		// The next append opens it again.
+		st.closeWriter()
 	}
 	st.commitMu.Unlock()
 
