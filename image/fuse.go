@@ -130,10 +130,19 @@ func (f Fuse) prepare() (prepared, error) {
 	if _, err := bootcfg.Load(cfg.Marshal(), ""); err != nil {
 		return prepared{}, fmt.Errorf("image configuration: %w", err)
 	}
-	if _, err := strconv.Atoi(f.User); err != nil && f.User != "" && f.User != "root" && f.User != "nobody" {
-		return prepared{}, fmt.Errorf("user %q: the image's /etc/passwd has only root and nobody; give a numeric uid", f.User)
+	if !isUID(f.User) && f.User != "" && f.User != "root" && f.User != "nobody" {
+		return prepared{}, fmt.Errorf("user %q: the image's /etc/passwd has only root and nobody; give a numeric uid (0 to 4294967294)", f.User)
 	}
 	return prepared{f: f, files: files, app: app, cfg: cfg, mods: mods, init: initPart}, nil
+}
+
+// isUID reports whether s is a uid init can switch to: what setuid(2)
+// takes, digits only (strconv.Atoi would also take "-1" and "+5", which
+// init refuses at boot, and uids over 32 bits, which the initramfs would
+// record wrapped), and not 4294967295, which is (uid_t)-1.
+func isUID(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 32)
+	return err == nil && n != 1<<32-1
 }
 
 // Write fuses the image into the store and returns its manifest. Nothing
@@ -220,7 +229,14 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 			return nil, app, fmt.Errorf("app %s is a directory: name the program to run in it with -entrypoint (a path relative to the directory)", f.App)
 		}
 		// A root given as a symlink (current -> releases/v42) is its target.
-		root, err := filepath.EvalSymlinks(f.App)
+		// Absolute, so that the entrypoint's resolved path can be compared
+		// with it: a relative root ("." above all) and an absolute link
+		// into it would otherwise look like a link out of the directory.
+		abs, err := filepath.Abs(f.App)
+		if err != nil {
+			return nil, app, fmt.Errorf("app %s: %w", f.App, err)
+		}
+		root, err := filepath.EvalSymlinks(abs)
 		if err != nil {
 			return nil, app, fmt.Errorf("app %s: %w", f.App, err)
 		}
@@ -229,6 +245,11 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 		efi, err := os.Stat(exe)
 		if err != nil {
 			return nil, app, fmt.Errorf("entrypoint %s: %w", f.Entrypoint, err)
+		}
+		// Said plainly: read as a program, a directory fails with "is a
+		// directory" twice over, and "." would pass for a link out of it.
+		if efi.IsDir() {
+			return nil, app, fmt.Errorf("entrypoint %s is a directory: name the program to run, relative to %s (for example bin/server)", f.Entrypoint, f.App)
 		}
 		// What the image runs must be in the image: an entrypoint that
 		// is a link out of the directory would dangle there.
@@ -239,7 +260,6 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 			return nil, app, fmt.Errorf("entrypoint %s is not executable: chmod +x it", exe)
 		}
 		app.Kind, app.Path = "directory", "/app"+rel
-		abs, _ := filepath.Abs(f.App)
 		files, err = treeFiles(root, "/app", owner, abs)
 		if err != nil {
 			return nil, app, err

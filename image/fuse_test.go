@@ -193,6 +193,8 @@ func TestFuseBadInput(t *testing.T) {
 		{"wrong architecture", "test/bad:1", arm, nil, "rebuild it for amd64"},
 		{"directory without entrypoint", "test/bad:1", f.tree, nil, "-entrypoint"},
 		{"entrypoint missing", "test/bad:1", f.tree, func(fu *Fuse) { fu.Entrypoint = "bin/nope" }, "entrypoint bin/nope"},
+		{"entrypoint a directory", "test/bad:1", f.tree, func(fu *Fuse) { fu.Entrypoint = "bin" }, "entrypoint bin is a directory"},
+		{"entrypoint the directory itself", "test/bad:1", f.tree, func(fu *Fuse) { fu.Entrypoint = "." }, "entrypoint . is a directory"},
 		{"entrypoint not executable", "test/bad:1", noexec, func(fu *Fuse) { fu.Entrypoint = "app" }, "is not executable"},
 		{"missing app", "test/bad:1", filepath.Join(dir, "nope"), nil, "no such file"},
 		{"existing version", "test/taken:1", f.static, nil, "already exists"},
@@ -200,6 +202,11 @@ func TestFuseBadInput(t *testing.T) {
 		{"missing init", "test/bad:1", f.static, func(fu *Fuse) { fu.Init = filepath.Join(dir, "no-init") }, "make build"},
 		{"entrypoint links outside", "test/bad:1", noexec, func(fu *Fuse) { fu.Entrypoint = "outside" }, "outside " + noexec},
 		{"user by name", "test/bad:1", f.static, func(fu *Fuse) { fu.User = "alice" }, "give a numeric uid"},
+		// What init's setuid cannot take fails here, not at boot.
+		{"negative uid", "test/bad:1", f.static, func(fu *Fuse) { fu.User = "-1" }, "give a numeric uid"},
+		{"signed uid", "test/bad:1", f.static, func(fu *Fuse) { fu.User = "+5" }, "give a numeric uid"},
+		{"uid -1 as unsigned", "test/bad:1", f.static, func(fu *Fuse) { fu.User = "4294967295" }, "give a numeric uid"},
+		{"uid over 32 bits", "test/bad:1", f.static, func(fu *Fuse) { fu.User = "4294967296" }, "give a numeric uid"},
 		{"relative working dir", "test/bad:1", f.static, func(fu *Fuse) { fu.Dir = "app" }, "image configuration"},
 		{"working dir not in the image", "test/bad:1", f.static, func(fu *Fuse) { fu.Dir = "/srv/data" }, "working directory /srv/data: not in the image"},
 	}

@@ -10,13 +10,13 @@ package image
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/modules"
 	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/internal/fsutil"
 	"github.com/keelvm/keel/logserver/auth"
 )
 
@@ -88,13 +88,10 @@ func (b Build) WriteListed(path string) ([]string, []initramfs.Written, error) {
 	if _, err := a.WriteTo(&buf); err != nil {
 		return nil, nil, err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return nil, nil, fmt.Errorf("write initramfs %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return nil, nil, fmt.Errorf("write initramfs %s: %w", path, err)
+	// WriteFileAtomic removes its temporary file when the write fails
+	// (a full disk), which a plain WriteFile and rename left behind.
+	if err := fsutil.WriteFileAtomic(path, buf.Bytes(), 0o644); err != nil {
+		return nil, nil, fmt.Errorf("write initramfs: %w", err)
 	}
 	return mods, a.Written(), nil
 }
