@@ -25,7 +25,13 @@ type Formatter struct {
 // Formats lists the valid Format values.
 var Formats = []string{"text", "short", "json"}
 
-var levelRank = map[string]int{"TRACE": 0, "DEBUG": 1, "INFO": 2, "NOTICE": 3, "WARN": 4, "WARNING": 4, "ERROR": 5, "CRITICAL": 6, "FATAL": 6}
+// levelRank orders the levels of common loggers: keel's shipper, syslog's
+// (err, crit, alert, emerg), zap's (dpanic, panic), java.util.logging's
+// severe. Keep shows a level missing here whatever -level says: ranked
+// lowest, an app's own most severe level would be hidden.
+var levelRank = map[string]int{"TRACE": 0, "DEBUG": 1, "INFO": 2, "NOTICE": 3, "WARN": 4, "WARNING": 4,
+	"ERROR": 5, "ERR": 5, "SEVERE": 5,
+	"CRITICAL": 6, "CRIT": 6, "FATAL": 6, "PANIC": 6, "DPANIC": 6, "ALERT": 6, "EMERG": 6, "EMERGENCY": 6}
 
 // fields are the members of a shipper-written JSON message.
 type fields struct {
@@ -74,7 +80,7 @@ func (f *Formatter) Keep(e Event) bool {
 		if lvl == "" {
 			lvl = "INFO"
 		}
-		if levelRank[lvl] < levelRank[strings.ToUpper(f.Level)] {
+		if rank, known := levelRank[lvl]; known && rank < levelRank[strings.ToUpper(f.Level)] {
 			return false
 		}
 	}

@@ -71,6 +71,11 @@ func keyCreate(args []string) error {
 	}
 	if *out != "" {
 		if err := auth.WriteCredentialsFile(*out, key, *profile); err != nil {
+			// Nobody has the key's secret: revoke it, so that the same
+			// command with -o fixed does not find the name taken.
+			if derr := kr.Delete(key.ID); derr != nil {
+				return fmt.Errorf("%w; and revoking the unwritten key %s failed: %v (revoke it with 'keel logserver key delete %s')", err, key.ID, derr, key.ID)
+			}
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "key %s (%s) written to %s\n", key.ID, key.Name, *out)

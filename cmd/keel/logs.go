@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"os/user"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -255,8 +256,9 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && days >= 0 {
+		// Atoi, not Sscanf: the whole number or nothing ("1.5d" is no
+		// day and a half, and must not read as one day).
+		if days, err := strconv.Atoi(n); err == nil && days >= 0 {
 			return now.AddDate(0, 0, -days), nil
 		}
 	}
