@@ -121,6 +121,9 @@ func runFuse(args []string) error {
 		if f.logsFormat != "json" && f.logsFormat != "text" {
 			return fmt.Errorf("-logs.format=%q: use json or text", f.logsFormat)
 		}
+		if err := bootcfg.CheckRetentionDays(f.retention); err != nil {
+			return fmt.Errorf("-logs.retention: %w", err)
+		}
 		stream := f.logsStream
 		if stream == "" {
 			stream = ref.Stream()
@@ -246,6 +249,7 @@ func diskWriter(target, formats string) (func(kernel, initrd, cmdline, dir strin
 	}
 	var fmts []disk.Format
 	for _, f := range strings.Split(formats, ",") {
+		f = strings.TrimSpace(f) // "vdi, raw"
 		if !slices.Contains(disk.Formats, disk.Format(f)) {
 			return nil, fmt.Errorf("-format %q: use raw, vmdk or vdi, comma-separated", f)
 		}

@@ -190,6 +190,9 @@ func runPs(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	ins, err := liveInstances()
 	if err != nil {
 		return err
@@ -213,8 +216,13 @@ With -force the VM is killed at once (lines not yet delivered are lost).`)
 	if err := parse(fs, rest); err != nil {
 		return err
 	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
+	if id == "" && fs.NArg() > 0 {
+		id, rest = fs.Arg(0), fs.Args()[1:]
+	} else {
+		rest = fs.Args()
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q: keel kill stops one VM (keel kill [-force] ID)", rest[0])
 	}
 	if id == "" {
 		return errors.New("which VM? give its ID (see keel ps)")

@@ -121,6 +121,9 @@ func logserverStop(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	st, err := logserver.Stop(*data, *timeout)
 	if err != nil {
 		return err
@@ -133,6 +136,9 @@ func logserverStatus(args []string) error {
 	fs := newFlags("logserver status", "logserver status [-data DIR]", "Prints the endpoint of the log server running on -data, or fails (exit 1) if none runs.")
 	data := fs.String("data", defaultDataDir(), "data `directory` of the server")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	st, err := logserver.ReadState(*data)

@@ -116,6 +116,15 @@ func newFlags(name, synopsis, about string) *flag.FlagSet {
 }
 
 // parse parses flags, mapping the flag package's errors onto exit codes.
+// noArgs refuses arguments after the flags of a command that takes none:
+// ignored, they would look obeyed.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: keel %s takes none (see keel %s -h)", fs.Arg(0), fs.Name(), fs.Name())
+	}
+	return nil
+}
+
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

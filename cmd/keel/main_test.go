@@ -77,9 +77,16 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"logserver", "key", "create"}, 1, "-name is required"},
 		{[]string{"logserver", "key", "create", "-name", "x", "-stream.prefix", "p"}, 1, "give -group too"},
 		{[]string{"logserver", "status"}, 1, "no log server is running"},
+		{[]string{"logserver", "status", "extra"}, 1, `unexpected argument "extra": keel logserver status takes none`},
+		{[]string{"logserver", "stop", "now"}, 1, `unexpected argument "now": keel logserver stop takes none`},
+		{[]string{"ps", "-a"}, 2, "flag provided but not defined: -a"},
+		{[]string{"ps", "all"}, 1, `unexpected argument "all": keel ps takes none`},
+		{[]string{"kill", "abc", "def"}, 1, `unexpected argument "def": keel kill stops one VM`},
 		{[]string{"logserver", "stop"}, 1, "no log server is running"},
 		{[]string{"ship", "-group", "g", "-stream", "s", "-logs.event.max", "2000000", "--", "true"}, 1, "-logs.event.max=2000000: want 256 to 1048550 bytes"},
 		{[]string{"ship", "-group", "g", "-stream", "s", "-logs.buffer", "0", "--", "true"}, 1, "-logs.buffer=0: want at least 1 MiB"},
+		{[]string{"ship", "-group", "g", "-stream", "s", "-logs.retention", "2", "--", "true"}, 1, "-logs.retention: 2 days: CloudWatch Logs allows"},
+		{[]string{"fuse", "/bin/true", "-name", "a/b:1", "-logs.retention", "4294967297"}, 1, "-logs.retention: 4294967297 days: CloudWatch Logs allows"},
 		{[]string{"ship", "-group", "a:b", "-stream", "s", "-region", "us-east-1", "-endpoint", "http://127.0.0.1:1", "--", "true"}, 1, `log group "a:b"`},
 	}
 	for _, tc := range cases {
@@ -293,5 +300,21 @@ func TestLogsUnreachableEndpoint(t *testing.T) {
 	r := keelEnv(t, t.TempDir(), creds, "logs", "alice/web", "-env", "prod", "-endpoint", "http://127.0.0.1:1")
 	if r.code != 1 || !strings.Contains(r.stderr, "cannot reach the CloudWatch Logs endpoint") {
 		t.Fatalf("unreachable endpoint: %+v", r)
+	}
+}
+
+func TestDiskFormats(t *testing.T) {
+	for _, tc := range []struct {
+		target, formats, err string
+	}{
+		{"virtualbox", "vdi, raw", ""},
+		{"aws", "", ""},
+		{"virtualbox", "vdi,qcow2", `-format "qcow2": use raw, vmdk or vdi`},
+		{"qemu", "raw", "-format is for disk images"},
+	} {
+		_, err := diskWriter(tc.target, tc.formats)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("diskWriter(%s, %q) = %v, want %q", tc.target, tc.formats, err, tc.err)
+		}
 	}
 }

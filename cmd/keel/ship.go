@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/keelvm/keel/internal/piperead"
+	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/shipper"
 	"github.com/keelvm/keel/shipper/redact"
 )
@@ -96,6 +97,11 @@ func runShip(args []string) error {
 		return fmt.Errorf("-logs.event.max=%d: want 256 to %d bytes (CloudWatch Logs' event limit)", f.maxEvent, shipper.MaxEventLimit)
 	case f.bufferMiB < 1:
 		return fmt.Errorf("-logs.buffer=%d: want at least 1 MiB", f.bufferMiB)
+	}
+	// Checked here: the shipper would create the group, fail to set the
+	// retention, and leave the group without one for good.
+	if err := bootcfg.CheckRetentionDays(f.retention); err != nil {
+		return fmt.Errorf("-logs.retention: %w", err)
 	}
 	var off []string
 	if f.redactOff != "" {

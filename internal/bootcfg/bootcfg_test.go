@@ -43,6 +43,8 @@ func TestLoad(t *testing.T) {
 			defaults(Config{App: "/a", Logs: &Logs{Group: "keel/dev", Stream: "alice/hello", Region: "eu-west-1",
 				Endpoint: "http://10.0.2.100:4566", Format: "text", Image: "alice/hello:1", Retention: 7,
 				RedactOff: []string{"bearer-token"}, Redact: []string{"tok-[0-9]+"}}})},
+		{"init's arguments after --", `{"app":"/a"}`, "keel.net=none -- keel.colour=blue keel.net=dhcp",
+			defaults(Config{App: "/a", Net: "none"})},
 		{"logs over the file's", `{"app":"/a","logs":{"group":"g","stream":"s","credentials":"/etc/c"}}`, "keel.logs.stream=t",
 			defaults(Config{App: "/a", Logs: &Logs{Group: "g", Stream: "t", Credentials: "/etc/c"}})},
 	}
@@ -191,5 +193,22 @@ func TestMarshalRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(string(c.Marshal()), `"grace": "3s"`) {
 		t.Fatalf("grace not written as text:\n%s", c.Marshal())
+	}
+}
+
+func TestCheckRetentionDays(t *testing.T) {
+	for _, tc := range []struct {
+		days int
+		want string // "" for none
+	}{
+		{0, ""}, {1, ""}, {14, ""}, {3653, ""},
+		{2, "2 days: CloudWatch Logs allows"},
+		{-1, "-1 days: CloudWatch Logs allows"},
+		{1 << 32, "4294967296 days: CloudWatch Logs allows"},
+	} {
+		err := CheckRetentionDays(tc.days)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("CheckRetentionDays(%d) = %v, want %q", tc.days, err, tc.want)
+		}
 	}
 }

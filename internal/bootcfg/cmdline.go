@@ -54,6 +54,9 @@ var errUnknownKey = errors.New("unknown key")
 func (c *Config) ApplyCmdline(cmdline string) error {
 	argsSeen := false
 	for _, kv := range SplitCmdline(cmdline) {
+		if kv == "--" {
+			break // what follows is init's argv, not parameters (the kernel's rule)
+		}
 		k, v, hasValue := strings.Cut(kv, "=")
 		if !strings.HasPrefix(k, "keel.") {
 			continue

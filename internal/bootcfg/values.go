@@ -143,6 +143,21 @@ func checkRetention(days int32) error {
 	return nil
 }
 
+// CheckRetentionDays checks a retention given as a flag: 0 (never expire)
+// or one of the values CloudWatch Logs allows.
+func CheckRetentionDays(days int) error {
+	if days == 0 {
+		return nil
+	}
+	if days < 0 || days > math.MaxInt32 {
+		return fmt.Errorf("%d days: CloudWatch Logs allows %v days, or 0 for never", days, retentions)
+	}
+	if err := checkRetention(int32(days)); err != nil {
+		return fmt.Errorf("%d days: %w, or 0 for never", days, err)
+	}
+	return nil
+}
+
 func parseRetention(v string) (int32, error) {
 	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil {
