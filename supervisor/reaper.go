@@ -169,7 +169,17 @@ func (r *Reaper) reapOnce() (none bool, err error) {
 	defer r.reapMu.Unlock()
 	for {
 		var ws unix.WaitStatus
+		// mu across the reap and the lookup: once wait4 frees a pid, a
+		// StartProcess could be given it and register it, and the status
+		// just reaped would go to that new process.
+		r.mu.Lock()
 		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		var c *Child
+		if err == nil && pid > 0 {
+			c = r.children[pid]
+			delete(r.children, pid)
+		}
+		r.mu.Unlock()
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
@@ -180,16 +190,13 @@ func (r *Reaper) reapOnce() (none bool, err error) {
 		case pid <= 0:
 			return false, nil
 		}
-		r.dispatch(pid, ws)
+		r.dispatch(c, pid, ws)
 	}
 }
 
-func (r *Reaper) dispatch(pid int, ws unix.WaitStatus) {
+// dispatch hands a reaped status to its Child, or counts an orphan (c nil).
+func (r *Reaper) dispatch(c *Child, pid int, ws unix.WaitStatus) {
 	r.reaped.Add(1)
-	r.mu.Lock()
-	c := r.children[pid]
-	delete(r.children, pid)
-	r.mu.Unlock()
 	if c == nil {
 		r.orphans.Add(1)
 		return
