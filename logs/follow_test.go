@@ -126,7 +126,7 @@ func (c *collector) wait(t *testing.T, want int, d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.errs) > 0 {
-		t.Fatalf("delivery errors: %v", c.errs[:min(10, len(c.errs))])
+		t.Fatalf("delivery errors: %v (notices: %v)", c.errs[:min(10, len(c.errs))], c.notices)
 	}
 	if c.total != want {
 		t.Fatalf("delivered %d events, want %d (notices: %v)", c.total, want, c.notices)
