@@ -78,7 +78,7 @@ func TestLoadErrors(t *testing.T) {
 		{`{"app":"/a"}}`, "", `more after the configuration's closing brace`},
 		{"{\"app\":\"/a\"}\n]\n", "", `more after the configuration's closing brace`},
 		// Seconds beyond time.Duration's range: the text as written, not a wrapped value.
-		{`{"app":"/a","grace":1e300}`, "", `1e300 (want text such as "10s" or a number of seconds up to`},
+		{`{"app":"/a","grace":1e300}`, "", `1e300 (want text such as "10s" or a number of seconds above 0 and up to`},
 		{`{"app":"/a","env":["NOVALUE"]}`, "", `env "NOVALUE": want NAME=VALUE`},
 		{`{"app":"/a","rlimits":{"files":"1"}}`, "", `rlimits "files"`},
 		{`{"app":"/a","logs":{"group":"g","stream":"s","format":"xml"}}`, "", `logs.format "xml"`},
@@ -98,6 +98,10 @@ func TestLoadErrors(t *testing.T) {
 		{`{"app":"/a"}`, "keel.env=NOEQUALS", `keel.env="NOEQUALS": want NAME=VALUE`},
 		{`{"app":"/a"}`, "keel.grace=10", `keel.grace="10": want a duration`},
 		{`{"app":"/a"}`, "keel.flush_timeout=-1s", `keel.flush_timeout="-1s"`},
+		// 0 reads as unset: it would become the default, not "at once".
+		{`{"app":"/a"}`, "keel.grace=0s", `keel.grace="0s": want a duration above 0`},
+		{`{"app":"/a","flush_timeout":0}`, "", `0 (want text such as "10s" or a number of seconds above 0`},
+		{`{"app":"/a","grace":"0"}`, "", `want a duration above 0`},
 		{`{"app":"/a"}`, "keel.wait=forever", `keel.wait="forever": use network or none`},
 		{`{"app":"/a"}`, "keel.halt=explode", `keel.halt="explode": use poweroff or reboot`},
 		{`{"app":"/a"}`, "keel.modules=virtio_net,../x", `keel.modules="virtio_net,../x": module "../x"`},

@@ -232,8 +232,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		var secs float64
 		// Beyond time.Duration's range the conversion would wrap to a
 		// value the user never wrote (a negative one for 1e300).
-		if err := json.Unmarshal(b, &secs); err != nil || secs < 0 || secs > maxSeconds {
-			return bad(fmt.Sprintf("want text such as \"10s\" or a number of seconds up to %d", int64(maxSeconds)))
+		if err := json.Unmarshal(b, &secs); err != nil || secs <= 0 || secs > maxSeconds {
+			return bad(fmt.Sprintf("want text such as \"10s\" or a number of seconds above 0 and up to %d", int64(maxSeconds)))
 		}
 		*d = Duration(secs * float64(time.Second))
 		return nil
@@ -251,10 +251,16 @@ const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
 
 func (d Duration) String() string { return time.Duration(d).String() }
 
+// parseDuration refuses 0 as well as what does not parse: 0 is how an
+// unset duration reads, and would silently become the default (a grace
+// of 0 would not be an immediate SIGKILL but 10 s).
 func parseDuration(s string) (time.Duration, error) {
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
 		return 0, errors.New("want a duration such as 10s or 1m30s")
+	}
+	if v == 0 {
+		return 0, errors.New("want a duration above 0, such as 10s (1ms for at once; leave the key out for the default)")
 	}
 	return v, nil
 }
