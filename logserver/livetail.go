@@ -25,13 +25,18 @@ type tailHub struct {
 	sessions map[*tailSession]struct{}
 }
 
-func (h *tailHub) add(ts *tailSession) {
+// add registers a session unless max are open already.
+func (h *tailHub) add(ts *tailSession, max int) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.sessions) >= max {
+		return false
+	}
 	if h.sessions == nil {
 		h.sessions = map[*tailSession]struct{}{}
 	}
 	h.sessions[ts] = struct{}{}
+	return true
 }
 
 func (h *tailHub) remove(ts *tailSession) {

@@ -44,6 +44,10 @@ type Config struct {
 	// LiveTailTimeout ends StartLiveTail sessions, as the service does
 	// after 3 hours (the default).
 	LiveTailTimeout time.Duration
+	// MaxLiveTails bounds the StartLiveTail sessions open at once, as the
+	// service's quota does (15, the default): each may buffer up to
+	// maxTailBuffer for a slow reader.
+	MaxLiveTails int
 }
 
 // Server serves the CloudWatch Logs API over HTTP.
@@ -100,6 +104,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.LiveTailTimeout == 0 {
 		cfg.LiveTailTimeout = 3 * time.Hour
+	}
+	if cfg.MaxLiveTails == 0 {
+		cfg.MaxLiveTails = 15
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, tokens: tokenCodec{key: cfg.TokenKey}, closing: make(chan struct{})}
 	s.unsub = cfg.Store.Subscribe(s.tails.publish)

@@ -100,7 +100,10 @@ func (s *Server) startLiveTail(w http.ResponseWriter, c *call) (int, *apiError) 
 	if e != nil {
 		return 0, e
 	}
-	s.tails.add(ts)
+	if !s.tails.add(ts, s.cfg.MaxLiveTails) {
+		return 0, &apiError{Status: http.StatusBadRequest, Code: "LimitExceededException",
+			Message: fmt.Sprintf("%d Live Tail sessions are open, the most this server allows at once: end one (a keel logs -logs.tail, an aws logs start-live-tail) and start again.", s.cfg.MaxLiveTails)}
+	}
 	defer s.tails.remove(ts)
 
 	rc := http.NewResponseController(w)
