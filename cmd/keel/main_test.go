@@ -318,3 +318,16 @@ func TestDiskFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestRunDetachMissingImage: -detach checks the image before it detaches,
+// so the error reaches the terminal and no record of a run is left.
+func TestRunDetachMissingImage(t *testing.T) {
+	home := t.TempDir()
+	r := keel(t, home, "run", "nope/app:1", "-detach")
+	if r.code != 1 || !strings.Contains(r.stderr, "image nope/app:1 is not in") {
+		t.Fatalf("keel run -detach of a missing image: exit %d, %q", r.code, r.stderr)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(home, "instances")); len(ents) > 0 {
+		t.Fatalf("a run that never started left %d files in instances/", len(ents))
+	}
+}

@@ -99,14 +99,8 @@ func runRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	if f.detach && os.Getenv(instanceEnv) == "" {
-		if f.tail {
-			return errors.New("-logs.tail shows logs in the terminal, -detach leaves it: follow a detached VM with 'keel logs APP -logs.tail'")
-		}
-		return detach(args, ref.String())
-	}
-	if id := os.Getenv(instanceEnv); id != "" {
-		defer registerInstance(id, ref.String(), f.ports)()
+	if f.detach && f.tail {
+		return errors.New("-logs.tail shows logs in the terminal, -detach leaves it: follow a detached VM with 'keel logs APP -logs.tail'")
 	}
 	images, err := home.Path("images")
 	if err != nil {
@@ -126,6 +120,14 @@ func runRun(args []string) error {
 	}
 	if err := qemu.Available(); err != nil {
 		return err
+	}
+	// Checked before detaching: a missing image is the user's to hear
+	// now, not in a log file of a run that never was.
+	if f.detach && os.Getenv(instanceEnv) == "" {
+		return detach(args, ref.String())
+	}
+	if id := os.Getenv(instanceEnv); id != "" {
+		defer registerInstance(id, ref.String(), f.ports)()
 	}
 	dir, err := os.MkdirTemp("", "keel-run-")
 	if err != nil {
