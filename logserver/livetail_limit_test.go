@@ -2,13 +2,10 @@ package logserver_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/keelvm/keel/logserver"
 )
 
 // TestLiveTailSessionLimit: like the service's quota, at most 15 Live Tail
@@ -16,28 +13,8 @@ import (
 // one more is refused with LimitExceededException, and a session that
 // ends makes room.
 func TestLiveTailSessionLimit(t *testing.T) {
-	st, stop, err := logserver.Start(logserver.RunConfig{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthNone: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	post, stop := rawServer(t, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}})
 	defer stop()
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	post := func(op, body string) *http.Response {
-		req, err := http.NewRequest(http.MethodPost, st.Endpoint+"/", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("X-Amz-Target", "Logs_20140328."+op)
-		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
 	resp := post("CreateLogGroup", `{"logGroupName":"g"}`)
 	resp.Body.Close()
 	var open []*http.Response

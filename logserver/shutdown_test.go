@@ -1,16 +1,11 @@
 package logserver_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
-
-	"github.com/keelvm/keel/logserver"
 )
 
 // TestShutdownEndsLiveTail stops a server while a live tail session is open.
@@ -18,26 +13,7 @@ import (
 // waiting out its grace period and then returning with the session still
 // streaming updates from a server whose store is closed.
 func TestShutdownEndsLiveTail(t *testing.T) {
-	st, stop, err := logserver.Start(logserver.RunConfig{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthNone: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	post := func(op, body string) *http.Response {
-		req, err := http.NewRequest(http.MethodPost, st.Endpoint+"/", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("X-Amz-Target", "Logs_20140328."+op)
-		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
+	post, stop := rawServer(t, http.DefaultClient)
 	resp := post("CreateLogGroup", `{"logGroupName":"g"}`)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -12,13 +12,7 @@ import (
 // streams could exhaust the process's limit and stop the server restarting.
 func TestStreamsDoNotHoldDescriptors(t *testing.T) {
 	dir := t.TempDir()
-	count := func() int {
-		ents, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			t.Skip("no /proc/self/fd")
-		}
-		return len(ents)
-	}
+	count := func() int { return openFDs(t) }
 	before := count()
 	s := openStore(t, dir, Options{NoSync: true})
 	const n = 2 * maxOpenWrites
@@ -44,13 +38,7 @@ func TestStreamsDoNotHoldDescriptors(t *testing.T) {
 // with a retention, past maxOpenWrites).
 func TestRetentionDoesNotHoldDescriptors(t *testing.T) {
 	clk := newClock()
-	count := func() int {
-		ents, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			t.Skip("no /proc/self/fd")
-		}
-		return len(ents)
-	}
+	count := func() int { return openFDs(t) }
 	before := count()
 	s := openStore(t, t.TempDir(), Options{NoSync: true, Now: clk.Now})
 	must(t, s.CreateGroup("g", nil))
@@ -68,4 +56,14 @@ func TestRetentionDoesNotHoldDescriptors(t *testing.T) {
 	}
 	// The streams still take appends.
 	appendT(t, s, "g", "s7", Event{Timestamp: clk.Now().UnixMilli(), Message: "y"})
+}
+
+// openFDs counts this process's open descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
 }
