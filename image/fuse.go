@@ -211,13 +211,13 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
 	// The app's files belong to its user, so that it may use them; the
 	// names are those of the image's /etc/passwd.
 	owner := -1
-	switch user, _, _ := strings.Cut(f.User, ":"); user {
+	switch f.User { // checked by prepare: a uid, root or nobody
 	case "", "nobody":
 		owner, _ = strconv.Atoi(bootcfg.DefaultUser)
 	case "root":
 		owner = 0
 	default:
-		if uid, err := strconv.Atoi(user); err == nil {
+		if uid, err := strconv.Atoi(f.User); err == nil {
 			owner = uid
 		}
 	}
