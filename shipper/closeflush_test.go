@@ -34,3 +34,29 @@ func TestFlushAfterCloseReturns(t *testing.T) {
 		t.Fatalf("Flush after Close took %v", el)
 	}
 }
+
+// TestCloseLeavesNothingBuffered: after a Close that ran out of time, every
+// event is counted as sent, dropped, rejected or lost, and Stats says that
+// nothing is buffered any more: input the batcher had taken but not read
+// yet was counted as lost, so it must not also be reported as buffered.
+func TestCloseLeavesNothingBuffered(t *testing.T) {
+	f := newFake()
+	serviceDown(f)
+	s := newShipper(t, f, func(c *Config) { c.InFlight = 1; c.Linger = time.Millisecond })
+	for i := range 20_000 {
+		s.Log(Event{Message: fmt.Sprintf("line %d %s", i, strings.Repeat("z", 100))})
+	}
+	// Wait for the batcher to cut the first request and hold the rest of
+	// what it claimed, unread, while that request is retried.
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Stats().Buffered == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	s.Close(ctx)
+	st := s.Stats()
+	if st.Buffered != 0 || st.BufferedBytes != 0 || st.Lost == 0 || st.Accepted != st.Sent+st.Dropped+st.Rejected+st.Lost {
+		t.Fatalf("after Close: %+v", st)
+	}
+}

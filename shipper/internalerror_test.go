@@ -47,3 +47,40 @@ type panicky struct{ *fake }
 func (panicky) PutLogEvents(context.Context, *cwl.PutLogEventsInput, ...func(*cwl.Options)) (*cwl.PutLogEventsOutput, error) {
 	panic("client bug")
 }
+
+// TestNoticeHookCannotStallDelivery: the Notice hook is the caller's code
+// (a console write that may stall, or a bug). The notice that delivery
+// resumed comes from a sender after its request succeeded; a hook that
+// panics there must not leave the request in flight for good, which made
+// every later Flush run to its deadline.
+func TestNoticeHookCannotStallDelivery(t *testing.T) {
+	f := newFake()
+	up := serviceDown(f)
+	s := newShipper(t, f, func(c *Config) {
+		c.Notice = func(m string) {
+			if strings.Contains(m, "resumed") {
+				panic("hook bug")
+			}
+		}
+	})
+	s.Log(Event{Message: "during the outage"})
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Stats().Retried == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	up()
+	for _, m := range []string{"", "after"} {
+		if m != "" {
+			s.Log(Event{Message: m})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err := s.Flush(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("flush: %v; stats %+v", err, s.Stats())
+		}
+	}
+	if st := s.Stats(); st.Sent != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -110,7 +110,10 @@ func (s *Shipper) settle(b *body, o outcome, rejected func(i int) bool) {
 	defer s.mu.Unlock()
 	for i, sp := range b.spans {
 		if sp.seq == 0 {
-			if o == outcomeSent {
+			// A marker takes the time of the event after the gap: the
+			// service refuses it with that event, and then it is not in
+			// the stream.
+			if o == outcomeSent && (rejected == nil || !rejected(i)) {
 				s.stats.Markers++
 			}
 			continue
@@ -159,7 +162,10 @@ func (s *Shipper) acked(b *body, out *cwl.PutLogEventsOutput) {
 	delete(s.reported, "ensure")
 	s.mu.Unlock()
 	if wasFailing {
-		s.cfg.Notice(fmt.Sprintf("delivery to %s/%s resumed", s.cfg.Group, s.cfg.Stream))
+		// Through notify, as every report from the shipper's goroutines:
+		// this sender still holds its request in flight, which a hook
+		// that stalls or panics must not keep there.
+		s.notify(fmt.Sprintf("delivery to %s/%s resumed", s.cfg.Group, s.cfg.Stream))
 	}
 }
 

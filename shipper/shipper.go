@@ -317,7 +317,9 @@ func (s *Shipper) Close(ctx context.Context) error {
 			lostNow.add(n, by, r.ts)
 		}
 	}
-	s.queued, s.queuedRecs, s.claimMin = 0, 0, 0
+	// What the batcher held unread is counted as lost above: it is not
+	// buffered any more either (Stats' BufferedBytes).
+	s.queued, s.queuedRecs, s.claimMin, s.claimedUnread = 0, 0, 0, 0
 	s.stats.Accepted += lostNow.n
 	s.stats.Lost += lostNow.n
 	s.stats.LostBytes += int64(lostNow.bytes)

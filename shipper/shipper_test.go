@@ -358,3 +358,57 @@ func TestLogAllocations(t *testing.T) {
 		t.Errorf("Pipe.Write: %.2f allocations per write, want none", allocs)
 	}
 }
+
+// tooOldAPI accepts every request and reports all its events too old, as
+// the service does for events older than the group's retention.
+type tooOldAPI struct {
+	*fake
+	mu       sync.Mutex
+	markers  int // drop markers the service refused
+	accepted bool
+}
+
+func (a *tooOldAPI) PutLogEvents(ctx context.Context, in *cwl.PutLogEventsInput, _ ...func(*cwl.Options)) (*cwl.PutLogEventsOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.accepted {
+		return nil, apiErr("ServiceUnavailableException", "down")
+	}
+	for _, e := range in.LogEvents {
+		if strings.HasPrefix(*e.Message, "keel: dropped") {
+			a.markers++
+		}
+	}
+	end := int32(len(in.LogEvents))
+	return &cwl.PutLogEventsOutput{RejectedLogEventsInfo: &types.RejectedLogEventsInfo{TooOldLogEventEndIndex: &end}}, nil
+}
+
+// TestRefusedMarkerIsNotCounted: a drop marker carries the time of the
+// event after the gap; when the service refuses that event as too old (a
+// retention shorter than the events' age), it refuses the marker too, and
+// Stats must not count it as sent.
+func TestRefusedMarkerIsNotCounted(t *testing.T) {
+	a := &tooOldAPI{fake: newFake()}
+	s := newShipper(t, a, func(c *Config) { c.BufferBytes = 64 << 10; c.InFlight = 1 })
+	old := time.Now().Add(-3 * 24 * time.Hour)
+	for i := range 5000 {
+		s.Log(Event{Time: old, Message: fmt.Sprintf("line %d %s", i, strings.Repeat("o", 60))})
+	}
+	if s.Stats().Dropped == 0 {
+		t.Fatal("no drops: the test needs a marker")
+	}
+	a.mu.Lock()
+	a.accepted = true
+	a.mu.Unlock()
+	flush(t, s)
+	st := s.Stats()
+	a.mu.Lock()
+	refused := a.markers
+	a.mu.Unlock()
+	if refused == 0 {
+		t.Fatalf("no marker was sent; stats %+v", st)
+	}
+	if st.Markers != 0 || st.Sent != 0 || st.Rejected+st.Dropped != st.Accepted {
+		t.Fatalf("%d markers refused by the service; stats %+v", refused, st)
+	}
+}

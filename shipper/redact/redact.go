@@ -34,15 +34,28 @@ var builtinNames = []string{"aws-access-key", "aws-secret-key", "bearer-token", 
 // 10 ms of every boot before main, before the app could start.
 var builtins = sync.OnceValue(func() []rule {
 	return []rule{
-		{"aws-access-key", regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{16}\b`), Mark,
+		// A key starts a word, or follows an escaped newline, tab or CR
+		// ("\nAKIA..." in a JSON log line), where \b finds no boundary
+		// after the escape's letter. RE2 has no look-behind: the character
+		// before is matched and put back.
+		{"aws-access-key", regexp.MustCompile(`(^|[^A-Za-z0-9_]|\\[nrt])(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{16}\b`), "${1}" + Mark,
 			func(s string) bool {
 				return strings.Contains(s, "A") && hasAny(s, "AKIA", "ASIA", "ABIA", "ACCA", "AIDA", "AROA")
 			}},
-		{"aws-secret-key", regexp.MustCompile(`(?i)(secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?["']?\s*[:=]\s*["']?)[A-Za-z0-9/+]{40}\b`), "${1}" + Mark,
+		// A secret key is 40 characters of base64's alphabet, '/' and '+'
+		// included: it ends where that alphabet does (\b would miss a key
+		// ending in '/' or '+'). Its quotes may be escaped: an STS or IAM
+		// response logged inside a JSON log line. No look-ahead either: the
+		// character after is matched and put back.
+		{"aws-secret-key", regexp.MustCompile(`(?i)(secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?\\?["']?\s*[:=]\s*\\?["']?)[A-Za-z0-9/+]{40}([^A-Za-z0-9/+]|$)`), "${1}" + Mark + "${2}",
 			func(s string) bool { return containsFold(s, "secret") }},
 		{"bearer-token", regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + Mark,
 			func(s string) bool { return containsFold(s, "bearer") }},
-		{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@/\s]+@`), "${1}" + Mark + "@",
+		// The password runs to the last '@' before the path, as URL
+		// parsers read an authority: one with an '@' left unencoded is
+		// redacted whole, not up to that '@'. Not past a '"': in compact
+		// JSON the next '@' may be in another value.
+		{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@/\s]+(?:@[^@/\s"]+)*@`), "${1}" + Mark + "@",
 			func(s string) bool { return strings.Contains(s, "://") }},
 		{"pem-private-key", regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Mark,
 			func(s string) bool { return strings.Contains(s, "PRIVATE KEY-----") }},
@@ -114,7 +127,8 @@ func (r *Redactor) Redact(s string, inPEM *bool) string {
 		}
 		if i := strings.Index(s, "-----BEGIN"); i >= 0 && isPEMBegin(strings.TrimRight(s[i:], " \t\r")) {
 			*inPEM = true
-			return s[:i] + Mark
+			// The text before the marker may hold other secrets.
+			return r.Redact(s[:i], nil) + Mark
 		}
 	}
 	for _, ru := range r.rules {

@@ -117,3 +117,57 @@ func TestNamesAreTheBuiltins(t *testing.T) {
 		t.Fatalf("Names() = %v, the built-ins are %v", Names(), got)
 	}
 }
+
+// TestKeysInEscapedAndEdgeContexts: keys that the plain-text cases miss.
+// A secret key is 40 characters of base64's alphabet and ends in '/' or
+// '+' about once in 32 keys, where \b finds no boundary; an STS or IAM
+// response logged inside a JSON log line has its quotes escaped; a key
+// after an escaped newline or tab follows a letter ("\n", "\t"), where \b
+// finds no boundary either.
+func TestKeysInEscapedAndEdgeContexts(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"secret key ending in /", "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE/", "aws_secret_access_key=[REDACTED]"},
+		{"secret key ending in + before a quote", `{"SecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE+"}`, `{"SecretAccessKey":"[REDACTED]"}`},
+		{"secret key ending in / before a space", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE/ next", "AWS_SECRET_ACCESS_KEY=[REDACTED] next"},
+		{"STS response in a JSON log line",
+			`{"msg":"assumed {\"AccessKeyId\":\"ASIAY34FZKBOKMUTVV7A\",\"SecretAccessKey\":\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"}"}`,
+			`{"msg":"assumed {\"AccessKeyId\":\"[REDACTED]\",\"SecretAccessKey\":\"[REDACTED]\"}"}`},
+		{"access key after an escaped newline", `{"msg":"creds:\nAKIAIOSFODNN7EXAMPLE"}`, `{"msg":"creds:\n[REDACTED]"}`},
+		{"access key after an escaped tab", `{"msg":"AWS_ACCESS_KEY_ID\tAKIAIOSFODNN7EXAMPLE"}`, `{"msg":"AWS_ACCESS_KEY_ID\t[REDACTED]"}`},
+		// Not keys: a longer run of either alphabet is something else.
+		{"longer than a secret key", "secret_key=" + strings.Repeat("a", 41), "secret_key=" + strings.Repeat("a", 41)},
+		{"inside a longer word", "XAKIAIOSFODNN7EXAMPLE", "XAKIAIOSFODNN7EXAMPLE"},
+		{"escaped newline then a word", `\nAKIAIOSFODNN7EXAMPLEX`, `\nAKIAIOSFODNN7EXAMPLEX`},
+	}
+	r := Default()
+	for _, tc := range cases {
+		if got := r.Redact(tc.in, nil); got != tc.want {
+			t.Errorf("%s: Redact(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestURLPasswordAndPEMPrefix: a password with an '@' left unencoded (the
+// authority ends at the last '@', as URL parsers read it) is redacted
+// whole, and the text before a PEM key's BEGIN marker still gets the
+// other patterns.
+func TestURLPasswordAndPEMPrefix(t *testing.T) {
+	r := Default()
+	cases := []struct{ name, in, want string }{
+		{"unencoded @ in a password", "dsn postgres://app:p@ss@db:5432/x", "dsn postgres://app:[REDACTED]@db:5432/x"},
+		{"two URLs", "from http://a:x@h1/ to http://b:y@h2/", "from http://a:[REDACTED]@h1/ to http://b:[REDACTED]@h2/"},
+		{"an @ after the path", "GET http://h:80/u@x", "GET http://h:80/u@x"},
+		{"compact JSON", `{"db":"postgres://u:pw@h","mail":"a@b"}`, `{"db":"postgres://u:[REDACTED]@h","mail":"a@b"}`},
+	}
+	for _, tc := range cases {
+		if got := r.Redact(tc.in, nil); got != tc.want {
+			t.Errorf("%s: Redact(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+	var in bool
+	if got := r.Redact("key of AKIAIOSFODNN7EXAMPLE: -----BEGIN PRIVATE KEY-----", &in); got != "key of [REDACTED]: [REDACTED]" || !in {
+		t.Errorf("PEM BEGIN after an access key: %q (in PEM %v)", got, in)
+	}
+}
