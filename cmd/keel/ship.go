@@ -39,8 +39,9 @@ CMD never waits for its logs: lines are batched in memory (bounded by
 -logs.buffer; when full the oldest unsent lines are dropped and the stream
 gets a marker saying how many) and delivered in the background, retrying
 throttling, errors and outages. Signals are passed on to CMD. When CMD exits,
-keel delivers what is buffered (for at most -flush.timeout) and exits with
-CMD's exit status (128+N when a signal N ended it).
+keel delivers what is buffered (for at most -flush.timeout; a stop signal
+meanwhile is answered, a second one stops the delivery) and exits with CMD's
+exit status (128+N when a signal N ended it).
 
 AWS configuration comes from the standard chain: environment, shared files
 (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE), the EC2 instance role. -endpoint
@@ -144,12 +145,26 @@ func runShip(args []string) error {
 	if f.console {
 		stdOut = shipper.NewConsole(os.Stdout, 0)
 	}
+	// Registered before CMD runs, so that no moment is left between its
+	// end and the flush in which a stop signal kills keel with its buffer.
+	stops := make(chan os.Signal, 1)
+	signal.Notify(stops, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	code := supervise(argv, s, stdOut, errOut, f.console, min(f.nice, 19))
+	select {
+	case <-stops: // meant for CMD, which supervise passed it on to
+	default:
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.flushTimeout)
+	go flushStops(ctx, stops, cancel, notice, f.flushTimeout)
 	if err := s.Close(ctx); err != nil {
-		notice(fmt.Sprintf("gave up delivering after -flush.timeout=%v", f.flushTimeout))
+		if ctx.Err() == context.Canceled {
+			notice("stopped delivering at the second signal")
+		} else {
+			notice(fmt.Sprintf("gave up delivering after -flush.timeout=%v", f.flushTimeout))
+		}
 	}
 	cancel()
+	signal.Stop(stops)
 	if f.stats {
 		notice(statsLine(s.Stats()))
 	}
@@ -164,6 +179,24 @@ func runShip(args []string) error {
 		os.Exit(code) // CMD's status is keel's status, without a message of keel's own
 	}
 	return nil
+}
+
+// flushStops handles stop signals during the final flush: the first (a
+// docker stop's SIGTERM, a Ctrl-C) does not end keel with the lines it
+// still holds, but is answered with what it is waiting for; a second ends
+// the flush at once (cancel), the rest counted as lost.
+func flushStops(ctx context.Context, stops <-chan os.Signal, cancel func(), notice func(string), bound time.Duration) {
+	select {
+	case sig := <-stops:
+		notice(fmt.Sprintf("%v: still delivering what is buffered (at most -flush.timeout=%v); a second signal stops now", sig, bound))
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-stops:
+		cancel()
+	case <-ctx.Done():
+	}
 }
 
 // statsLine is the -stats report, one line of key=value for scripts.

@@ -425,3 +425,53 @@ func TestShipStdoutClosedEarly(t *testing.T) {
 		t.Fatalf("%d of 2001 lines shipped; stderr:\n%s", n, stderr.String())
 	}
 }
+
+// TestShipSignalDuringFlush: a stop signal while keel delivers what CMD
+// left (a docker stop after CMD ended) does not end keel with those lines;
+// it says what it waits for, and a second signal ends the flush at once
+// with CMD's status.
+func TestShipSignalDuringFlush(t *testing.T) {
+	// Nothing answers at this endpoint: the flush waits out its bound.
+	creds := []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://127.0.0.1:1"}
+	cmd := exec.Command(os.Args[0], "ship", "-group", "g", "-stream", "s", "-console=false", "-flush.timeout", "30s", "--", "sh", "-c", "echo one; echo two; exit 3")
+	cmd.Env = append(cleanEnv(), append(creds, "KEEL_TEST_AS_KEEL=1")...)
+	var errb testutil.SyncBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	time.Sleep(time.Second) // CMD has ended; keel is flushing
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		t.Fatalf("keel ended at the first signal during the flush (%v): %s", cmd.ProcessState, errb.String())
+	case <-time.After(500 * time.Millisecond):
+	}
+	if !strings.Contains(errb.String(), "terminated: still delivering what is buffered") {
+		t.Errorf("no word of the flush it waits for: %s", errb.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("a second signal did not end the flush: %s", errb.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d, want CMD's 3: %s", code, errb.String())
+	}
+	for _, w := range []string{"stopped delivering at the second signal", "2 lost at exit"} {
+		if !strings.Contains(errb.String(), w) {
+			t.Errorf("stderr lacks %q: %s", w, errb.String())
+		}
+	}
+}
