@@ -80,6 +80,7 @@ var errorCases = []struct {
 	{`%%`, 1, `empty regex %% at column 1`},
 	{`%a!b%`, 3, `unsupported character '!' in a regex at column 3; use \xhh to match it`},
 	{`%\bword%`, 2, `unsupported escape '\b' in a regex at column 2`},
+	{`%a\é%`, 3, `unsupported escape '\é' in a regex at column 3`}, // the character, not its first byte
 	{`%ñ%`, 2, `multi-byte characters are not supported in a regex (column 2)`},
 	{`%[abc%`, 1, `invalid regex %[abc% at column 1: missing closing ]`},
 	{`%a**%`, 1, `invalid regex %a**% at column 1: invalid nested repetition operator`},

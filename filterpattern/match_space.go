@@ -29,9 +29,10 @@ func (m *spaceMatcher) match(msg string) bool {
 	if !m.ellipsis {
 		return m.matchFixed(msg)
 	}
+	fs := fieldScanner{msg: msg}
 	pos := 0
 	for _, f := range m.prefix {
-		v, _, end, ok := nextField(msg, pos)
+		v, _, end, ok := fs.next(pos)
 		if !ok || !f.ok(v) {
 			return false
 		}
@@ -49,7 +50,7 @@ func (m *spaceMatcher) match(msg string) bool {
 	}
 	n := 0
 	for {
-		v, _, end, ok := nextField(msg, pos)
+		v, _, end, ok := fs.next(pos)
 		if !ok {
 			break
 		}
@@ -69,10 +70,11 @@ func (m *spaceMatcher) match(msg string) bool {
 }
 
 func (m *spaceMatcher) matchFixed(msg string) bool {
+	fs := fieldScanner{msg: msg}
 	pos := 0
 	last := len(m.prefix) - 1
 	for i, f := range m.prefix {
-		v, start, end, ok := nextField(msg, pos)
+		v, start, end, ok := fs.next(pos)
 		if !ok {
 			return false
 		}
@@ -95,12 +97,33 @@ func hasField(msg string, pos int) bool {
 	return pos < len(msg)
 }
 
-// nextField returns the first field at or after pos: a run of
-// non-whitespace, or the text inside "..." or [...] (brackets may nest),
-// which counts as one field however many spaces it holds. A quote or
-// bracket that is never closed is an ordinary character. The value is a
-// substring of msg; nothing is copied or unescaped.
-func nextField(msg string, pos int) (v string, start, end int, ok bool) {
+// fieldScanner splits one message into fields, in order. It remembers
+// which '[' never close so that the message costs linear time: scanning
+// ahead for each field's closing ']' would, on a message of unclosed
+// brackets such as "[ [ [ ...", rescan the rest of the message once per
+// field, quadratic time (over a minute for a 1 MiB event).
+type fieldScanner struct {
+	msg string
+	// unclosed has bit i set when msg[i] is a '[' with no matching ']'.
+	// It is computed on the first bracket that fails to close, covering
+	// that position and everything after it (later fields only look
+	// further on); nil until then, so ordinary messages allocate nothing.
+	unclosed []uint64
+}
+
+// next returns the first field at or after pos: a run of non-whitespace,
+// or the text inside "..." or [...] (brackets may nest), which counts as
+// one field however many spaces it holds. A quote or bracket that is
+// never closed is an ordinary character. The value is a substring of msg;
+// nothing is copied or unescaped.
+//
+// Work stays linear in the message over a whole scan: a closed field is
+// scanned once and consumed; an unclosed quote can happen at most once
+// (a later field's opening quote follows a space, ']' or '"', never an
+// escaping backslash, so the earlier scan would have closed on it); and
+// unclosed brackets are found once, by markUnclosed.
+func (fs *fieldScanner) next(pos int) (v string, start, end int, ok bool) {
+	msg := fs.msg
 	for pos < len(msg) && isSpace(msg[pos]) {
 		pos++
 	}
@@ -117,16 +140,21 @@ func nextField(msg string, pos int) (v string, start, end int, ok bool) {
 			}
 		}
 	case '[':
-		depth := 0
-		for j := pos; j < len(msg); j++ {
-			switch msg[j] {
-			case '[':
-				depth++
-			case ']':
-				if depth--; depth == 0 {
-					return msg[pos+1 : j], pos, j + 1, true
+		if fs.unclosed == nil || fs.unclosed[pos/64]&(1<<(pos%64)) == 0 {
+			depth := 0
+			for j := pos; j < len(msg); j++ {
+				switch msg[j] {
+				case '[':
+					depth++
+				case ']':
+					if depth--; depth == 0 {
+						return msg[pos+1 : j], pos, j + 1, true
+					}
 				}
 			}
+			// Fields are read in order, so this happens at most once
+			// per message: after it, every unmarked bracket closes.
+			fs.markUnclosed(pos)
 		}
 	}
 	end = pos
@@ -134,4 +162,27 @@ func nextField(msg string, pos int) (v string, start, end int, ok bool) {
 		end++
 	}
 	return msg[pos:end], pos, end, true
+}
+
+// markUnclosed sets fs.unclosed for the brackets at from and after it.
+// Scanning backwards and counting the ']' not yet matched finds every
+// '[' without a partner in one pass: a '[' closes exactly when some ']'
+// to its right is left over by the brackets in between, which is also
+// what the nesting-aware forward scan in next looks for.
+func (fs *fieldScanner) markUnclosed(from int) {
+	msg := fs.msg
+	fs.unclosed = make([]uint64, (len(msg)+63)/64)
+	pending := 0 // ']' to the right of i not yet matched
+	for i := len(msg) - 1; i >= from; i-- {
+		switch msg[i] {
+		case ']':
+			pending++
+		case '[':
+			if pending == 0 {
+				fs.unclosed[i/64] |= 1 << (i % 64)
+			} else {
+				pending--
+			}
+		}
+	}
 }

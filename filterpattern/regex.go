@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -147,7 +148,9 @@ func (p *parser) regexEscape(body string, i, base int) (int, error) {
 	case n != ' ' && strings.IndexByte(regexSymbols, n) >= 0:
 		return 2, nil
 	}
-	return 0, p.errorf(base+i, "unsupported escape '\\%c' in a regex at column %d", rune(n))
+	// Name the whole character: n may be only the first byte of one.
+	r, _ := utf8.DecodeRuneInString(body[i+1:])
+	return 0, p.errorf(base+i, "unsupported escape '\\%c' in a regex at column %d", r)
 }
 
 func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }

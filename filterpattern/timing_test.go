@@ -22,6 +22,7 @@ func TestAdversarialTiming(t *testing.T) {
 	digits := strings.Repeat("1", mib)
 	jsonMsg := `{"k":"` + as[:mib-64] + `","arr":[` + strings.Repeat("1,", 1000) + `2]}`
 	spaceMsg := strings.Repeat("a ", mib/2)
+	unclosed := strings.Repeat("[ ", mib/2)
 
 	stars := func(seg string, n int, tail string) string {
 		return strings.Repeat("*"+seg, n) + tail
@@ -52,6 +53,10 @@ func TestAdversarialTiming(t *testing.T) {
 		{"space star field vs many fields", `[..., f = "` + stars("a", 200, "b") + `"]`, spaceMsg, false, false},
 		{"space many fields numeric", `[x, ..., y > 5, z < 0]`, spaceMsg, false, false},
 		{"space long pattern", "[" + strings.Repeat("f = a*, ", 2000) + "...]", spaceMsg, false, false},
+		// Every field opens a bracket that never closes: looking ahead for
+		// each one's ']' would rescan the rest of the message per field.
+		{"space unclosed brackets", `[..., f = x]`, unclosed, false, false},
+		{"space unclosed nested brackets", `[..., f = x]`, strings.Repeat("[[ ", mib/3) + "]", false, false},
 		{"2000 ? terms", manyTerms("?", 2000), words[:mib/8], false, false},
 		{"200 ? terms", manyTerms("?", 200), words, false, false},
 		{"200 plain terms present", strings.Repeat("ipsum ", 200), words, false, false},
