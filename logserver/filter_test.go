@@ -112,9 +112,19 @@ func TestFilterLogEvents(t *testing.T) {
 	if _, err := c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String(strings.Repeat("x", 1025))}); !strings.Contains(apiMessage(err), "less than or equal to 1024") {
 		t.Errorf("a 1,025-character pattern: %v", err)
 	}
-	// An empty pattern means every event.
-	if got := collect(&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String("")}); len(got) != 600 {
-		t.Errorf("empty pattern: %d", len(got))
+	// 2,000 spaces are too long before they are blank.
+	if _, err := c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String(strings.Repeat(" ", 2000))}); !strings.Contains(apiMessage(err), "less than or equal to 1024") {
+		t.Errorf("a 2,000-space pattern: %v", err)
+	}
+	// An empty or blank pattern means every event; a non-breaking space
+	// is a term, which none of these events holds.
+	for _, p := range []string{"", " \t "} {
+		if got := collect(&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String(p)}); len(got) != 600 {
+			t.Errorf("pattern %q: %d events, want every one", p, len(got))
+		}
+	}
+	if got := collect(&cwl.FilterLogEventsInput{LogGroupName: aws.String("f"), FilterPattern: aws.String("\u00a0")}); len(got) != 0 {
+		t.Errorf("a non-breaking space as the pattern: %d events, want none", len(got))
 	}
 }
 

@@ -11,13 +11,20 @@ import (
 // compilePattern compiles a filter pattern member. An empty pattern matches
 // everything and yields a nil matcher, so reads skip matching entirely.
 func compilePattern(path string, src *string) (*filterpattern.Pattern, *apiError) {
-	if src == nil || strings.TrimSpace(*src) == "" {
+	if src == nil {
 		return nil, nil
 	}
+	// The length first, as the service checks its model's constraints
+	// before it reads a pattern: 2,000 spaces are too long, not blank.
 	if utf8.RuneCountInString(*src) > 1024 { // characters, as the service counts
 		var v violations
 		v.add(*src, path, "Member must have length less than or equal to 1024")
 		return nil, v.err()
+	}
+	// Blank as the pattern's own lexer sees it (ASCII white space): a
+	// non-breaking space is a term to search for, not nothing.
+	if strings.Trim(*src, " \t\n\r\v\f") == "" {
+		return nil, nil
 	}
 	p, err := filterpattern.Compile(*src)
 	if err != nil {
