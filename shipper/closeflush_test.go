@@ -60,3 +60,46 @@ func TestCloseLeavesNothingBuffered(t *testing.T) {
 		t.Fatalf("after Close: %+v", st)
 	}
 }
+
+// TestSecondCloseWaitsForTheFirst: a Close called while another is still
+// flushing returns once the shipper has stopped (or its own ctx ends), not
+// at once while events are still on their way.
+func TestSecondCloseWaitsForTheFirst(t *testing.T) {
+	f := newFake()
+	serviceDown(f)
+	s := newShipper(t, f, func(c *Config) { c.Linger = time.Millisecond })
+	s.Log(Event{Message: "held while the service is down"})
+	first := make(chan struct{})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		s.Close(ctx)
+		close(first)
+	}()
+	time.Sleep(50 * time.Millisecond) // the first Close is flushing
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	select {
+	case <-first:
+	default:
+		t.Fatal("the second Close returned while the first was still flushing")
+	}
+	if st := s.Stats(); st.Lost != 1 {
+		t.Fatalf("after both Closes: %+v, want the held event counted lost", st)
+	}
+	// With a ctx that ends first, the second Close says so.
+	s2 := newShipper(t, f, func(c *Config) { c.Linger = time.Millisecond })
+	s2.Log(Event{Message: "held"})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		s2.Close(ctx)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s2.Close(ctx); err == nil || !strings.Contains(err.Error(), "another Close is still flushing") {
+		t.Fatalf("second Close with a short ctx: %v", err)
+	}
+}

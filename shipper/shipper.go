@@ -65,7 +65,8 @@ type Shipper struct {
 	wake       chan struct{}
 	stop       chan struct{}
 	done       chan struct{}
-	work       chan *batch // to the senders
+	closeDone  chan struct{} // closed when the first Close has finished
+	work       chan *batch   // to the senders
 	senders    sync.WaitGroup
 	sendCtx    context.Context
 	cancelSend context.CancelFunc
@@ -85,15 +86,16 @@ func New(cfg Config) (*Shipper, error) {
 		return nil, err
 	}
 	s := &Shipper{
-		cfg:      cfg,
-		f:        formatter{format: cfg.Format, instance: cfg.Instance, image: cfg.Image, max: cfg.MaxEventBytes},
-		srcIndex: map[srcKey]uint16{},
-		nextSeq:  1,
-		progress: make(chan struct{}),
-		reported: map[string]time.Time{},
-		wake:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		cfg:       cfg,
+		f:         formatter{format: cfg.Format, instance: cfg.Instance, image: cfg.Image, max: cfg.MaxEventBytes},
+		srcIndex:  map[srcKey]uint16{},
+		nextSeq:   1,
+		progress:  make(chan struct{}),
+		reported:  map[string]time.Time{},
+		wake:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		closeDone: make(chan struct{}),
 	}
 	s.sdk, _ = cfg.Client.(*cwl.Client)
 	s.batchBytes = max(min(maxBatchBytes, cfg.BufferBytes/(4*cfg.InFlight)), 1024)
@@ -291,15 +293,23 @@ func (s *Shipper) doneBefore(seq uint64) bool {
 }
 
 // Close flushes within ctx, then stops: what is still undelivered is
-// counted as lost and reported. Log calls after Close count as lost.
+// counted as lost and reported. Log calls after Close count as lost. A
+// second Close waits (within its ctx) for the first to finish: it returns
+// when the shipper has stopped, as its caller expects.
 func (s *Shipper) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		return nil
+		select {
+		case <-s.closeDone:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("close logs to %s/%s: another Close is still flushing: %w", s.cfg.Group, s.cfg.Stream, ctx.Err())
+		}
 	}
 	s.closing = true
 	s.mu.Unlock()
+	defer close(s.closeDone)
 	err := s.Flush(ctx)
 	s.cancelSend() // senders still retrying count their events as lost
 	close(s.stop)
