@@ -375,7 +375,11 @@ func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 		}
 		cfg.Accel = accel
 	}
-	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, cfg.Accel, cfg.CPUs, cfg.MemoryMB)
+	accel := cfg.Accel
+	if note := qemu.AccelNote(); accel == "tcg" && note != "" {
+		accel += "; " + note
+	}
+	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, accel, cfg.CPUs, cfg.MemoryMB)
 	for _, f := range cfg.HostForwards {
 		fmt.Fprintf(r.stderr, ", port 127.0.0.1:%d -> %d", f.Host, f.Guest)
 	}

@@ -39,6 +39,20 @@ func Accel() (string, error) {
 	return "kvm", nil
 }
 
+// AccelNote says why TCG was chosen where KVM might have served: "" unless
+// /dev/kvm opens on a machine that is itself a VM and KEEL_ACCEL is unset.
+func AccelNote() string {
+	if os.Getenv(AccelEnv) != "" || !insideVM() {
+		return ""
+	}
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return ""
+	}
+	f.Close()
+	return "this machine is itself a VM, where nested KVM is often broken: " + AccelEnv + "=kvm tries it"
+}
+
 // insideVM reports whether the CPU says a hypervisor runs this machine
 // (the CPUID hypervisor bit, shown as a flag in /proc/cpuinfo).
 func insideVM() bool {

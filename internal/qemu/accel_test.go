@@ -1,6 +1,7 @@
 package qemu
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -45,5 +46,18 @@ func TestStartRefusesAnUnknownAccelerator(t *testing.T) {
 	_, err := Start(Config{Accel: "xen", Kernel: "/nonexistent", Dir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), `accelerator "xen"`) {
 		t.Errorf("Start with Accel xen: %v, want an error naming it", err)
+	}
+}
+
+func TestAccelNote(t *testing.T) {
+	t.Setenv(AccelEnv, "tcg")
+	if n := AccelNote(); n != "" {
+		t.Errorf("with %s set: note %q, want none", AccelEnv, n)
+	}
+	t.Setenv(AccelEnv, "")
+	_, err := os.Stat("/dev/kvm")
+	want := insideVM() && err == nil
+	if n := AccelNote(); (n != "") != want || want && !strings.Contains(n, "KEEL_ACCEL=kvm tries it") {
+		t.Errorf("note %q; want one: %v", n, want)
 	}
 }
