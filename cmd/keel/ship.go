@@ -155,10 +155,10 @@ func runShip(args []string) error {
 	default:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.flushTimeout)
-	go flushStops(ctx, stops, cancel, notice, f.flushTimeout)
+	go flushStops(ctx, stops, cancel, notice, f.flushTimeout, inTerminalForeground())
 	if err := s.Close(ctx); err != nil {
 		if ctx.Err() == context.Canceled {
-			notice("stopped delivering at the second signal")
+			notice("stopped delivering, as a signal asked")
 		} else {
 			notice(fmt.Sprintf("gave up delivering after -flush.timeout=%v", f.flushTimeout))
 		}
@@ -182,12 +182,17 @@ func runShip(args []string) error {
 }
 
 // flushStops handles stop signals during the final flush: the first (a
-// docker stop's SIGTERM, a Ctrl-C) does not end keel with the lines it
-// still holds, but is answered with what it is waiting for; a second ends
-// the flush at once (cancel), the rest counted as lost.
-func flushStops(ctx context.Context, stops <-chan os.Signal, cancel func(), notice func(string), bound time.Duration) {
+// docker stop's SIGTERM) does not end keel with the lines it still holds,
+// but is answered with what it is waiting for; a second ends the flush at
+// once (cancel), the rest counted as lost. A Ctrl-C at keel's terminal,
+// where CMD has ended, is a person asking to stop now: it ends the flush.
+func flushStops(ctx context.Context, stops <-chan os.Signal, cancel func(), notice func(string), bound time.Duration, fromTerminal bool) {
 	select {
 	case sig := <-stops:
+		if fromTerminal && isTerminalSignal(sig) {
+			cancel()
+			return
+		}
 		notice(fmt.Sprintf("%v: still delivering what is buffered (at most -flush.timeout=%v); a second signal stops now", sig, bound))
 	case <-ctx.Done():
 		return

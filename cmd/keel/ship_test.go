@@ -469,7 +469,7 @@ func TestShipSignalDuringFlush(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
 		t.Errorf("exit %d, want CMD's 3: %s", code, errb.String())
 	}
-	for _, w := range []string{"stopped delivering at the second signal", "2 lost at exit"} {
+	for _, w := range []string{"stopped delivering, as a signal asked", "2 lost at exit"} {
 		if !strings.Contains(errb.String(), w) {
 			t.Errorf("stderr lacks %q: %s", w, errb.String())
 		}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/keelvm/keel/internal/testutil"
+)
+
+// openPTY opens a pseudo-terminal pair: the master, and the terminal a
+// program gets as its controlling one.
+func openPTY(t *testing.T) (master, term *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("pty number: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return m, s
+}
+
+// TestShipCtrlCDuringFlush: at a terminal, once CMD has ended, a Ctrl-C is
+// a person asking keel to stop delivering now (a docker stop's SIGTERM is
+// answered first, see TestShipSignalDuringFlush); the status stays CMD's.
+func TestShipCtrlCDuringFlush(t *testing.T) {
+	master, term := openPTY(t)
+	creds := []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://127.0.0.1:1"}
+	cmd := exec.Command(os.Args[0], "ship", "-group", "g", "-stream", "s", "-console=false", "-flush.timeout", "30s", "--", "sh", "-c", "echo one; exit 3")
+	cmd.Env = append(cleanEnv(), append(creds, "KEEL_TEST_AS_KEEL=1")...)
+	var errb testutil.SyncBuffer
+	cmd.Stdin, cmd.Stderr = term, &errb
+	// A session of its own with the terminal as its controlling one: keel
+	// is the terminal's foreground group, as in a shell.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	time.Sleep(time.Second) // CMD has ended; keel is flushing
+	master.Write([]byte{3}) // ^C: SIGINT to the foreground group
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("a Ctrl-C at the terminal did not end the flush: %s", errb.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d, want CMD's 3: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "stopped delivering, as a signal asked") {
+		t.Errorf("stderr: %s", errb.String())
+	}
+}
