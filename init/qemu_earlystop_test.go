@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/internal/bootcfg"
-	"github.com/keelvm/keel/internal/qemu"
 )
 
 // TestQEMUPowerButtonBeforeTheApp presses the power button while init
@@ -31,13 +29,7 @@ func TestQEMUPowerButtonBeforeTheApp(t *testing.T) {
 	if _, err := b.Write(initrd); err != nil {
 		t.Fatal(err)
 	}
-	vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir, Cmdline: "console=ttyS0 panic=-1 quiet"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Kill()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	vm, ctx := startVM(t, k, initrd, "quiet")
 	// The button is watched from just after this line on.
 	if err := vm.WaitFor(ctx, "load 2 modules: ok"); err != nil {
 		t.Fatalf("%v\n%s", err, vm.Console())

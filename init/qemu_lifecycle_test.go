@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -82,15 +81,7 @@ func TestQEMUNetworkCut(t *testing.T) {
 	const n = 200
 	cfg := bootcfg.Config{App: "/app/hello", Args: []string{"count", fmt.Sprint(n), "40ms"}, Logs: srv.Logs("app", "test/hello:1")}
 	initrd := image(t, t.TempDir(), k, cfg, srv.Creds)
-	dir := t.TempDir()
-	vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir,
-		Forwards: []qemu.Forward{{Port: 4566, Host: proxy.addr}}, Cmdline: "console=ttyS0 panic=-1 quiet"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Kill()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	vm, ctx := startVM(t, k, initrd, "quiet", qemu.Forward{Port: 4566, Host: proxy.addr})
 	// Cut once the first lines are through, for about 3 s of the app's 8.
 	if !waitFor(60*time.Second, func() bool { return strings.Contains(srv.Messages("app", "stdout"), "count 10\n") }) {
 		t.Fatalf("no lines arrived before the cut:\n%s", vm.Console())

@@ -50,6 +50,20 @@ func image(t *testing.T, dir string, k *kernel.Kernel, cfg bootcfg.Config, extra
 	return path
 }
 
+// startVM boots a VM that the test then drives; it is killed when the test
+// ends. The context bounds the test's waits on it.
+func startVM(t *testing.T, k *kernel.Kernel, initrd, cmdline string, fwd ...qemu.Forward) (*qemu.VM, context.Context) {
+	t.Helper()
+	vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: t.TempDir(), Forwards: fwd,
+		Cmdline: "console=ttyS0 panic=-1 " + cmdline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(func() { cancel(); vm.Kill() })
+	return vm, ctx
+}
+
 // boot runs a VM to power-off and returns its console.
 func boot(t *testing.T, k *kernel.Kernel, initrd, extra string, fwd ...qemu.Forward) string {
 	t.Helper()
@@ -135,13 +149,7 @@ func TestQEMUPowerButton(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			initrd := image(t, dir, k, bootcfg.Config{App: "/app/hello", Args: []string{"loop"}, Env: tc.env, Net: "none"})
-			vm, err := qemu.Start(qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Dir: dir, Cmdline: "console=ttyS0 panic=-1 quiet keel.grace=3s"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer vm.Kill()
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
+			vm, ctx := startVM(t, k, initrd, "quiet keel.grace=3s")
 			if err := vm.WaitFor(ctx, "loop 10"); err != nil {
 				t.Fatalf("%v\n%s", err, vm.Console())
 			}
