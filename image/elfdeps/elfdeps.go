@@ -89,13 +89,24 @@ func (r *Resolver) Inspect(path string) (Info, error) {
 		r.Dirs = r.defaultDirs()
 	}
 	seen := map[string]bool{}
-	var walk func(from string, f *elf.File, chain []string) error
-	walk = func(from string, f *elf.File, chain []string) error {
+	// rpaths are the DT_RPATHs of the object being walked and of those
+	// that loaded it, nearest first: the loader searches them all for the
+	// object's dependencies unless the object has a DT_RUNPATH.
+	var walk func(from, origin string, f *elf.File, chain []string, rpaths [][]string) error
+	walk = func(from, origin string, f *elf.File, chain []string, rpaths [][]string) error {
 		libs, err := f.ImportedLibraries()
 		if err != nil {
 			return fmt.Errorf("read dynamic section of %s: %w", from, err)
 		}
-		runpath := r.runpath(from, f)
+		sp := r.searchPath(origin, f)
+		rpaths = append([][]string{sp.rpath}, rpaths...)
+		var dirs []string
+		if !sp.hasRunpath {
+			for _, d := range rpaths {
+				dirs = append(dirs, d...)
+			}
+		}
+		dirs = append(dirs, sp.runpath...)
 		for _, name := range libs {
 			if isTLSLibrary(name) {
 				info.TLS = true
@@ -106,7 +117,7 @@ func (r *Resolver) Inspect(path string) (Info, error) {
 				continue
 			}
 			seen[name] = true
-			host, err := r.find(name, runpath)
+			host, err := r.find(name, dirs)
 			if err != nil {
 				return fmt.Errorf("%s needs shared library %s (via %s), which is not on this host: install the package that has it, or build the app static (CGO_ENABLED=0)", path, name, strings.Join(append(chain, filepath.Base(from)), " -> "))
 			}
@@ -115,7 +126,9 @@ func (r *Resolver) Inspect(path string) (Info, error) {
 			if err != nil {
 				return err
 			}
-			err = walk(host, lf, append(chain, filepath.Base(from)))
+			// A library's $ORIGIN is the directory it was found in, as
+			// the loader opened it: symlinks are not resolved.
+			err = walk(host, filepath.Dir(host), lf, append(chain, filepath.Base(from)), rpaths)
 			lf.Close()
 			if err != nil {
 				return err
@@ -123,7 +136,15 @@ func (r *Resolver) Inspect(path string) (Info, error) {
 		}
 		return nil
 	}
-	if err := walk(path, f, nil); err != nil {
+	// The executable's $ORIGIN is where the file itself is: the loader
+	// takes it from /proc/self/exe, symlinks resolved, so an app started
+	// through a link (/usr/local/bin/app -> /opt/app/bin/app) finds
+	// $ORIGIN/../lib under /opt/app.
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return Info{}, fmt.Errorf("resolve %s: %w", path, err)
+	}
+	if err := walk(path, filepath.Dir(resolved), f, nil, nil); err != nil {
 		return Info{}, err
 	}
 	return info, nil
@@ -177,30 +198,47 @@ func interpreter(f *elf.File) (string, error) {
 	return "", nil
 }
 
-// runpath returns the binary's DT_RUNPATH (or DT_RPATH) directories with
-// $ORIGIN expanded.
-func (r *Resolver) runpath(path string, f *elf.File) []string {
-	var dirs []string
-	for _, tag := range []elf.DynTag{elf.DT_RUNPATH, elf.DT_RPATH} {
+// searchPath is an object's own library search directories, $ORIGIN
+// expanded.
+type searchPath struct {
+	// rpath is DT_RPATH, which the loader ignores when the object also
+	// has a DT_RUNPATH (then rpath is nil).
+	rpath, runpath []string
+	hasRunpath     bool
+}
+
+// searchPath reads an object's DT_RUNPATH and DT_RPATH, with $ORIGIN
+// expanded to origin.
+func (r *Resolver) searchPath(origin string, f *elf.File) searchPath {
+	dirs := func(tag elf.DynTag) ([]string, bool) {
 		vals, _ := f.DynString(tag)
+		var out []string
 		for _, v := range vals {
 			for _, d := range strings.Split(v, ":") {
-				d = strings.ReplaceAll(d, "${ORIGIN}", filepath.Dir(path))
-				d = strings.ReplaceAll(d, "$ORIGIN", filepath.Dir(path))
+				d = strings.ReplaceAll(d, "${ORIGIN}", origin)
+				d = strings.ReplaceAll(d, "$ORIGIN", origin)
 				if d != "" {
-					dirs = append(dirs, d)
+					out = append(out, d)
 				}
 			}
 		}
+		return out, len(vals) > 0
 	}
-	return dirs
+	var sp searchPath
+	sp.runpath, sp.hasRunpath = dirs(elf.DT_RUNPATH)
+	if !sp.hasRunpath {
+		sp.rpath, _ = dirs(elf.DT_RPATH)
+	}
+	return sp
 }
 
-func (r *Resolver) find(name string, runpath []string) (string, error) {
+// find looks for a library in dirs (the object's search path), then in
+// r.Dirs.
+func (r *Resolver) find(name string, dirs []string) (string, error) {
 	if strings.Contains(name, "/") {
 		return r.existing(name)
 	}
-	for _, d := range append(runpath, r.Dirs...) {
+	for _, d := range append(dirs[:len(dirs):len(dirs)], r.Dirs...) {
 		p := filepath.Join(r.Root, d, name)
 		if isX8664(p) {
 			return p, nil

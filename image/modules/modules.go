@@ -23,6 +23,10 @@ type Tree struct {
 	dir     string
 	files   map[string]string // module name -> path relative to dir
 	builtin map[string]bool
+	// compressed are modules shipped as .ko.xz, .ko.zst or .ko.gz, which
+	// init's finit_module (no MODULE_INIT_COMPRESSED_FILE) cannot load:
+	// kept to say so instead of "not in" for a module that is there.
+	compressed map[string]string
 }
 
 // name normalizes a module name: modinfo and file names mix - and _.
@@ -33,14 +37,22 @@ func name(s string) string {
 
 // Open indexes the module tree dir (lib/modules/VERSION).
 func Open(dir string) (*Tree, error) {
-	t := &Tree{dir: dir, files: map[string]string{}, builtin: map[string]bool{}}
+	t := &Tree{dir: dir, files: map[string]string{}, builtin: map[string]bool{}, compressed: map[string]string{}}
 	err := filepath.WalkDir(filepath.Join(dir, "kernel"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && strings.HasSuffix(p, ".ko") {
-			rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if strings.HasSuffix(p, ".ko") {
 			t.files[name(p)] = rel
+		}
+		for _, z := range []string{".xz", ".zst", ".gz"} {
+			if ko, ok := strings.CutSuffix(p, z); ok && strings.HasSuffix(ko, ".ko") {
+				t.compressed[name(ko)] = rel
+			}
 		}
 		return nil
 	})
@@ -71,6 +83,9 @@ func (t *Tree) Resolve(names ...string) ([]string, error) {
 			return fmt.Errorf("module dependency cycle: %s", strings.Join(append(chain, n), " -> "))
 		}
 		rel, ok := t.files[n]
+		if z, compressed := t.compressed[n]; !ok && compressed {
+			return fmt.Errorf("kernel module %q (needed by %s) is compressed in %s (%s): keel's init loads uncompressed .ko files only; use a kernel that ships them (Debian bookworm's linux-image-amd64) or unpack the modules with xz -d, zstd -d or gzip -d", n, strings.Join(append(chain, n), " -> "), t.dir, z)
+		}
 		if !ok {
 			return fmt.Errorf("kernel module %q is not in %s (needed by %s)", n, t.dir, strings.Join(append(chain, n), " -> "))
 		}
