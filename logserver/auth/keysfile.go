@@ -23,15 +23,18 @@ type keysFile struct {
 
 // fileStamp identifies one version of keys.json. Writers replace the file by
 // rename, so a new version is a new inode even when size and mtime happen to
-// match the old one.
+// match the old one. The mode is part of it because readKeysFile refuses a
+// file others can read: the chmod 600 that repairs it changes nothing else,
+// and without the mode the repaired file would never be reloaded.
 type fileStamp struct {
 	ino   uint64
 	size  int64
 	mtime int64
+	mode  os.FileMode
 }
 
 func stampOf(fi os.FileInfo) fileStamp {
-	s := fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	s := fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: fi.Mode()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		s.ino = uint64(st.Ino)
 	}
