@@ -431,26 +431,7 @@ func TestShipStdoutClosedEarly(t *testing.T) {
 // it says what it waits for, and a second signal ends the flush at once
 // with CMD's status.
 func TestShipSignalDuringFlush(t *testing.T) {
-	// Nothing answers at this endpoint: the flush waits out its bound.
-	creds := []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://127.0.0.1:1"}
-	cmd := exec.Command(os.Args[0], "ship", "-group", "g", "-stream", "s", "-console=false", "-flush.timeout", "30s", "--", "sh", "-c", "echo one; echo two; exit 3")
-	cmd.Env = append(cleanEnv(), append(creds, "KEEL_TEST_AS_KEEL=1")...)
-	var errb testutil.SyncBuffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	defer func() {
-		select {
-		case <-done:
-		default:
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	time.Sleep(time.Second) // CMD has ended; keel is flushing
+	cmd, done, errb := startFlushing(t, "echo one; echo two; exit 3", nil)
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done:
@@ -474,4 +455,35 @@ func TestShipSignalDuringFlush(t *testing.T) {
 			t.Errorf("stderr lacks %q: %s", w, errb.String())
 		}
 	}
+}
+
+// startFlushing starts keel ship with script as CMD and an endpoint where
+// nothing answers, so that once CMD has ended keel flushes for up to 30 s;
+// it returns when CMD has ended. setup, if set, adjusts the command first.
+// keel is killed at the test's end if still running.
+func startFlushing(t *testing.T, script string, setup func(*exec.Cmd)) (*exec.Cmd, <-chan struct{}, *testutil.SyncBuffer) {
+	t.Helper()
+	creds := []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://127.0.0.1:1"}
+	cmd := exec.Command(os.Args[0], "ship", "-group", "g", "-stream", "s", "-console=false", "-flush.timeout", "30s", "--", "sh", "-c", script)
+	cmd.Env = append(cleanEnv(), append(creds, "KEEL_TEST_AS_KEEL=1")...)
+	errb := &testutil.SyncBuffer{}
+	cmd.Stderr = errb
+	if setup != nil {
+		setup(cmd)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	time.Sleep(time.Second) // CMD has ended; keel is flushing
+	return cmd, done, errb
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/keelvm/keel/internal/testutil"
 )
 
 // openPTY opens a pseudo-terminal pair: the master, and the terminal a
@@ -43,28 +41,12 @@ func openPTY(t *testing.T) (master, term *os.File) {
 // answered first, see TestShipSignalDuringFlush); the status stays CMD's.
 func TestShipCtrlCDuringFlush(t *testing.T) {
 	master, term := openPTY(t)
-	creds := []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://127.0.0.1:1"}
-	cmd := exec.Command(os.Args[0], "ship", "-group", "g", "-stream", "s", "-console=false", "-flush.timeout", "30s", "--", "sh", "-c", "echo one; exit 3")
-	cmd.Env = append(cleanEnv(), append(creds, "KEEL_TEST_AS_KEEL=1")...)
-	var errb testutil.SyncBuffer
-	cmd.Stdin, cmd.Stderr = term, &errb
-	// A session of its own with the terminal as its controlling one: keel
-	// is the terminal's foreground group, as in a shell.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	defer func() {
-		select {
-		case <-done:
-		default:
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	time.Sleep(time.Second) // CMD has ended; keel is flushing
+	cmd, done, errb := startFlushing(t, "echo one; exit 3", func(cmd *exec.Cmd) {
+		cmd.Stdin = term
+		// A session of its own with the terminal as its controlling
+		// one: keel is the terminal's foreground group, as in a shell.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	})
 	master.Write([]byte{3}) // ^C: SIGINT to the foreground group
 	select {
 	case <-done:
