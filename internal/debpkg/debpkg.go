@@ -149,12 +149,19 @@ func WriteManifest(root string, m any) error {
 // ReadManifest reads the record of a cache entry into m; a missing entry
 // is an error satisfying errors.Is(err, fs.ErrNotExist).
 func ReadManifest(dir string, m any) error {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	p := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(dir); serr == nil {
+			// Only a hand's partial delete leaves this: say how to repair.
+			return fmt.Errorf("cache entry %s is incomplete (no %s): delete the directory to fetch it again: %w", dir, ManifestFile, err)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	if err := json.Unmarshal(b, m); err != nil {
-		return fmt.Errorf("read %s: %w", filepath.Join(dir, ManifestFile), err)
+		return fmt.Errorf("cache entry %s is damaged (read %s: %v): delete the directory to fetch it again", dir, p, err)
 	}
 	return nil
 }
