@@ -375,15 +375,14 @@ func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 		}
 		cfg.Accel = accel
 	}
-	accel := cfg.Accel
-	if note := qemu.AccelNote(); accel == "tcg" && note != "" {
-		accel += "; " + note
-	}
-	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, accel, cfg.CPUs, cfg.MemoryMB)
+	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, cfg.Accel, cfg.CPUs, cfg.MemoryMB)
 	for _, f := range cfg.HostForwards {
 		fmt.Fprintf(r.stderr, ", port 127.0.0.1:%d -> %d", f.Host, f.Guest)
 	}
 	fmt.Fprintln(r.stderr)
+	if note := qemu.AccelNote(); cfg.Accel == "tcg" && note != "" {
+		fmt.Fprintf(r.stderr, "  (tcg: %s)\n", note)
+	}
 	vm, err := qemu.Start(cfg)
 	if err != nil {
 		return err
