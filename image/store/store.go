@@ -19,9 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/fsutil"
@@ -215,31 +213,14 @@ func (s Store) Begin(r Ref, force bool) (*Staging, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return nil, fmt.Errorf("create image directory %s: %w", parent, err)
 	}
-	sweepStale(parent, r.Version)
-	tmp, err := os.MkdirTemp(parent, fmt.Sprintf(".%s.tmp-%d-", r.Version, os.Getpid()))
+	// Owned: a later fuse removes this one's if this process is killed
+	// outright.
+	tmp, err := fsutil.MkdirOwned(parent, "."+r.Version+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("create image directory in %s: %w", parent, err)
 	}
 	staging.Add(tmp)
 	return &Staging{Dir: tmp, ref: r, store: s, force: force}, nil
-}
-
-// sweepStale removes the staging directories of version that a fuse
-// killed outright (SIGKILL, a crash) left in dir: those whose process is
-// gone. A fuse at work, in this process or another, keeps its own.
-func sweepStale(dir, version string) {
-	names, _ := filepath.Glob(filepath.Join(dir, "."+version+".tmp-*"))
-	for _, n := range names {
-		rest := strings.TrimPrefix(filepath.Base(n), "."+version+".tmp-")
-		pidText, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 {
-			continue // not ours to judge
-		}
-		if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-			os.RemoveAll(n)
-		}
-	}
 }
 
 // Abort removes what was written.

@@ -16,9 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/keelvm/keel/internal/fsutil"
 )
@@ -45,10 +43,9 @@ func Fetch(dir, spec string, progress io.Writer, finish func(root, debSHA256 str
 			return fmt.Errorf("fetch %s: %w", spec, err)
 		}
 	}
-	sweepStale(staging)
-	// The pid in the name lets a later fetch remove this one's leftovers
-	// if this process is killed outright (SIGKILL runs no cleanup).
-	tmp, err := os.MkdirTemp(staging, fmt.Sprintf("fetch-%d-", os.Getpid()))
+	// Owned: a later fetch removes this one's if this process is killed
+	// outright (a kernel's staging is about 70 MB).
+	tmp, err := fsutil.MkdirOwned(staging, "fetch-")
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", spec, err)
 	}
@@ -86,23 +83,6 @@ func Fetch(dir, spec string, progress io.Writer, finish func(root, debSHA256 str
 		}
 		return nil
 	})
-}
-
-// sweepStale removes the staging directories of fetches whose process is
-// gone: a kernel's is about 70 MB, and nothing else would remove it. A
-// fetch at work, in this process or another, keeps its own.
-func sweepStale(staging string) {
-	names, _ := filepath.Glob(filepath.Join(staging, "fetch-*"))
-	for _, n := range names {
-		pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(n), "fetch-"), "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 {
-			continue // not named by this version: not ours to judge
-		}
-		if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-			os.RemoveAll(n)
-		}
-	}
 }
 
 // fetching holds the staging directories of the fetches under way, for
