@@ -368,20 +368,18 @@ func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 	}
 	close(r.booting)
 	sigs := r.sigs
-	if cfg.Accel == "" {
-		accel, err := qemu.Accel()
-		if err != nil {
-			return err
-		}
-		cfg.Accel = accel
+	accel, note, err := qemu.ChooseAccel()
+	if err != nil {
+		return err
 	}
+	cfg.Accel = accel
 	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, cfg.Accel, cfg.CPUs, cfg.MemoryMB)
 	for _, f := range cfg.HostForwards {
 		fmt.Fprintf(r.stderr, ", port 127.0.0.1:%d -> %d", f.Host, f.Guest)
 	}
 	fmt.Fprintln(r.stderr)
-	if note := qemu.AccelNote(); cfg.Accel == "tcg" && note != "" {
-		fmt.Fprintf(r.stderr, "  (tcg: %s)\n", note)
+	if note != "" {
+		fmt.Fprintf(r.stderr, "  (%s: %s)\n", accel, note)
 	}
 	vm, err := qemu.Start(cfg)
 	if err != nil {

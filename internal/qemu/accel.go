@@ -10,9 +10,17 @@ import (
 // kvm or tcg.
 const AccelEnv = "KEEL_ACCEL"
 
-// Accel is the accelerator QEMU uses: $KEEL_ACCEL when set; else KVM
+// Accel is the accelerator QEMU uses; see ChooseAccel.
+func Accel() (string, error) {
+	a, _, err := ChooseAccel()
+	return a, err
+}
+
+// ChooseAccel picks QEMU's accelerator: $KEEL_ACCEL when set; else KVM
 // when /dev/kvm can be opened and this machine is not itself a virtual
 // machine, and TCG (software emulation, several times slower) otherwise.
+// note says why TCG was chosen where KVM might have served ("" otherwise),
+// for a user to read.
 //
 // Why not KVM wherever /dev/kvm opens: nested KVM is often broken in ways
 // only a boot shows. On a cloud VM of this project's CI, QEMU with
@@ -20,37 +28,32 @@ const AccelEnv = "KEEL_ACCEL"
 // without that CPU feature, the kernel hung without a line; a probe boot
 // would cost every run seconds. On such a machine, KEEL_ACCEL=kvm says
 // that its nested KVM works.
-func Accel() (string, error) {
-	switch v := os.Getenv(AccelEnv); v {
-	case "kvm", "tcg":
-		return v, nil
-	case "":
-	default:
-		return "", fmt.Errorf("%s=%q: want kvm or tcg (or leave it unset to choose by the machine)", AccelEnv, v)
+func ChooseAccel() (accel, note string, err error) {
+	kvmOpens := false
+	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
+		f.Close()
+		kvmOpens = true
 	}
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return "tcg", nil
-	}
-	f.Close()
-	if insideVM() {
-		return "tcg", nil
-	}
-	return "kvm", nil
+	return chooseAccel(os.Getenv(AccelEnv), kvmOpens, kvmOpens && insideVM())
 }
 
-// AccelNote says why TCG was chosen where KVM might have served: "" unless
-// /dev/kvm opens on a machine that is itself a VM and KEEL_ACCEL is unset.
-func AccelNote() string {
-	if os.Getenv(AccelEnv) != "" || !insideVM() {
-		return ""
+// chooseAccel is ChooseAccel's decision, from what it found: the variable's
+// value, whether /dev/kvm opens, whether this machine is a VM.
+func chooseAccel(env string, kvmOpens, vm bool) (accel, note string, err error) {
+	switch env {
+	case "kvm", "tcg":
+		return env, "", nil
+	case "":
+	default:
+		return "", "", fmt.Errorf("%s=%q: want kvm or tcg (or leave it unset to choose by the machine)", AccelEnv, env)
 	}
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return ""
+	switch {
+	case !kvmOpens:
+		return "tcg", "", nil
+	case vm:
+		return "tcg", "this machine is itself a VM, where nested KVM is often broken: " + AccelEnv + "=kvm tries it", nil
 	}
-	f.Close()
-	return "this machine is itself a VM, where nested KVM is often broken: " + AccelEnv + "=kvm tries it"
+	return "kvm", "", nil
 }
 
 // insideVM reports whether the CPU says a hypervisor runs this machine

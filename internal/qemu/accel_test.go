@@ -1,66 +1,48 @@
 package qemu
 
 import (
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/keelvm/keel/internal/testutil"
 )
 
-func TestAccelFromEnvironment(t *testing.T) {
+func TestChooseAccel(t *testing.T) {
+	const nested = "KEEL_ACCEL=kvm tries it"
 	for _, tc := range []struct {
-		env, want, err string
+		env             string
+		kvmOpens, vm    bool
+		want, note, err string
 	}{
 		{env: "kvm", want: "kvm"},
-		{env: "tcg", want: "tcg"},
+		{env: "tcg", kvmOpens: true, want: "tcg"},
+		{env: "tcg", kvmOpens: true, vm: true, want: "tcg"},
 		{env: "KVM", err: `KEEL_ACCEL="KVM": want kvm or tcg`},
 		{env: "hvf", err: `KEEL_ACCEL="hvf": want kvm or tcg`},
+		{want: "tcg"},
+		{kvmOpens: true, want: "kvm"},
+		{kvmOpens: true, vm: true, want: "tcg", note: nested},
 	} {
-		t.Setenv(AccelEnv, tc.env)
-		got, err := Accel()
+		got, note, err := chooseAccel(tc.env, tc.kvmOpens, tc.vm)
+		name := tc.env + map[bool]string{true: " /dev/kvm"}[tc.kvmOpens] + map[bool]string{true: " in a VM"}[tc.vm]
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("%s=%s: error %v, want one containing %q", AccelEnv, tc.env, err, tc.err)
+				t.Errorf("%s: error %v, want one containing %q", name, err, tc.err)
 			}
 			continue
 		}
-		if err != nil || got != tc.want {
-			t.Errorf("%s=%s: %q, %v; want %q", AccelEnv, tc.env, got, err, tc.want)
+		if err != nil || got != tc.want || !strings.Contains(note, tc.note) || (tc.note == "") != (note == "") {
+			t.Errorf("%s: %q, note %q, %v; want %q, note %q", name, got, note, err, tc.want, tc.note)
 		}
-	}
-}
-
-func TestAccelUnsetIsTCGInsideAVM(t *testing.T) {
-	t.Setenv(AccelEnv, "")
-	if !insideVM() {
-		t.Skip("not a virtual machine: KVM is chosen where /dev/kvm opens")
-	}
-	if got, err := Accel(); err != nil || got != "tcg" {
-		t.Errorf("inside a VM with %s unset: %q, %v; want tcg", AccelEnv, got, err)
 	}
 }
 
 func TestStartRefusesAnUnknownAccelerator(t *testing.T) {
 	if err := Available(); err != nil {
-		t.Skip(err)
+		testutil.Unavailable(t, "%v", err)
 	}
 	_, err := Start(Config{Accel: "xen", Kernel: "/nonexistent", Dir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), `accelerator "xen"`) {
 		t.Errorf("Start with Accel xen: %v, want an error naming it", err)
-	}
-}
-
-func TestAccelNote(t *testing.T) {
-	t.Setenv(AccelEnv, "tcg")
-	if n := AccelNote(); n != "" {
-		t.Errorf("with %s set: note %q, want none", AccelEnv, n)
-	}
-	t.Setenv(AccelEnv, "")
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err == nil {
-		f.Close()
-	}
-	want := insideVM() && err == nil
-	if n := AccelNote(); (n != "") != want || want && !strings.Contains(n, "KEEL_ACCEL=kvm tries it") {
-		t.Errorf("note %q; want one: %v", n, want)
 	}
 }
