@@ -59,11 +59,11 @@ func rlimits(m map[string]string) ([]supervisor.Rlimit, error) {
 // same. syscall.Setrlimit also stops Go from restoring its startup limit in
 // the children it forks.
 //
-// In a container (inVM false) the runtime sets the limits and may not let
+// In a container (ownMachine false) the runtime sets the limits and may not let
 // them be raised (no CAP_SYS_RESOURCE, as Docker runs containers): there
 // an open-file limit beyond the container's hard limit is lowered to it,
 // with a note, instead of failing the app's start.
-func inheritNofile(ls []supervisor.Rlimit, inVM bool) {
+func inheritNofile(ls []supervisor.Rlimit, ownMachine bool) {
 	for i, l := range ls {
 		if l.Resource != syscall.RLIMIT_NOFILE {
 			continue
@@ -75,7 +75,7 @@ func inheritNofile(ls []supervisor.Rlimit, inVM bool) {
 		err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: l.Cur, Max: l.Max})
 		switch {
 		case err == nil:
-		case !inVM && l.Max > cur.Max:
+		case !ownMachine && l.Max > cur.Max:
 			ls[i].Cur, ls[i].Max = min(l.Cur, cur.Max), cur.Max
 			logf("open-file limit %d/%d: above this container's hard limit %d, which it may not raise (%v): the app gets %d/%d",
 				l.Cur, l.Max, cur.Max, err, ls[i].Cur, ls[i].Max)

@@ -25,15 +25,11 @@ var mounts = []mountPoint{
 }
 
 // mountAll mounts what an app expects of a Linux system. A mount that
-// already exists (a container, a second start) is fine.
+// already exists (a second start) is fine.
 func mountAll() error {
 	for _, m := range mounts {
-		if err := os.MkdirAll(m.target, 0o755); err != nil {
-			return fmt.Errorf("create mount point %s: %w", m.target, err)
-		}
-		err := syscall.Mount(m.source, m.target, m.fstype, m.flags, m.data)
-		if err != nil && !errors.Is(err, syscall.EBUSY) {
-			return fmt.Errorf("mount %s on %s: %w", m.fstype, m.target, err)
+		if err := m.mount(); err != nil && !errors.Is(err, syscall.EBUSY) {
+			return err
 		}
 	}
 	// devpts with newinstance needs /dev/ptmx to point into it.
@@ -54,15 +50,22 @@ func mountMissing() []error {
 		if isMountPoint(m.target) {
 			continue
 		}
-		if err := os.MkdirAll(m.target, 0o755); err != nil {
-			errs = append(errs, fmt.Errorf("create mount point %s: %w", m.target, err))
-			continue
-		}
-		if err := syscall.Mount(m.source, m.target, m.fstype, m.flags, m.data); err != nil {
-			errs = append(errs, fmt.Errorf("mount %s on %s: %w", m.fstype, m.target, err))
+		if err := m.mount(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs
+}
+
+// mount makes the mount point and mounts m on it.
+func (m mountPoint) mount() error {
+	if err := os.MkdirAll(m.target, 0o755); err != nil {
+		return fmt.Errorf("create mount point %s: %w", m.target, err)
+	}
+	if err := syscall.Mount(m.source, m.target, m.fstype, m.flags, m.data); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", m.fstype, m.target, err)
+	}
+	return nil
 }
 
 // isMountPoint reports whether dir is a mount point: its device differs

@@ -115,7 +115,6 @@ func newFlags(name, synopsis, about string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags, mapping the flag package's errors onto exit codes.
 // noArgs refuses arguments after the flags of a command that takes none:
 // ignored, they would look obeyed.
 func noArgs(fs *flag.FlagSet) error {
@@ -125,6 +124,7 @@ func noArgs(fs *flag.FlagSet) error {
 	return nil
 }
 
+// parse parses flags, mapping the flag package's errors onto exit codes.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
