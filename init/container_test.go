@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/internal/testutil"
 )
 
 // TestContainerPID1 runs init as PID 1 of a container, made with unshare(1)
@@ -26,10 +27,7 @@ import (
 // forever, and with it ended the container by a signal, losing the status.
 func TestContainerPID1(t *testing.T) {
 	if os.Getuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("this test makes namespaces and mounts: run it as root")
-		}
-		t.Skip("needs root (namespaces, mounts)")
+		testutil.Unavailable(t, "this test makes namespaces and mounts: run it as root")
 	}
 	for _, tool := range []string{"unshare", "setpriv"} {
 		if _, err := exec.LookPath(tool); err != nil {

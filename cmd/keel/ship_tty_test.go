@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelvm/keel/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +19,7 @@ func openPTY(t *testing.T) (master, term *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
+		testutil.Unavailable(t, "no pseudo-terminals: %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
 	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {

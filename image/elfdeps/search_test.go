@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keelvm/keel/internal/testutil"
 )
 
 // searchTree builds dir/opt/bin/<prog> and dir/opt/lib/{libfoo,libbar}.so,
@@ -15,7 +17,7 @@ import (
 func searchTree(t *testing.T, prog string, progFlags, fooFlags []string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not installed")
+		testutil.Unavailable(t, "gcc not installed: the test builds programs with RPATH and RUNPATH")
 	}
 	dir := t.TempDir()
 	for _, d := range []string{"src", "opt/bin", "opt/lib", "link"} {
