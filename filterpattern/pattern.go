@@ -25,10 +25,14 @@ func Compile(src string) (*Pattern, error) {
 	return &Pattern{src: src, m: m}, nil
 }
 
+// MatchesAll reports whether the pattern matches every event (it is nil,
+// empty or white space): a reader may skip matching altogether.
+func (p *Pattern) MatchesAll() bool { return p == nil || p.m == nil }
+
 // Match reports whether message satisfies the pattern. A nil *Pattern
 // matches everything, like an empty pattern.
 func (p *Pattern) Match(message string) bool {
-	if p == nil || p.m == nil {
+	if p.MatchesAll() {
 		return true
 	}
 	return p.m.match(message)

@@ -47,7 +47,11 @@ func TestLiveTailEndsWhenKeyRevoked(t *testing.T) {
 		select {
 		case ev, ok := <-stream.Events():
 			if !ok {
-				return // the session ended
+				// The session ended, saying why.
+				if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "was revoked") {
+					t.Fatalf("the session ended with %v, want a SessionStreamingException naming the revoked key", err)
+				}
+				return
 			}
 			if u, isUpdate := ev.(*types.StartLiveTailResponseStreamMemberSessionUpdate); isUpdate {
 				for _, r := range u.Value.SessionResults {

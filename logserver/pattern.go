@@ -1,7 +1,6 @@
 package logserver
 
 import (
-	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -21,15 +20,15 @@ func compilePattern(path string, src *string) (*filterpattern.Pattern, *apiError
 		v.add(*src, path, "Member must have length less than or equal to 1024")
 		return nil, v.err()
 	}
-	// Blank as the pattern's own lexer sees it (ASCII white space): a
-	// non-breaking space is a term to search for, not nothing.
-	if strings.Trim(*src, " \t\n\r\v\f") == "" {
-		return nil, nil
-	}
 	p, err := filterpattern.Compile(*src)
 	if err != nil {
 		// The parser's message names the column and what was wrong there.
 		return nil, errInvalidParameter("%s", err.Error())
+	}
+	// Blank as the parser sees it (ASCII white space: a non-breaking
+	// space is a term to search for).
+	if p.MatchesAll() {
+		return nil, nil
 	}
 	return p, nil
 }

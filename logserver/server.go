@@ -46,7 +46,7 @@ type Config struct {
 	LiveTailTimeout time.Duration
 	// MaxLiveTails bounds the StartLiveTail sessions open at once, as the
 	// service's quota does (15, the default): each may buffer up to
-	// maxTailBuffer for a slow reader.
+	// maxTailPendingBytes for a slow reader.
 	MaxLiveTails int
 }
 
@@ -215,11 +215,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string) (statu
 	}
 	keyName = key.Name
 	if op == "StartLiveTail" && r.Header.Get("X-Amz-Target") == targetPrefix+op {
-		tw := w
-		if s.verifier != nil {
-			tw = &revocableWriter{ResponseWriter: w, keys: s.cfg.Keys, key: key}
-		}
-		status, aerr := s.startLiveTail(tw, &call{op: op, body: body, key: key, r: r})
+		status, aerr := s.startLiveTail(w, &call{op: op, body: body, key: key, r: r})
 		if aerr != nil {
 			return fail(aerr)
 		}
@@ -248,28 +244,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string) (statu
 	n, _ := w.Write(buf)
 	return http.StatusOK, "", keyName, in, n
 }
-
-// revocableWriter carries a live tail session's frames and ends the session
-// once its key is revoked: a session outlives the request that authorized it
-// by up to LiveTailTimeout, while a deleted key must be refused at once.
-// Each frame costs one Lookup (a stat of keys.json), as a request does.
-type revocableWriter struct {
-	http.ResponseWriter
-	keys *auth.Keyring
-	key  auth.Key
-}
-
-var errKeyRevoked = errors.New("the session's access key was revoked")
-
-func (w *revocableWriter) Write(p []byte) (int, error) {
-	if k, ok := w.keys.Lookup(w.key.ID); !ok || k.Secret != w.key.Secret {
-		return 0, errKeyRevoked
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach Flush and the deadlines.
-func (w *revocableWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // run calls an operation handler and turns a panic into a 500, so that no
 // request, however malformed, takes the server down.

@@ -171,6 +171,15 @@ func (s *Server) startLiveTail(w http.ResponseWriter, c *call) (int, *apiError) 
 				"message": fmt.Sprintf("Live tail session %s timed out after %v; start a new session to keep tailing.", sessionID, s.cfg.LiveTailTimeout)})
 			return http.StatusOK, nil
 		case <-tick.C:
+			// A session outlives the request that authorized it by up to
+			// LiveTailTimeout; a deleted key must be refused at once.
+			if s.verifier != nil {
+				if _, ok := s.cfg.Keys.Lookup(c.key.ID); !ok {
+					_ = send("exception", "SessionStreamingException", map[string]string{
+						"message": fmt.Sprintf("Live tail session %s ended: its access key %s was revoked.", sessionID, c.key.ID)})
+					return http.StatusOK, nil
+				}
+			}
 			results, sampled := sample(ts, pattern)
 			update := map[string]any{
 				"sessionMetadata": map[string]bool{"sampled": sampled},
