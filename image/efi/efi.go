@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -55,11 +54,10 @@ func Ensure(cache string, progress io.Writer) (*Loader, error) {
 	dir := filepath.Join(cache, Package+"_"+strings.ReplaceAll(version, ":", "%3a"))
 	if l, err := load(dir); err == nil {
 		return l, nil
-	} else if _, serr := os.Stat(dir); serr == nil || !errors.Is(serr, os.ErrNotExist) {
-		// There but damaged (its binary gone counts too: that error is
-		// also "not exist"): a fetch could not replace the directory and
-		// would download the package on every call; the message says
-		// what to do.
+	} else if !debpkg.Absent(dir) {
+		// There but damaged (its binary gone too, though that error is
+		// also "not exist"): a fetch could not replace it and would
+		// download the package on every call; the message says what to do.
 		return nil, err
 	}
 	err = debpkg.Fetch(dir, Package+"="+version, progress, func(root, debSum string) error {

@@ -54,7 +54,7 @@ func Ensure(cache, pkg string, progress io.Writer) (*Kernel, error) {
 	dir := filepath.Join(cache, name)
 	if k, err := load(dir); err == nil {
 		return k, nil
-	} else if _, serr := os.Stat(dir); serr == nil {
+	} else if !debpkg.Absent(dir) {
 		// There but damaged: a fetch could not replace it (and would
 		// download the package on every call); the message says what to do.
 		return nil, err

@@ -126,19 +126,23 @@ func WriteManifest(root string, m any) error {
 	return os.WriteFile(filepath.Join(root, ManifestFile), b, 0o644)
 }
 
+// Absent reports whether a cache entry's directory is missing: then the
+// caller fetches it. One that is there but does not load is damaged, and
+// fetching could not replace it: the caller reports its load error.
+func Absent(dir string) bool {
+	_, err := os.Stat(dir)
+	return errors.Is(err, os.ErrNotExist)
+}
+
 // ReadManifest reads the record of a cache entry into m; a missing entry
 // is an error satisfying errors.Is(err, fs.ErrNotExist).
 func ReadManifest(dir string, m any) error {
 	p := filepath.Join(dir, ManifestFile)
 	b, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); serr == nil {
-			// Only a hand's partial delete leaves this: say how to repair.
-			return fmt.Errorf("cache entry %s is incomplete (no %s): delete the directory to fetch it again: %w", dir, ManifestFile, err)
-		}
-	}
 	if err != nil {
-		return err
+		// Said for an entry that is there (see Absent); only a hand's
+		// partial delete leaves one without its manifest.
+		return fmt.Errorf("cache entry %s is incomplete (%w): delete the directory to fetch it again", dir, err)
 	}
 	if err := json.Unmarshal(b, m); err != nil {
 		return fmt.Errorf("cache entry %s is damaged (read %s: %v): delete the directory to fetch it again", dir, p, err)

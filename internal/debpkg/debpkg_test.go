@@ -9,8 +9,8 @@ import (
 )
 
 // TestReadManifestSaysHowToRepair: a cache entry without its manifest, or
-// with a damaged one, is named with what to do; a missing entry stays a
-// plain "does not exist" for the caller to fetch.
+// with a damaged one, is named with what to do; a missing entry is still
+// a "does not exist" error, and Absent tells it from a damaged one.
 func TestReadManifestSaysHowToRepair(t *testing.T) {
 	cache := t.TempDir()
 	var m struct{ Version string }
@@ -19,8 +19,11 @@ func TestReadManifestSaysHowToRepair(t *testing.T) {
 	}
 	incomplete := filepath.Join(cache, "incomplete")
 	os.MkdirAll(incomplete, 0o755)
-	if err := ReadManifest(incomplete, &m); err == nil || !strings.Contains(err.Error(), "is incomplete (no manifest.json): delete the directory") {
+	if err := ReadManifest(incomplete, &m); err == nil || !strings.Contains(err.Error(), "is incomplete (open "+filepath.Join(incomplete, ManifestFile)) || !strings.Contains(err.Error(), "delete the directory") {
 		t.Errorf("entry without a manifest: %v", err)
+	}
+	if !Absent(filepath.Join(cache, "absent")) || Absent(incomplete) {
+		t.Error("Absent: wrong for a missing or a present entry")
 	}
 	damaged := filepath.Join(cache, "damaged")
 	os.MkdirAll(damaged, 0o755)
