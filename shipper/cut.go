@@ -287,6 +287,14 @@ func (c *cutter) dropBytes(n int, ts int64) {
 	c.droppedBytes += int64(n)
 }
 
+// minSeq is the lower of two seqs, 0 meaning none.
+func minSeq(a, b uint64) uint64 {
+	if a == 0 || b != 0 && b < a {
+		return b
+	}
+	return a
+}
+
 func trimCR(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == '\r' {
 		return b[:n-1]
@@ -308,6 +316,15 @@ func (c *cutter) registerLocked() {
 				s.claimMin = r.seq
 				break
 			}
+		}
+	}
+	s.eofMin = 0
+	for _, e := range c.eofs {
+		s.eofMin = minSeq(s.eofMin, e.seq)
+	}
+	for _, src := range s.srcs { // dropped since the last claim
+		if src.eofDropped {
+			s.eofMin = minSeq(s.eofMin, src.eofSeq)
 		}
 	}
 	unread := 0

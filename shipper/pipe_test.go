@@ -329,3 +329,25 @@ func TestPipeEOFDropped(t *testing.T) {
 		}
 	}
 }
+
+// TestFlushWaitsForDroppedEOFLine: when a pipe's end record is dropped
+// while its unfinished last line is held by the batcher, that line still
+// becomes an event, and a Flush called after the pipe's Close waits for it
+// (it was logged before the Flush) instead of returning at once.
+func TestFlushWaitsForDroppedEOFLine(t *testing.T) {
+	f := newFake()
+	s := newShipper(t, f, func(c *Config) { c.Linger = time.Hour })
+	p := s.Pipe("INFO", "a")
+	p.Write([]byte("a tail"))
+	flush(t, s) // the batcher now holds "a tail", waiting for its newline
+	p.Close()
+	s.mu.Lock()
+	for len(s.in.q) > 0 { // the end record goes as if the buffer were full
+		s.dropFront()
+	}
+	s.mu.Unlock()
+	flush(t, s)
+	if got := f.messages(); strings.Join(got, "|") != "a tail" {
+		t.Fatalf("after Flush the server has %q, want the pipe's last line", got)
+	}
+}

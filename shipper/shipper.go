@@ -40,6 +40,7 @@ type Shipper struct {
 	claimMin      uint64 // seq of the oldest record the batcher holds outside a batch; 0: none
 	claimedUnread int    // bytes of records the batcher holds and has not read
 	eofsDropped   bool   // a pipe's EOF record was dropped: the batcher must end that pipe
+	eofMin        uint64 // seq of the oldest dropped EOF whose pipe the batcher has not ended; 0: none
 	carryBytes    int
 	inflight      []*batch
 	inflightEvs   int       // user events in flight and not yet settled
@@ -212,6 +213,9 @@ func (s *Shipper) dropFront() {
 			s.srcs[r.src].eofDropped = true
 			s.srcs[r.src].eofSeq = r.seq
 			s.eofsDropped = true
+			// The pipe's unfinished line, held by the batcher, still
+			// becomes an event: Flush and the linger must wait for it.
+			s.eofMin = minSeq(s.eofMin, r.seq)
 			continue
 		}
 		n, by := countRecord(&r)
@@ -265,13 +269,15 @@ func (s *Shipper) Flush(ctx context.Context) error {
 	return nil
 }
 
-// oldestSeq is the seq of the oldest record not yet in a request; 0: none.
+// oldestSeq is the seq of the oldest record not yet in a request, a
+// dropped pipe end whose last line is still to go included; 0: none.
 // Called with mu held.
 func (s *Shipper) oldestSeq() uint64 {
-	if s.claimMin != 0 {
-		return s.claimMin
+	o := s.claimMin
+	if o == 0 {
+		o = s.in.frontSeq()
 	}
-	return s.in.frontSeq()
+	return minSeq(o, s.eofMin)
 }
 
 // doneBefore reports whether no record below seq is queued, held by the
