@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // decodePutFast decodes the common shape of a PutLogEvents body in a single
@@ -38,12 +39,12 @@ func decodePutFast(b []byte, in *putLogEventsInput) bool {
 				return false
 			}
 		}
-		key, ok := p.str()
+		key, ok := p.key()
 		if !ok || !p.expect(':') {
 			return false
 		}
 		p.ws()
-		switch key {
+		switch string(key) {
 		case "logGroupName", "logStreamName", "sequenceToken":
 			v, ok := p.str()
 			if !ok {
@@ -51,7 +52,7 @@ func decodePutFast(b []byte, in *putLogEventsInput) bool {
 			}
 			var dst **string
 			var seen *bool
-			switch key {
+			switch string(key) {
 			case "logGroupName":
 				dst, seen = &in.LogGroupName, &seenGroup
 			case "logStreamName":
@@ -123,14 +124,21 @@ func (p *fastParser) events() ([]inputLogEvent, bool) {
 		return nil, false
 	}
 	// Preallocate from a cheap estimate: events are at least ~30 bytes.
-	evs := make([]inputLogEvent, 0, min(10001, (len(p.b)-p.i)/64+1))
+	n := min(10001, (len(p.b)-p.i)/64+1)
+	evs := make([]inputLogEvent, 0, n)
 	p.ws()
 	if p.peek() == ']' {
 		p.i++
 		return evs, true
 	}
+	// The events' values live in one slab, not two allocations per event.
+	slab := make([]eventValues, n)
 	for {
-		ev, ok := p.event()
+		if len(slab) == 0 {
+			slab = make([]eventValues, n)
+		}
+		ev, ok := p.event(&slab[0])
+		slab = slab[1:]
 		if !ok {
 			return nil, false
 		}
@@ -145,7 +153,14 @@ func (p *fastParser) events() ([]inputLogEvent, bool) {
 	}
 }
 
-func (p *fastParser) event() (inputLogEvent, bool) {
+// eventValues holds what an inputLogEvent's pointers point to.
+type eventValues struct {
+	ts  int64
+	msg string
+}
+
+// event parses one event, its values kept in v.
+func (p *fastParser) event(v *eventValues) (inputLogEvent, bool) {
 	var ev inputLogEvent
 	if !p.expect('{') {
 		return ev, false
@@ -161,24 +176,22 @@ func (p *fastParser) event() (inputLogEvent, bool) {
 			}
 		}
 		p.ws()
-		key, ok := p.str()
+		key, ok := p.key()
 		if !ok || !p.expect(':') {
 			return ev, false
 		}
 		p.ws()
 		switch {
-		case key == "timestamp" && ev.Timestamp == nil:
-			n, ok := p.int()
-			if !ok {
+		case string(key) == "timestamp" && ev.Timestamp == nil:
+			if v.ts, ok = p.int(); !ok {
 				return ev, false
 			}
-			ev.Timestamp = &n
-		case key == "message" && ev.Message == nil:
-			s, ok := p.str()
-			if !ok {
+			ev.Timestamp = &v.ts
+		case string(key) == "message" && ev.Message == nil:
+			if v.msg, ok = p.str(); !ok {
 				return ev, false
 			}
-			ev.Message = &s
+			ev.Message = &v.msg
 		default:
 			return ev, false
 		}
@@ -207,6 +220,27 @@ func (p *fastParser) int() (int64, bool) {
 
 // str parses a JSON string with encoding/json's semantics: escapes decoded,
 // invalid UTF-8 and lone surrogates replaced with U+FFFD.
+// key returns a member name as it stands in the body, without allocating;
+// one with escapes or control characters is left to the strict decoder.
+func (p *fastParser) key() ([]byte, bool) {
+	if p.peek() != '"' {
+		return nil, false
+	}
+	p.i++
+	start := p.i
+	for p.i < len(p.b) {
+		switch c := p.b[p.i]; {
+		case c == '"':
+			p.i++
+			return p.b[start : p.i-1], true
+		case c == '\\' || c < ' ':
+			return nil, false
+		}
+		p.i++
+	}
+	return nil, false
+}
+
 func (p *fastParser) str() (string, bool) {
 	if p.peek() != '"' {
 		return "", false
@@ -236,66 +270,83 @@ func (p *fastParser) str() (string, bool) {
 	return "", false
 }
 
-// strSlow decodes a string holding escapes, from start (after the quote).
+// strSlow decodes a string holding escapes, from start (after the quote);
+// p.i is at the first backslash. Escapes only ever shorten the text (six
+// bytes of \u00e9 make two), so the raw length bounds the decoded one and
+// one allocation holds it, filled run by run rather than byte by byte: in
+// keel's json format every message is an object full of escaped quotes,
+// and this was most of the server's ingest time.
 func (p *fastParser) strSlow(start int) (string, bool) {
-	out := make([]byte, 0, p.i-start+64)
-	out = append(out, p.b[start:p.i]...)
+	end := p.i
+	for end < len(p.b) && p.b[end] != '"' {
+		if p.b[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	if end >= len(p.b) {
+		return "", false
+	}
+	out := make([]byte, 0, end-start)
+	run := start
 	for p.i < len(p.b) {
 		c := p.b[p.i]
+		if c != '"' && c != '\\' && c >= ' ' {
+			p.i++
+			continue
+		}
+		out = append(out, p.b[run:p.i]...)
 		switch {
 		case c == '"':
 			p.i++
 			if !utf8.Valid(out) {
 				return "", false // raw invalid bytes among escapes: let the strict path decide
 			}
-			return string(out), true
+			// out is never written again: the string may share its memory.
+			return unsafe.String(unsafe.SliceData(out), len(out)), true
 		case c < ' ':
 			return "", false
-		case c == '\\':
-			if p.i+1 >= len(p.b) {
+		}
+		if p.i+1 >= len(p.b) {
+			return "", false
+		}
+		e := p.b[p.i+1]
+		p.i += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(p.b[p.i:])
+			if !ok {
 				return "", false
 			}
-			e := p.b[p.i+1]
-			p.i += 2
-			switch e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r, ok := hex4(p.b[p.i:])
-				if !ok {
-					return "", false
-				}
-				p.i += 4
-				if utf16.IsSurrogate(r) {
-					if len(p.b)-p.i >= 6 && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-						if r2, ok := hex4(p.b[p.i+2:]); ok {
-							if d := utf16.DecodeRune(r, r2); d != unicode.ReplacementChar {
-								p.i += 6
-								out = utf8.AppendRune(out, d)
-								continue
-							}
+			p.i += 4
+			if r1 := r; utf16.IsSurrogate(r1) {
+				r = unicode.ReplacementChar // unless a pair's second half follows
+				if len(p.b)-p.i >= 6 && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+					if r2, ok := hex4(p.b[p.i+2:]); ok {
+						if d := utf16.DecodeRune(r1, r2); d != unicode.ReplacementChar {
+							p.i += 6
+							r = d
 						}
 					}
-					r = unicode.ReplacementChar
 				}
-				out = utf8.AppendRune(out, r)
-			default:
-				return "", false
 			}
+			out = utf8.AppendRune(out, r)
 		default:
-			out = append(out, c)
-			p.i++
+			return "", false
 		}
+		run = p.i
 	}
 	return "", false
 }
