@@ -12,8 +12,12 @@
 //     a clean environment, stdin on /dev/null and stdout/stderr on pipes whose
 //     readers never wait on anything but the pipe; applies the restart policy
 //     with capped exponential backoff; reports lifecycle events (source
-//     "keel"); forwards signals; shuts down with SIGTERM, a grace period,
+//     "keel"); forwards signals; shuts down with SIGTERM to the app's process
+//     group, a grace period that lasts until the whole group has ended (a
+//     wrapper script dies first, the server it started is still stopping),
 //     SIGKILL, and optionally a sweep of every other process (PID 1 use).
+//     What an app leaves in its group when it exits is stopped the same way,
+//     before a restart or at shutdown.
 //
 // Boundaries: the package does not install signal handlers for the caller
 // (the init owns signal.Notify and calls Forward or Shutdown), does not ship

@@ -14,7 +14,7 @@ import (
 var reapBound = 5 * time.Second
 
 // Shutdown stops the app and returns its final status: SIGTERM to its
-// process group, up to grace for it to end, SIGKILL to the group; then, with
+// process group, up to grace for the whole group to end, SIGKILL to it; then, with
 // Options.KillAll, the same for every other process with Options.KillAllGrace;
 // then it reaps them and waits (bounded by DrainTimeout) for the pipes to be
 // read to the end, taking what they hold if writers linger. No restart
@@ -34,30 +34,34 @@ func (s *Supervisor) Shutdown(ctx context.Context, grace time.Duration) (Status,
 		defer s.mu.Unlock()
 		return s.final, s.finalErr
 	}
-	p, running := s.beginShutdownLocked()
+	p, left, running := s.beginShutdownLocked()
 	s.mu.Unlock()
 	defer close(s.shutDone)
 	var st Status
 	var err error
-	if perr := protect("shutdown", func() { st, err = s.shutdown(ctx, grace, p, running) }); perr != nil {
+	if perr := protect("shutdown", func() { st, err = s.shutdown(ctx, grace, p, left, running) }); perr != nil {
 		s.report(perr)
 		err = errors.Join(err, perr)
 	}
 	return st, err
 }
 
-// beginShutdownLocked stops starts and restarts; the caller holds s.mu.
-func (s *Supervisor) beginShutdownLocked() (*proc, bool) {
+// beginShutdownLocked stops starts and restarts; the caller holds s.mu. It
+// returns the app's run, or the process group of its last run, and
+// whether Run is running.
+func (s *Supervisor) beginShutdownLocked() (*proc, int, bool) {
 	s.shutStarted = true
 	s.stopping = true
 	close(s.stopCh)
-	return s.cur, s.running
+	return s.cur, s.leftGroup, s.running
 }
 
-func (s *Supervisor) shutdown(ctx context.Context, grace time.Duration, p *proc, running bool) (Status, error) {
+func (s *Supervisor) shutdown(ctx context.Context, grace time.Duration, p *proc, left int, running bool) (Status, error) {
 	var errs []error
 	if p != nil {
 		errs = append(errs, s.stopApp(ctx, p, grace))
+	} else if left > 0 {
+		s.stopGroup(ctx, left, grace)
 	}
 	// Before waiting for the run loop: escaped descendants may hold the
 	// app's pipes, which the loop waits for.
@@ -78,11 +82,17 @@ func (s *Supervisor) shutdown(ctx context.Context, grace time.Duration, p *proc,
 	return st, errors.Join(append(errs, ferr)...)
 }
 
-// stopApp ends the app: SIGTERM, grace, SIGKILL. Its process group gets
-// SIGKILL either way once the app is gone, for what it left behind.
+// stopApp ends the app: SIGTERM to its process group, grace, SIGKILL. The
+// grace is the whole group's: a wrapper script that runs the server
+// without exec dies at once on SIGTERM, while the server, which got it
+// too, is still stopping. An app that had exited already may have left
+// processes in its group: they get the same.
 func (s *Supervisor) stopApp(ctx context.Context, p *proc, grace time.Duration) error {
 	pid := p.child.Pid
-	if !isDone(p.child) {
+	if isDone(p.child) {
+		s.stopGroup(ctx, pid, grace)
+	} else {
+		deadline := time.Now().Add(grace)
 		s.event(LevelInfo, fmt.Sprintf("stopping: SIGTERM to pid %d and its process group, grace %v", pid, grace))
 		if err := signalApp(pid, unix.SIGTERM); err != nil {
 			s.report(fmt.Errorf("supervisor: SIGTERM to app pid %d: %w", pid, err))
@@ -96,6 +106,11 @@ func (s *Supervisor) stopApp(ctx context.Context, p *proc, grace time.Duration) 
 			s.event(LevelError, fmt.Sprintf("shutdown deadline: SIGKILL to pid %d and its process group", pid))
 		}
 		t.Stop()
+		if isDone(p.child) && groupAlive(pid) {
+			if err := s.waitGroupGone(ctx, pid, time.Until(deadline)); err != nil {
+				s.event(LevelError, fmt.Sprintf("pid %d has exited but its process group %v: SIGKILL to the group", pid, err))
+			}
+		}
 	}
 	_ = signalApp(pid, unix.SIGKILL)
 	t := time.NewTimer(reapBound)
@@ -108,6 +123,63 @@ func (s *Supervisor) stopApp(ctx context.Context, p *proc, grace time.Duration) 
 	case <-ctx.Done():
 		return fmt.Errorf("supervisor: app pid %d not reaped after SIGKILL: %w", pid, ctx.Err())
 	}
+}
+
+// groupAlive reports whether process group pgid has a process left, a
+// zombie not yet reaped included.
+func groupAlive(pgid int) bool {
+	return pgid > 0 && unix.Kill(-pgid, 0) != unix.ESRCH
+}
+
+// waitGroupGone waits, reaping, until process group pgid is empty, for at
+// most d and while ctx lasts; the error says why it stopped waiting.
+func (s *Supervisor) waitGroupGone(ctx context.Context, pgid int, d time.Duration) error {
+	t := time.NewTimer(max(d, 0))
+	defer t.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.opt.Reaper.Kick()
+		if !groupAlive(pgid) {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-t.C:
+			return fmt.Errorf("still has processes after the grace period of %v", d.Round(time.Millisecond))
+		case <-ctx.Done():
+			return fmt.Errorf("still has processes at the shutdown deadline")
+		}
+	}
+}
+
+// stopGroup stops what an app that has exited left in its process group:
+// SIGTERM, up to grace (and while ctx lasts) for the group to empty, SIGKILL.
+func (s *Supervisor) stopGroup(ctx context.Context, pgid int, grace time.Duration) {
+	if !groupAlive(pgid) {
+		return
+	}
+	s.event(LevelInfo, fmt.Sprintf("stopping what pid %d left in its process group: SIGTERM, grace %v", pgid, grace))
+	_ = unix.Kill(-pgid, unix.SIGTERM)
+	if err := s.waitGroupGone(ctx, pgid, grace); err != nil {
+		s.event(LevelError, fmt.Sprintf("process group %d %v: SIGKILL to the group", pgid, err))
+	}
+	_ = unix.Kill(-pgid, unix.SIGKILL)
+}
+
+// endGroup is stopGroup before a restart, which would otherwise find the
+// old run's ports and files taken; a Shutdown ends its wait.
+func (s *Supervisor) endGroup(pgid int, grace time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stopCh:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	s.stopGroup(ctx, pgid, grace)
 }
 
 // drainAll waits for every pipe reader, bounded by DrainTimeout and ctx;

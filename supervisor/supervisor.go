@@ -55,14 +55,15 @@ type Supervisor struct {
 	app App
 	opt Options
 
-	mu       sync.Mutex
-	cur      *proc // the running app, nil between runs
-	running  bool  // Run was called
-	stopping bool  // no more starts or restarts
-	stopCh   chan struct{}
-	loopDone chan struct{} // closed when Run's loop has ended
-	final    Status
-	finalErr error
+	mu        sync.Mutex
+	cur       *proc // the running app, nil between runs
+	leftGroup int   // the process group of the last run, which may outlive it; 0: stopped
+	running   bool  // Run was called
+	stopping  bool  // no more starts or restarts
+	stopCh    chan struct{}
+	loopDone  chan struct{} // closed when Run's loop has ended
+	final     Status
+	finalErr  error
 
 	shutStarted bool
 	shutDone    chan struct{}
@@ -203,6 +204,7 @@ func (s *Supervisor) loop(ctx context.Context) (Status, error) {
 
 		s.mu.Lock()
 		s.cur = nil
+		s.leftGroup = st.Pid // what the run left in its group, until a restart stops it
 		stopping := s.stopping
 		s.mu.Unlock()
 		switch {
@@ -220,11 +222,12 @@ func (s *Supervisor) loop(ctx context.Context) (Status, error) {
 			s.event(LevelError, fmt.Sprintf("giving up after %d restarts", plan.restarts))
 			return st, err
 		}
-		// What the old run left in its process group would hold ports and
-		// files the new run needs.
 		if st.Pid > 0 {
-			_ = unix.Kill(-st.Pid, unix.SIGKILL)
+			s.endGroup(st.Pid, s.opt.KillAllGrace)
 		}
+		s.mu.Lock()
+		s.leftGroup = 0
+		s.mu.Unlock()
 
 		delay := plan.after(ran)
 		if plan.unstable == s.opt.CrashLoopAfter {
@@ -267,12 +270,12 @@ func (s *Supervisor) shutdownFromRun() {
 	if s.shutStarted {
 		return
 	}
-	p, running := s.beginShutdownLocked()
+	p, left, running := s.beginShutdownLocked()
 	go func() {
 		defer close(s.shutDone)
 		ctx, cancel := context.WithTimeout(context.Background(), s.ShutdownBound())
 		defer cancel()
-		if err := protect("shutdown", func() { _, _ = s.shutdown(ctx, s.opt.Grace, p, running) }); err != nil {
+		if err := protect("shutdown", func() { _, _ = s.shutdown(ctx, s.opt.Grace, p, left, running) }); err != nil {
 			s.report(err)
 		}
 	}()
