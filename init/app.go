@@ -46,7 +46,7 @@ func runApp(c bootcfg.Config, sigs <-chan os.Signal, p *platform) int {
 	inheritNofile(limits, ownsMachine)
 	shutdownGrace := time.Duration(c.Grace)
 	sup, err := supervisor.New(supervisor.App{
-		Path: c.App, Args: c.Args, Env: appEnv(c.Env), Dir: c.Dir, User: c.User, Group: c.Group,
+		Path: c.App, Args: c.Args, Env: c.Env, Dir: c.Dir, User: c.User, Group: c.Group,
 		Restart: restart, Rlimits: limits,
 	}, supervisor.Options{
 		Sink: sink, Reaper: reaper, Grace: shutdownGrace, KillAll: os.Getpid() == 1,

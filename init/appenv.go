@@ -3,31 +3,11 @@ package main
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"syscall"
 
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/supervisor"
 )
-
-// defaultPath is the PATH of an app whose configured environment has none:
-// a configured environment replaces the supervisor's default (PATH and
-// HOME), and an app without PATH cannot run helpers by name.
-const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-// appEnv is the app's environment: nil (the supervisor's default) when none
-// is configured, else the configured one with PATH added when missing.
-func appEnv(env []string) []string {
-	if env == nil {
-		return nil
-	}
-	for _, e := range env {
-		if strings.HasPrefix(e, "PATH=") {
-			return env
-		}
-	}
-	return append([]string{defaultPath}, env...)
-}
 
 // rlimits converts the configured limits (checked by bootcfg) for the
 // supervisor, in a stable order.
@@ -52,24 +32,29 @@ func rlimits(m map[string]string) ([]supervisor.Rlimit, error) {
 	return out, nil
 }
 
-// inheritNofile raises init's own open-file limit to the app's, so that
-// the app has it from its first instruction: the supervisor's prlimit comes
-// only after the exec. Only a raise: init needs its own descriptors (console,
-// pipes, sockets), and the app gets a lower limit from the prlimit all the
-// same. syscall.Setrlimit also stops Go from restoring its startup limit in
-// the children it forks.
+// nofileFloor is the lowest open-file limit init takes for itself so that
+// the app inherits it: init needs descriptors of its own (console, pipes,
+// sockets), a few dozen; a lower limit is set on the app alone.
+const nofileFloor = 1024
+
+// inheritNofile sets init's own open-file limit to the app's, so that the
+// app inherits it from its first instruction and the supervisor's prlimit,
+// which comes only after the exec, has nothing to do: prlimit on another
+// user's process needs CAP_SYS_RESOURCE, which a container's PID 1 lacks
+// as Docker runs containers, and the app would not start at all. A limit
+// below nofileFloor is left to the prlimit. syscall.Setrlimit also stops Go
+// from restoring its startup limit in the children it forks.
 //
-// In a container (ownMachine false) the runtime sets the limits and may not let
-// them be raised (no CAP_SYS_RESOURCE, as Docker runs containers): there
-// an open-file limit beyond the container's hard limit is lowered to it,
-// with a note, instead of failing the app's start.
+// In a container (ownMachine false) the runtime sets the limits and may not
+// let them be raised: there an open-file limit beyond the container's hard
+// limit is lowered to it, with a note, instead of failing the app's start.
 func inheritNofile(ls []supervisor.Rlimit, ownMachine bool) {
 	for i, l := range ls {
 		if l.Resource != syscall.RLIMIT_NOFILE {
 			continue
 		}
 		var cur syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur); err != nil || l.Cur < cur.Cur || l.Max < cur.Max {
+		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur); err != nil || l.Cur < nofileFloor {
 			return
 		}
 		err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: l.Cur, Max: l.Max})
@@ -77,10 +62,15 @@ func inheritNofile(ls []supervisor.Rlimit, ownMachine bool) {
 		case err == nil:
 		case !ownMachine && l.Max > cur.Max:
 			ls[i].Cur, ls[i].Max = min(l.Cur, cur.Max), cur.Max
-			logf("open-file limit %d/%d: above this container's hard limit %d, which it may not raise (%v): the app gets %d/%d",
-				l.Cur, l.Max, cur.Max, err, ls[i].Cur, ls[i].Max)
+			// Up to the hard limit needs no privilege.
+			err = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: ls[i].Cur, Max: ls[i].Max})
+			logf("open-file limit %d/%d: above this container's hard limit %d, which it may not raise: the app gets %d/%d",
+				l.Cur, l.Max, cur.Max, ls[i].Cur, ls[i].Max)
+			if err != nil {
+				logf("set init's open-file limit to the app's %d/%d: %v (the app gets it just after it starts)", ls[i].Cur, ls[i].Max, err)
+			}
 		default:
-			logf("raise init's open-file limit to the app's %d/%d: %v (the app gets it just after it starts)", l.Cur, l.Max, err)
+			logf("set init's open-file limit to the app's %d/%d: %v (the app gets it just after it starts)", l.Cur, l.Max, err)
 		}
 	}
 }

@@ -10,21 +10,6 @@ import (
 	"github.com/keelvm/keel/supervisor"
 )
 
-func TestAppEnv(t *testing.T) {
-	cases := []struct {
-		in, want []string
-	}{
-		{nil, nil}, // the supervisor's default: PATH and HOME
-		{[]string{"A=1"}, []string{defaultPath, "A=1"}},
-		{[]string{"PATH=/app", "A=1"}, []string{"PATH=/app", "A=1"}},
-	}
-	for _, tc := range cases {
-		if got := appEnv(tc.in); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("appEnv(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestRlimits(t *testing.T) {
 	got, err := rlimits(map[string]string{"nofile": "1024:4096", "core": "0", "memlock": "unlimited"})
 	want := []supervisor.Rlimit{

@@ -56,19 +56,10 @@ func TestContainerPID1(t *testing.T) {
 		{"without CAP_SYS_ADMIN and CAP_SYS_BOOT", "setpriv --inh-caps=-sys_admin,-sys_boot --bounding-set=-sys_admin,-sys_boot"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			script := `mount --bind "$1" /etc && exec ` + tc.privs + ` "$2"`
-			cmd := exec.CommandContext(ctx, "unshare", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc",
-				"sh", "-c", script, "sh", etc, initBin)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			err := cmd.Run()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-				t.Fatalf("init in a container: %v (ctx %v), want exit status 3:\n%s", err, ctx.Err(), out.String())
+			console, code := runContainer(t, etc, initBin, tc.privs)
+			if code != 3 {
+				t.Fatalf("init in a container exited with %d, want the app's 3:\n%s", code, console)
 			}
-			console := out.String()
 			for _, w := range []string{"in a container", "hello stdout 0", "hello stderr 2", "app exited with code 3",
 				"network: the container's", "exiting (status 3)"} {
 				if !strings.Contains(console, w) {
@@ -82,6 +73,80 @@ func TestContainerPID1(t *testing.T) {
 			}
 			if t.Failed() {
 				t.Logf("output:\n%s", console)
+			}
+		})
+	}
+}
+
+// runContainer runs initBin as PID 1 of a new container whose /etc is etc,
+// started through wrap (commands that exec their last argument, or
+// nothing), and returns its output and exit status.
+func runContainer(t *testing.T, etc, initBin, wrap string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	script := `mount --bind "$1" /etc && exec ` + wrap + ` "$2"`
+	cmd := exec.CommandContext(ctx, "unshare", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc",
+		"sh", "-c", script, "sh", etc, initBin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &ee) && ee.ExitCode() >= 0:
+		return out.String(), ee.ExitCode()
+	}
+	t.Fatalf("init in a container: %v (ctx %v):\n%s", err, ctx.Err(), out.String())
+	return "", 0
+}
+
+// TestContainerPID1Limits: in a container as Docker runs it by default
+// (no CAP_SYS_RESOURCE), the app, which runs as another user, gets the
+// open-file limit of the configuration (keel's default 65536) or the
+// container's hard limit where that is lower. Before, the limit was set
+// with prlimit on the started app, which needs CAP_SYS_RESOURCE for
+// another user's process: the app was killed at its start, every time.
+func TestContainerPID1Limits(t *testing.T) {
+	if os.Getuid() != 0 {
+		testutil.Unavailable(t, "this test makes namespaces and mounts: run it as root")
+	}
+	for _, tool := range []string{"unshare", "setpriv", "prlimit"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s (Debian package util-linux): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	initBin := filepath.Join(dir, "init")
+	buildStatic(t, ".", initBin)
+	etc := filepath.Join(dir, "etc")
+	if err := os.MkdirAll(filepath.Join(etc, "keel", "app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buildStatic(t, "./testdata/hello", filepath.Join(etc, "keel", "app", "hello"))
+	const docker = "setpriv --inh-caps=-sys_admin,-sys_boot,-sys_resource --bounding-set=-sys_admin,-sys_boot,-sys_resource"
+	for _, tc := range []struct {
+		name   string
+		nofile string // configured; "": keel's default, 65536
+		limit  string // the container's
+		want   string
+	}{
+		{"configured below the container's limit", "8192", "20000:20000", "nofile 8192/8192"},
+		{"configured above the container's hard limit", "", "1024:20000", "nofile 20000/20000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := bootcfg.Config{App: "/etc/keel/app/hello", Args: []string{"limits"}}
+			if tc.nofile != "" {
+				c.Rlimits = map[string]string{"nofile": tc.nofile}
+			}
+			cfg, _ := json.Marshal(c)
+			if err := os.WriteFile(filepath.Join(etc, "keel", "config.json"), cfg, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			console, code := runContainer(t, etc, initBin, "prlimit --nofile="+tc.limit+" "+docker)
+			if code != 0 || !strings.Contains(console, tc.want) || strings.Contains(console, "uid 0 ") {
+				t.Fatalf("exit status %d, want 0 and the app, not root, with %q:\n%s", code, tc.want, console)
 			}
 		})
 	}

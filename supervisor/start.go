@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -56,8 +57,29 @@ type proc struct {
 	drained chan struct{} // closed when both pipes are read to the end
 }
 
-// defaultPath is the PATH of an app whose environment is not configured.
+// defaultPath is the PATH of an app whose environment has none.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// appEnv is the app's environment: env with PATH and HOME (the user's, from
+// passwd) added when missing, as login(1) gives them. An app without PATH
+// cannot run helpers by name, and one without HOME writes its dotfiles
+// under / or fails: setting one unrelated variable must not cost either.
+func appEnv(env []string, home string) []string {
+	var hasPath, hasHome bool
+	for _, e := range env {
+		hasPath = hasPath || strings.HasPrefix(e, "PATH=")
+		hasHome = hasHome || strings.HasPrefix(e, "HOME=")
+	}
+	out := make([]string, 0, len(env)+2)
+	if !hasPath {
+		out = append(out, defaultPath)
+	}
+	out = append(out, env...)
+	if !hasHome {
+		out = append(out, "HOME="+home)
+	}
+	return out
+}
 
 // checkBinary finds the obvious reasons exec would fail, to name them
 // plainly instead of reporting a bare errno.
@@ -131,10 +153,7 @@ func (s *Supervisor) start() (_ *proc, err error) {
 		}
 		return nil, err
 	}
-	env := a.Env
-	if env == nil {
-		env = []string{defaultPath, "HOME=" + id.home}
-	}
+	env := appEnv(a.Env, id.home)
 
 	null, err := os.Open(os.DevNull)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 type App struct {
 	Path  string   // absolute path of the binary
 	Args  []string // arguments after argv[0] (which is Path)
-	Env   []string // the whole environment; nil: PATH and HOME only
+	Env   []string // the environment; PATH and HOME are added when missing
 	Dir   string   // working directory; "" is /
 	User  string   // name or uid ("user:group" works too); "" keeps the supervisor's
 	Group string   // name or gid; "" is the user's primary group

@@ -233,12 +233,12 @@ func TestUser(t *testing.T) {
 		t.Fatal(r.st, r.err)
 	}
 	out := strings.Join(rec.messages(SourceStdout), "\n")
-	for _, want := range []string{"uid=65534 gid=65534 groups=[] wd=" + dir, "env ONLY=this"} {
+	for _, want := range []string{"uid=65534 gid=65534 groups=[] wd=" + dir, "env ONLY=this", "env " + defaultPath, "env HOME="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("app output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Count(out, "env ") != 3 {
+	if strings.Count(out, "env ") != 5 { // the helper's two, ONLY, PATH and HOME
 		t.Errorf("environment not clean:\n%s", out)
 	}
 }

@@ -27,7 +27,7 @@ const Path = "/etc/keel/config.json"
 type Config struct {
 	App     string   `json:"app"`
 	Args    []string `json:"args,omitempty"`
-	Env     []string `json:"env,omitempty"` // KEY=VALUE; PATH is added when missing
+	Env     []string `json:"env,omitempty"` // KEY=VALUE; PATH and HOME (the user's) are added when missing
 	Dir     string   `json:"dir,omitempty"`
 	User    string   `json:"user,omitempty"`    // name or uid the app runs as; default 65534 (nobody)
 	Group   string   `json:"group,omitempty"`   // name or gid; default the user's
