@@ -1,11 +1,11 @@
 package logserver
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // decodePutFast decodes the common shape of a PutLogEvents body in a single
@@ -85,8 +85,9 @@ done:
 }
 
 type fastParser struct {
-	b []byte
-	i int
+	b       []byte
+	i       int
+	scratch []byte // strSlow's, reused from string to string
 }
 
 func (p *fastParser) ws() {
@@ -249,6 +250,10 @@ func (p *fastParser) str() (string, bool) {
 	start := p.i
 	ascii := true
 	for p.i < len(p.b) {
+		p.i = plainRun(p.b, p.i)
+		if p.i >= len(p.b) {
+			break
+		}
 		c := p.b[p.i]
 		switch {
 		case c == '"':
@@ -271,28 +276,22 @@ func (p *fastParser) str() (string, bool) {
 }
 
 // strSlow decodes a string holding escapes, from start (after the quote);
-// p.i is at the first backslash. Escapes only ever shorten the text (six
-// bytes of \u00e9 make two), so the raw length bounds the decoded one and
-// one allocation holds it, filled run by run rather than byte by byte: in
-// keel's json format every message is an object full of escaped quotes,
-// and this was most of the server's ingest time.
+// p.i is at the first backslash. It decodes into the parser's scratch
+// buffer, copying runs rather than bytes, and makes one string of the
+// result: in keel's json format every message is an object full of
+// escaped quotes, and this was most of the server's ingest time.
 func (p *fastParser) strSlow(start int) (string, bool) {
-	end := p.i
-	for end < len(p.b) && p.b[end] != '"' {
-		if p.b[end] == '\\' {
-			end++
-		}
-		end++
-	}
-	if end >= len(p.b) {
-		return "", false
-	}
-	out := make([]byte, 0, end-start)
+	out := p.scratch[:0]
+	defer func() { p.scratch = out[:0] }()
 	run := start
 	for p.i < len(p.b) {
+		p.i = plainRun(p.b, p.i)
+		if p.i >= len(p.b) {
+			break
+		}
 		c := p.b[p.i]
 		if c != '"' && c != '\\' && c >= ' ' {
-			p.i++
+			p.i++ // a byte of UTF-8: checked as a whole at the end
 			continue
 		}
 		out = append(out, p.b[run:p.i]...)
@@ -302,8 +301,7 @@ func (p *fastParser) strSlow(start int) (string, bool) {
 			if !utf8.Valid(out) {
 				return "", false // raw invalid bytes among escapes: let the strict path decide
 			}
-			// out is never written again: the string may share its memory.
-			return unsafe.String(unsafe.SliceData(out), len(out)), true
+			return string(out), true
 		case c < ' ':
 			return "", false
 		}
@@ -349,6 +347,29 @@ func (p *fastParser) strSlow(start int) (string, bool) {
 		run = p.i
 	}
 	return "", false
+}
+
+// plainRun returns the index of the first byte from i on that a string
+// cannot simply copy: a quote, a backslash, a control character or a byte
+// of multi-byte UTF-8; len(b) if none. Eight bytes at a time while none is
+// (the bit tricks of "Bit Twiddling Hacks": haszero and hasless), since
+// messages are mostly long runs of plain text.
+func plainRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := w ^ (ones * '"')
+		bs := w ^ (ones * '\\')
+		if ((q-ones)&^q|(bs-ones)&^bs|(w-ones*' ')&^w|w)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < ' ' || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
 }
 
 func hex4(b []byte) (rune, bool) {

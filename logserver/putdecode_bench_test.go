@@ -29,3 +29,28 @@ func BenchmarkDecodePutFast(b *testing.B) {
 		}
 	}
 }
+
+// TestPlainRun checks the eight-bytes-at-a-time scan against the plain
+// loop, for every byte value at every offset of a 24-byte run.
+func TestPlainRun(t *testing.T) {
+	naive := func(b []byte, i int) int {
+		for ; i < len(b); i++ {
+			if c := b[i]; c == '"' || c == '\\' || c < ' ' || c >= 0x80 {
+				return i
+			}
+		}
+		return i
+	}
+	b := []byte(strings.Repeat("a", 24))
+	for pos := range b {
+		for c := 0; c < 256; c++ {
+			b[pos] = byte(c)
+			for start := 0; start <= len(b); start++ {
+				if got, want := plainRun(b, start), naive(b, start); got != want {
+					t.Fatalf("plainRun(%q, %d) = %d, want %d", b, start, got, want)
+				}
+			}
+		}
+		b[pos] = 'a'
+	}
+}

@@ -133,16 +133,18 @@ func validatePut(in *putLogEventsInput) *apiError {
 		v.add(fmt.Sprintf("[%d log events]", len(*in.LogEvents)), "logEvents", "Member must have length less than or equal to 10000")
 	default:
 		for i, ev := range *in.LogEvents {
-			path := fmt.Sprintf("logEvents.%d.member", i+1)
+			// The path only for a violation: formatting it for every
+			// event cost ingest a tenth of its time.
+			path := func(member string) string { return fmt.Sprintf("logEvents.%d.member.%s", i+1, member) }
 			if ev.Timestamp == nil {
-				v.addNull(path + ".timestamp")
+				v.addNull(path("timestamp"))
 			} else if *ev.Timestamp < 0 {
-				v.add(*ev.Timestamp, path+".timestamp", "Member must have value greater than or equal to 0")
+				v.add(*ev.Timestamp, path("timestamp"), "Member must have value greater than or equal to 0")
 			}
 			if ev.Message == nil {
-				v.addNull(path + ".message")
+				v.addNull(path("message"))
 			} else if len(*ev.Message) == 0 {
-				v.add("", path+".message", "Member must have length greater than or equal to 1")
+				v.add("", path("message"), "Member must have length greater than or equal to 1")
 			}
 		}
 	}

@@ -196,7 +196,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string) (statu
 	if r.ContentLength > s.cfg.MaxBodyBytes {
 		return fail(tooLarge(r.ContentLength, s.cfg.MaxBodyBytes))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), r.ContentLength)
 	in = len(body)
 	if err != nil {
 		var mb *http.MaxBytesError
@@ -320,4 +320,19 @@ func (s *Server) nowMs() int64 { return s.cfg.Now().UnixMilli() }
 
 func (s *Server) groupARN(name string) string {
 	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", s.cfg.Region, s.cfg.Account, name)
+}
+
+// readBody reads a request body of the given Content-Length (-1: unknown)
+// into one buffer of its size: io.ReadAll doubles its way up to a 1 MiB
+// PutLogEvents body, copying and clearing it a dozen times.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	if length <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, length)
+	n, err := io.ReadFull(r, buf)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("body ended after %d of its %d bytes (Content-Length): %w", n, length, err)
+	}
+	return buf[:n], err
 }
