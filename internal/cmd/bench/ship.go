@@ -124,9 +124,10 @@ func (b *shipBench) throughput() error {
 		}
 		return appTime()
 	}
-	// The ratio: five pairs, each baseline right before its keel run, and
-	// the median, because one slow scheduling slice skews a 0.3 s run.
-	const pairs = 5
+	// The ratio: nine pairs, each baseline right before its keel run, and
+	// the median, because one slow scheduling slice skews a 0.3 s run (with
+	// five, the median of three full runs spread from 0.85 to 0.91).
+	const pairs = 9
 	var ratios []float64
 	dropped := 0.0
 	for i := 0; i < pairs; i++ {
