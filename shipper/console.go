@@ -1,9 +1,11 @@
 package shipper
 
 import (
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Console copies lines to a writer (the serial console in a VM, a terminal
@@ -107,13 +109,33 @@ func (c *Console) run() {
 
 // Close writes what is buffered and stops; it waits for the writer.
 func (c *Console) Close() {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	c.closed = true
-	close(c.ready)
-	c.mu.Unlock()
+	c.stop()
 	<-c.done
+}
+
+// CloseWithin is Close that waits at most d for the writer: a console
+// nobody reads (a paused `| less`, a wedged collector) must not hold its
+// owner's exit. The error says how much was left unwritten.
+func (c *Console) CloseWithin(d time.Duration) error {
+	c.stop()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		return nil
+	case <-t.C:
+	}
+	c.mu.Lock()
+	left := len(c.buf)
+	c.mu.Unlock()
+	return fmt.Errorf("console: %d bytes or more not written within %v: its reader does not keep up", left, d)
+}
+
+func (c *Console) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		close(c.ready)
+	}
 }

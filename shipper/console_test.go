@@ -43,3 +43,30 @@ func TestConsoleNeverBlocks(t *testing.T) {
 	}
 	c.WriteLine([]byte("after close")) // dropped, no panic
 }
+
+// TestConsoleCloseWithin: a console nobody reads (a paused `| less`) must
+// not hold its owner's exit: CloseWithin gives up after its bound and
+// says how much it could not write.
+func TestConsoleCloseWithin(t *testing.T) {
+	w := &stuckWriter{release: make(chan struct{})}
+	defer close(w.release)
+	c := NewConsole(w, 4096)
+	c.WriteLine([]byte("first")) // taken by the writer, which blocks
+	time.Sleep(20 * time.Millisecond)
+	c.WriteLine([]byte("second"))
+	start := time.Now()
+	err := c.CloseWithin(100 * time.Millisecond)
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("CloseWithin took %v", d)
+	}
+	if err == nil {
+		t.Fatal("CloseWithin reported nothing lost with a stuck writer")
+	}
+	t.Log(err)
+
+	ok := NewConsole(&bytes.Buffer{}, 0)
+	ok.WriteLine([]byte("line"))
+	if err := ok.CloseWithin(time.Second); err != nil {
+		t.Fatalf("a console that keeps up: %v", err)
+	}
+}

@@ -149,11 +149,14 @@ func runShip(args []string) error {
 	// end and the flush in which a stop signal kills keel with its buffer.
 	stops := make(chan os.Signal, 1)
 	signal.Notify(stops, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	code := supervise(argv, s, stdOut, errOut, f.console, min(f.nice, 19))
-	select {
-	case <-stops: // meant for CMD, which supervise passed it on to
-	default:
+	code, passedStop := supervise(argv, s, stdOut, errOut, f.console, min(f.nice, 19))
+	if passedStop {
+		select {
+		case <-stops: // meant for CMD, which got it; one that came after CMD's end is the flush's
+		default:
+		}
 	}
+	exited := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), f.flushTimeout)
 	go flushStops(ctx, stops, cancel, notice, f.flushTimeout, inTerminalForeground())
 	if err := s.Close(ctx); err != nil {
@@ -171,10 +174,16 @@ func runShip(args []string) error {
 	if st := s.Stats(); st.Dropped+st.Lost+st.Rejected > 0 {
 		notice(fmt.Sprintf("%d lines shipped to %s/%s; %d dropped (buffer full), %d rejected, %d lost at exit", st.Sent, f.group, f.stream, st.Dropped, st.Rejected, st.Lost))
 	}
+	// The consoles too are bounded by -flush.timeout from CMD's end (but
+	// get a second at least): a stdout nobody reads (a paused `| less`)
+	// held keel, and CMD's status, for good.
+	bound := max(time.Second, time.Until(exited.Add(f.flushTimeout)))
 	if stdOut != nil {
-		stdOut.Close()
+		if err := stdOut.CloseWithin(bound); err != nil {
+			notice(fmt.Sprintf("CMD's output on stdout: %v", err))
+		}
 	}
-	errOut.Close()
+	_ = errOut.CloseWithin(bound)
 	if code != 0 {
 		os.Exit(code) // CMD's status is keel's status, without a message of keel's own
 	}
@@ -256,20 +265,23 @@ func shipClient(ctx context.Context, region, endpoint string) (*cwl.Client, erro
 
 // supervise runs argv with its output on pipes read into s, passes signals
 // on, and returns its exit status (128+N for signal N).
-func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Console, console bool, nice int) int {
+//
+// passedStop reports whether a stop signal (INT, TERM, HUP, QUIT) reached
+// CMD: the caller, which catches them too, then holds a copy of it.
+func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Console, console bool, nice int) (code int, passedStop bool) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = os.Stdin
 	outRd, outW, err := piperead.Pipe(piperead.Size)
 	if err != nil {
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
-		return 1
+		return 1, passedStop
 	}
 	defer outRd.Close()
 	errRd, errW, err := piperead.Pipe(piperead.Size)
 	if err != nil {
 		outW.Close()
 		errOut.WriteLine([]byte("keel ship: " + err.Error()))
-		return 1
+		return 1, passedStop
 	}
 	defer errRd.Close()
 	cmd.Stdout, cmd.Stderr = outW, errW
@@ -286,9 +298,9 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 		errW.Close()
 		errOut.WriteLine([]byte(fmt.Sprintf("keel ship: start %s: %v", argv[0], err)))
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return 127
+			return 127, passedStop
 		}
-		return 126
+		return 126, passedStop
 	}
 	outW.Close() // the child holds its own copies; EOF comes when it (and its children) close them
 	errW.Close()
@@ -322,6 +334,7 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	for running := true; running; {
 		select {
 		case sig := <-sigs:
+			passedStop = passedStop || isStopSignal(sig)
 			if fromTerminal && isTerminalSignal(sig) {
 				continue // the terminal sent it to CMD too (same process group): twice, a second Ctrl-C means force quit to many apps
 			}
@@ -345,11 +358,11 @@ func supervise(argv []string, s *shipper.Shipper, stdOut, errOut *shipper.Consol
 	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	switch {
 	case ok && ws.Signaled():
-		return 128 + int(ws.Signal())
+		return 128 + int(ws.Signal()), passedStop
 	case ok:
-		return ws.ExitStatus()
+		return ws.ExitStatus(), passedStop
 	}
-	return cmd.ProcessState.ExitCode()
+	return cmd.ProcessState.ExitCode(), passedStop
 }
 
 // pump ships what r carries, copying it to con (when set) too. It only
@@ -381,6 +394,11 @@ func inTerminalForeground() bool {
 }
 
 // isTerminalSignal: the signals a terminal sends its foreground group.
+// isStopSignal reports whether s is one of those that stop keel's flush.
+func isStopSignal(s os.Signal) bool {
+	return s == syscall.SIGINT || s == syscall.SIGTERM || s == syscall.SIGHUP || s == syscall.SIGQUIT
+}
+
 func isTerminalSignal(s os.Signal) bool {
 	return s == syscall.SIGINT || s == syscall.SIGQUIT || s == syscall.SIGWINCH
 }

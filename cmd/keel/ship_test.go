@@ -487,3 +487,36 @@ func startFlushing(t *testing.T, script string, setup func(*exec.Cmd)) (*exec.Cm
 	time.Sleep(time.Second) // CMD has ended; keel is flushing
 	return cmd, done, errb
 }
+
+// TestShipSignalAfterCMDEnded: a stop signal that comes after CMD ended,
+// while keel still reads what a background child of CMD holds open, is
+// the flush's first signal: it gets its answer, and a second ends the
+// flush. It was taken for a signal passed on to CMD and dropped, so that
+// a second signal only got the answer and a third was needed.
+func TestShipSignalAfterCMDEnded(t *testing.T) {
+	mark := filepath.Join(t.TempDir(), "ended")
+	cmd, done, errb := startFlushing(t, `echo one; sleep 1.2; (sleep 5) & touch "`+mark+`"; exit 3`, nil)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(mark); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CMD did not end: %s", errb.String())
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // CMD has exited; its child holds the pipes for keel's last second of reading
+	cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(1500 * time.Millisecond)
+	if !strings.Contains(errb.String(), "terminated: still delivering what is buffered") {
+		t.Errorf("no answer to the signal: %s", errb.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("a second signal did not end the flush: %s", errb.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d, want CMD's 3: %s", code, errb.String())
+	}
+}
