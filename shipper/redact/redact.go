@@ -49,13 +49,17 @@ var builtins = sync.OnceValue(func() []rule {
 		// character after is matched and put back.
 		{"aws-secret-key", regexp.MustCompile(`(?i)(secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?\\?["']?\s*[:=]\s*\\?["']?)[A-Za-z0-9/+]{40}([^A-Za-z0-9/+]|$)`), "${1}" + Mark + "${2}",
 			func(s string) bool { return containsFold(s, "secret") }},
-		{"bearer-token", regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + Mark,
+		// A token holds a digit or one of -._~+/ (a JWT, an opaque random
+		// token), or is 16 letters or more: "the bearer of this note" and
+		// "bearer authentication failed" are prose.
+		{"bearer-token", regexp.MustCompile(`(?i)\b(bearer\s+)(?:[A-Za-z0-9\-._~+/]*[0-9\-._~+/][A-Za-z0-9\-._~+/]*|[A-Za-z]{16,})=*`), "${1}" + Mark,
 			func(s string) bool { return containsFold(s, "bearer") }},
 		// The password runs to the last '@' before the path, as URL
 		// parsers read an authority: one with an '@' left unencoded is
-		// redacted whole, not up to that '@'. Not past a '"': in compact
-		// JSON the next '@' may be in another value.
-		{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@/\s]+(?:@[^@/\s"]+)*@`), "${1}" + Mark + "@",
+		// redacted whole, not up to that '@'. Neither user nor password
+		// runs past a quote: in a JSON or Python line the next '@' may be
+		// in another value (an e-mail address after "host:8080").
+		{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s"']*:)[^@/\s"']+(?:@[^@/\s"']+)*@`), "${1}" + Mark + "@",
 			func(s string) bool { return strings.Contains(s, "://") }},
 		{"pem-private-key", regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Mark,
 			func(s string) bool { return strings.Contains(s, "PRIVATE KEY-----") }},

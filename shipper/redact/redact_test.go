@@ -171,3 +171,28 @@ func TestURLPasswordAndPEMPrefix(t *testing.T) {
 		t.Errorf("PEM BEGIN after an access key: %q (in PEM %v)", got, in)
 	}
 }
+
+// TestNoRedactionOfOrdinaryText: the patterns take secrets, not the text
+// around them. A URL's host:port followed, further on, by an '@' in
+// another JSON or Python value (an e-mail address) took everything in
+// between, the next key included; "bearer" in prose took the next word.
+func TestNoRedactionOfOrdinaryText(t *testing.T) {
+	r := Default()
+	cases := []struct{ name, in, want string }{
+		{"JSON: port, then an e-mail", `{"url":"http://localhost:8080","user":"bob@example.com"}`, `{"url":"http://localhost:8080","user":"bob@example.com"}`},
+		{"JSON: URL without port, then a colon and an @", `{"a":"http://x","b":"y:z@w"}`, `{"a":"http://x","b":"y:z@w"}`},
+		{"Python repr", `{'url': 'http://proxy:3128', 'owner': 'alice@corp.com'}`, `{'url': 'http://proxy:3128', 'owner': 'alice@corp.com'}`},
+		{"bearer in prose", "the bearer of this note", "the bearer of this note"},
+		{"bearer, a long word", "bearer authentication failed", "bearer authentication failed"},
+		// Still redacted:
+		{"password in JSON", `{"dsn":"postgres://u:pw@h/db"}`, `{"dsn":"postgres://u:[REDACTED]@h/db"}`},
+		{"bearer JWT", "authorization: bearer eyJhbGciOiJIUzI1NiJ9.e30.abc", "authorization: bearer [REDACTED]"},
+		{"bearer token of letters only", "Authorization: Bearer abcdefghijklmnopqrstuvwx", "Authorization: Bearer [REDACTED]"},
+		{"bearer token with a digit", "Bearer ab12", "Bearer [REDACTED]"},
+	}
+	for _, tc := range cases {
+		if got := r.Redact(tc.in, nil); got != tc.want {
+			t.Errorf("%s: Redact(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+}
