@@ -87,7 +87,7 @@ func (b *block) drained() bool { return b.r == len(b.buf) }
 // blocks is the FIFO. The last block is the one being written.
 //
 // Standard blocks are cut from segments of memory mapped outside the Go
-// heap and populated in one system call: touching fresh memory a page at a
+// heap, each populated in one system call as it is cut: touching fresh memory a page at a
 // time costs a fault per 4 KiB, which on these VMs made filling the buffer
 // under a flood cost a pipe reader more than all its reading. Free blocks
 // are kept for reuse; those beyond what a flood needs give their memory
@@ -163,6 +163,11 @@ func (bs *blocks) newBlock() *block {
 	}
 	b := &block{buf: bs.seg[:0:bs.size], mapped: bs.segMapped}
 	bs.seg = bs.seg[bs.size:]
+	if b.mapped {
+		// A block at a time: the rest of the segment is no memory yet,
+		// which for a small buffer was all of it.
+		populate(b.buf[:bs.size])
+	}
 	return b
 }
 

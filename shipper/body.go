@@ -89,7 +89,10 @@ func (b *body) open(ts int64) int {
 // close ends the event opened at start whose message has the given size,
 // or takes it back and returns false when it does not fit.
 func (b *body) close(start int, ts int64, size int, seq uint64) bool {
-	if !b.room(ts, size) {
+	// The request's own size is bounded too, at twice the service's count
+	// that the buffer's bound assumes: a control character counts one
+	// byte for the service and takes six here (\u001b).
+	if !b.room(ts, size) || len(b.spans) > 0 && len(b.buf)+2 > 2*b.limit {
 		b.cancel(start)
 		return false
 	}

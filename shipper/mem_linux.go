@@ -5,14 +5,13 @@ import "syscall"
 // madvPopulateWrite (Linux 5.14) faults a range in with one system call.
 const madvPopulateWrite = 23
 
-// mapBytes returns n bytes of memory outside the Go heap, populated, and
-// whether it is mapped (a Go slice when mapping fails).
+// mapBytes returns n bytes of memory outside the Go heap, not yet
+// populated, and whether it is mapped (a Go slice when mapping fails).
 func mapBytes(n int) ([]byte, bool) {
 	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
 		return make([]byte, n), false
 	}
-	populate(b)
 	return b, true
 }
 

@@ -76,6 +76,7 @@ func (s *Shipper) write(src uint16, p []byte) {
 	ts := s.cfg.Now().UnixMilli()
 	added, recs := 0, 0
 	for len(p) > 0 {
+		s.makeRoom(recHeader + min(len(p), minPiece))
 		b := s.in.writable(recHeader + min(len(p), minPiece))
 		n := min(len(p), b.room()-recHeader)
 		r := record{ts: ts, seq: s.nextSeq, srcN: st.n, src: src, kind: recChunk, data: p[:n]}

@@ -110,8 +110,12 @@ func (s *Shipper) newBody() *body {
 // Called with mu held.
 func (s *Shipper) countBody(b *body) {
 	m := b.mem()
+	grew := m > b.counted
 	s.bodyBytes += m - b.counted
 	b.counted = m
+	if grew {
+		s.enforceBound() // warm free blocks give their memory back
+	}
 }
 
 // freeBody keeps a request's memory for the next one. Called with mu held.

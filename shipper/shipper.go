@@ -99,7 +99,10 @@ func New(cfg Config) (*Shipper, error) {
 		closeDone: make(chan struct{}),
 	}
 	s.sdk, _ = cfg.Client.(*cwl.Client)
-	s.batchBytes = max(min(maxBatchBytes, cfg.BufferBytes/(4*cfg.InFlight)), 1024)
+	// Requests (InFlight of them, the one being cut, and the sort's
+	// copy), each up to twice its events' size and 4 KiB, hold at most
+	// half the buffer.
+	s.batchBytes = max(min(maxBatchBytes, (cfg.BufferBytes/2/(cfg.InFlight+2)-4096)/2), 1024)
 	s.in.size = max(min(256<<10, cfg.BufferBytes/8), 4096)
 	s.c.s = s
 	s.sendCtx, s.cancelSend = context.WithCancel(context.Background())
@@ -152,6 +155,7 @@ func (s *Shipper) idle() bool { return s.queued == 0 && s.claimMin == 0 }
 
 // appendRecord copies r into the buffer. Called with mu held.
 func (s *Shipper) appendRecord(r *record) {
+	s.makeRoom(r.size())
 	b := s.in.writable(r.size())
 	b.buf = putRecord(b.buf, r)
 	b.recs++
@@ -180,25 +184,48 @@ func (s *Shipper) appended(wasEmpty bool, added, recs int) {
 // memory is what the buffered input, the batcher's and the requests in
 // flight hold. Called with mu held.
 func (s *Shipper) memory() int {
-	return s.in.bytes + s.in.freeBytes + len(s.in.seg) + s.claimedBytes + s.carryBytes + s.bodyBytes + s.sortBytes
+	return s.in.bytes + s.in.freeBytes + s.claimedBytes + s.carryBytes + s.bodyBytes + s.sortBytes
 }
 
-// enforceBound drops the oldest queued blocks while memory is over the
-// bound, remembering them for the marker event. The block being written is
-// never dropped: it holds the newest input. Called with mu held.
+// enforceBound brings memory back under the bound: warm free blocks give
+// their memory back first, then the oldest queued blocks are dropped
+// (remembered for the marker event) and give theirs. The block being
+// written is never dropped: it holds the newest input. Called with mu held.
 func (s *Shipper) enforceBound() {
 	over := false
-	for s.memory() > s.cfg.BufferBytes && s.in.trimFree() {
-	}
-	for s.memory() > s.cfg.BufferBytes && len(s.in.q) > 1 {
-		s.dropFront()
+	for s.memory() > s.cfg.BufferBytes {
+		if s.in.trimFree() {
+			continue
+		}
+		if len(s.in.q) <= 1 {
+			break
+		}
+		s.dropFront() // its block is free now: the next turn trims it
 		over = true
 	}
 	if over {
-		s.settled()
-		s.report("drop", fmt.Sprintf("buffer of %d bytes full while CloudWatch Logs does not keep up: dropping the oldest unsent events (a marker in %s/%s will say how many)",
-			s.cfg.BufferBytes, s.cfg.Group, s.cfg.Stream))
+		s.droppedAtBound()
 	}
+}
+
+// makeRoom is called before a write of n bytes: when it needs a new block
+// and the buffer is at its bound, the oldest queued block is dropped first
+// and the new input goes into its memory. Dropping after taking a new
+// block would give that block's memory back and fault it in again for the
+// next, two system calls per block under a flood. Called with mu held.
+func (s *Shipper) makeRoom(n int) {
+	if k := len(s.in.q); k == 0 || s.in.q[k-1].room() >= n || s.in.warm() > 0 ||
+		n > s.in.size || k < 2 || s.memory()+s.in.size <= s.cfg.BufferBytes {
+		return
+	}
+	s.dropFront()
+	s.droppedAtBound()
+}
+
+func (s *Shipper) droppedAtBound() {
+	s.settled()
+	s.report("drop", fmt.Sprintf("buffer of %d bytes full while CloudWatch Logs does not keep up: dropping the oldest unsent events (a marker in %s/%s will say how many)",
+		s.cfg.BufferBytes, s.cfg.Group, s.cfg.Stream))
 }
 
 // dropFront drops the oldest queued block. Called with mu held.
