@@ -61,6 +61,9 @@ func (c *cutter) cut(now time.Time, b *body) {
 			}
 			break
 		}
+		if c.off == 0 && c.endsBefore(b) {
+			return
+		}
 		if !c.process(b) {
 			return
 		}
@@ -69,6 +72,24 @@ func (c *cutter) cut(now time.Time, b *body) {
 	if c.pend.n > 0 || c.pend.bytes > 0 {
 		c.marker(b, now.UnixMilli())
 	}
+}
+
+// endsBefore reports whether the request, half full or more, had better
+// end before the current record, a chunk of a later millisecond than any
+// in it that would not fit whole: requests that share a millisecond go one
+// after the other (see dispatch), so a flood's requests should end where
+// its milliseconds do. Its size is estimated: the escaping is not counted.
+func (c *cutter) endsBefore(b *body) bool {
+	r := &c.cur
+	if r.kind != recChunk || b.len() == 0 || r.ts <= b.hi || b.bytes < b.limit/2 {
+		return false
+	}
+	lines := bytes.Count(r.data, []byte{'\n'}) + 1
+	per := eventOverhead
+	if c.s.cfg.Format != FormatText {
+		per += c.srcs[r.src].preLen + c.srcs[r.src].sufLen
+	}
+	return b.bytes+len(r.data)+lines*per > b.limit
 }
 
 // nextRecord moves to the next record, claiming blocks from the queue when

@@ -10,7 +10,10 @@
 // order, 24-hour span, the 14-day/2-hour window, event size). Batches go out
 // when full or after a short linger, several at once per stream, and are
 // retried as a unit with capped exponential backoff and jitter until they are
-// acknowledged. Memory is bounded in bytes: when the bound is reached the
+// acknowledged. The service orders a stream's events by timestamp alone, so
+// a request that shares a millisecond with an earlier one still in flight
+// waits for it (lines of one millisecond, a stack trace, keep their order),
+// and requests end where a millisecond does when they can. Memory is bounded in bytes: when the bound is reached the
 // oldest unsent events are dropped, counted, and announced in the stream by a
 // marker event once delivery resumes. Flush is a barrier: it returns when
 // every event logged before it is acknowledged or reported lost.

@@ -83,9 +83,20 @@ func (s *Shipper) dispatch() time.Duration {
 		}
 		bt := &batch{b: b}
 		bt.events, bt.minSeq = b.userEvents()
+		// The service orders events by timestamp only: events of one
+		// millisecond in two requests (a stack trace, a pipe's read under
+		// a flood) keep their order only if the later request goes once
+		// the earlier is acknowledged. Requests apart in time go at once.
+		for _, prev := range s.inflight {
+			if prev.b.hi >= b.lo {
+				bt.after = append(bt.after, prev)
+			}
+		}
 		s.inflight = append(s.inflight, bt)
 		s.inflightEvs += bt.events
-		s.work <- bt // never blocks: it has room for InFlight
+		if bt.held = len(bt.after) > 0; !bt.held {
+			s.work <- bt // never blocks: it has room for InFlight
+		}
 
 	}
 	return 0

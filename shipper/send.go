@@ -25,9 +25,25 @@ func (s *Shipper) deliver(bt *batch) {
 	s.mu.Lock()
 	s.inflight = slices.DeleteFunc(s.inflight, func(x *batch) bool { return x == bt })
 	s.freeBody(bt.b)
+	s.release(bt)
 	s.settled()
 	s.mu.Unlock()
 	s.poke()
+}
+
+// release sends the held requests that waited for done and nothing else.
+// Called with mu held.
+func (s *Shipper) release(done *batch) {
+	for _, bt := range s.inflight {
+		if !bt.held {
+			continue
+		}
+		bt.after = slices.DeleteFunc(bt.after, func(x *batch) bool { return x == done })
+		if len(bt.after) == 0 && !s.workClosed {
+			bt.held = false
+			s.work <- bt // never blocks: it has room for InFlight
+		}
+	}
 }
 
 // put sends one request, retrying the same request until it is settled: a

@@ -68,6 +68,7 @@ type Shipper struct {
 	done       chan struct{}
 	closeDone  chan struct{} // closed when the first Close has finished
 	work       chan *batch   // to the senders
+	workClosed bool          // under mu: Close closed work
 	senders    sync.WaitGroup
 	sendCtx    context.Context
 	cancelSend context.CancelFunc
@@ -79,6 +80,10 @@ type batch struct {
 	b      *body
 	events int    // user events in it
 	minSeq uint64 // lowest seq of its user events
+	// after are earlier requests in flight whose times reach this one's
+	// earliest: it is held until they are acknowledged (see release).
+	after []*batch
+	held  bool
 }
 
 // New starts a Shipper. Close it to deliver what is buffered.
@@ -347,7 +352,16 @@ func (s *Shipper) Close(ctx context.Context) error {
 	s.cancelSend() // senders still retrying count their events as lost
 	close(s.stop)
 	<-s.done // no new requests after this
+	s.mu.Lock()
+	for _, bt := range s.inflight {
+		if bt.held { // to a sender, which counts it as lost (sendCtx is done)
+			bt.held = false
+			s.work <- bt
+		}
+	}
+	s.workClosed = true
 	close(s.work)
+	s.mu.Unlock()
 	s.senders.Wait()
 	s.mu.Lock()
 	lostNow := s.c.lose() // the batcher has stopped: its state is ours
