@@ -26,24 +26,7 @@ import (
 // reboot(2), which without CAP_SYS_BOOT failed and left init waiting
 // forever, and with it ended the container by a signal, losing the status.
 func TestContainerPID1(t *testing.T) {
-	if os.Getuid() != 0 {
-		testutil.Unavailable(t, "this test makes namespaces and mounts: run it as root")
-	}
-	for _, tool := range []string{"unshare", "setpriv"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s (Debian package util-linux): %v", tool, err)
-		}
-	}
-	dir := t.TempDir()
-	initBin := filepath.Join(dir, "init")
-	buildStatic(t, ".", initBin)
-	etc := filepath.Join(dir, "etc")
-	if err := os.MkdirAll(filepath.Join(etc, "keel", "app"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// Under /etc, which the container sees as its own: init mounts a
-	// tmpfs over /tmp, where the test's files are, when it may.
-	buildStatic(t, "./testdata/hello", filepath.Join(etc, "keel", "app", "hello"))
+	initBin, etc := containerFiles(t)
 	cfg, _ := json.Marshal(bootcfg.Config{App: "/etc/keel/app/hello", Args: []string{"3"}})
 	if err := os.WriteFile(filepath.Join(etc, "keel", "config.json"), cfg, 0o644); err != nil {
 		t.Fatal(err)
@@ -109,22 +92,7 @@ func runContainer(t *testing.T, etc, initBin, wrap string) (string, int) {
 // with prlimit on the started app, which needs CAP_SYS_RESOURCE for
 // another user's process: the app was killed at its start, every time.
 func TestContainerPID1Limits(t *testing.T) {
-	if os.Getuid() != 0 {
-		testutil.Unavailable(t, "this test makes namespaces and mounts: run it as root")
-	}
-	for _, tool := range []string{"unshare", "setpriv", "prlimit"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s (Debian package util-linux): %v", tool, err)
-		}
-	}
-	dir := t.TempDir()
-	initBin := filepath.Join(dir, "init")
-	buildStatic(t, ".", initBin)
-	etc := filepath.Join(dir, "etc")
-	if err := os.MkdirAll(filepath.Join(etc, "keel", "app"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	buildStatic(t, "./testdata/hello", filepath.Join(etc, "keel", "app", "hello"))
+	initBin, etc := containerFiles(t)
 	const docker = "setpriv --inh-caps=-sys_admin,-sys_boot,-sys_resource --bounding-set=-sys_admin,-sys_boot,-sys_resource"
 	for _, tc := range []struct {
 		name   string
@@ -150,4 +118,29 @@ func TestContainerPID1Limits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// containerFiles builds init and, under a directory that becomes the
+// container's /etc (init mounts a tmpfs over /tmp, where the test's files
+// are, when it may), the hello app at /etc/keel/app/hello. It checks for
+// root and util-linux's tools first.
+func containerFiles(t *testing.T) (initBin, etc string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		testutil.Unavailable(t, "this test makes namespaces and mounts: run it as root")
+	}
+	for _, tool := range []string{"unshare", "setpriv", "prlimit"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s (Debian package util-linux): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	initBin = filepath.Join(dir, "init")
+	buildStatic(t, ".", initBin)
+	etc = filepath.Join(dir, "etc")
+	if err := os.MkdirAll(filepath.Join(etc, "keel", "app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buildStatic(t, "./testdata/hello", filepath.Join(etc, "keel", "app", "hello"))
+	return initBin, etc
 }

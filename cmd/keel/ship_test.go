@@ -441,15 +441,7 @@ func TestShipSignalDuringFlush(t *testing.T) {
 	if !strings.Contains(errb.String(), "terminated: still delivering what is buffered") {
 		t.Errorf("no word of the flush it waits for: %s", errb.String())
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("a second signal did not end the flush: %s", errb.String())
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
-		t.Errorf("exit %d, want CMD's 3: %s", code, errb.String())
-	}
+	secondSignalEnds(t, cmd, done, errb)
 	for _, w := range []string{"stopped delivering, as a signal asked", "2 lost at exit"} {
 		if !strings.Contains(errb.String(), w) {
 			t.Errorf("stderr lacks %q: %s", w, errb.String())
@@ -510,11 +502,25 @@ func TestShipSignalAfterCMDEnded(t *testing.T) {
 	if !strings.Contains(errb.String(), "terminated: still delivering what is buffered") {
 		t.Errorf("no answer to the signal: %s", errb.String())
 	}
+	secondSignalEnds(t, cmd, done, errb)
+}
+
+// secondSignalEnds sends keel, flushing after a first stop signal, a second
+// one, which must end it with CMD's status, 3.
+func secondSignalEnds(t *testing.T, cmd *exec.Cmd, done <-chan struct{}, errb *testutil.SyncBuffer) {
+	t.Helper()
 	cmd.Process.Signal(syscall.SIGTERM)
+	endsWith3(t, cmd, done, errb, "a second signal did not end the flush")
+}
+
+// endsWith3 waits for keel's end, with CMD's status 3, failing with what
+// when it does not come within 5 s.
+func endsWith3(t *testing.T, cmd *exec.Cmd, done <-chan struct{}, errb *testutil.SyncBuffer, what string) {
+	t.Helper()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		t.Fatalf("a second signal did not end the flush: %s", errb.String())
+		t.Fatalf("%s: %s", what, errb.String())
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
 		t.Errorf("exit %d, want CMD's 3: %s", code, errb.String())

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/keelvm/keel/internal/testutil"
 	"golang.org/x/sys/unix"
@@ -49,14 +48,7 @@ func TestShipCtrlCDuringFlush(t *testing.T) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	})
 	master.Write([]byte{3}) // ^C: SIGINT to the foreground group
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("a Ctrl-C at the terminal did not end the flush: %s", errb.String())
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
-		t.Errorf("exit %d, want CMD's 3: %s", code, errb.String())
-	}
+	endsWith3(t, cmd, done, errb, "a Ctrl-C at the terminal did not end the flush")
 	if !strings.Contains(errb.String(), "stopped delivering, as a signal asked") {
 		t.Errorf("stderr: %s", errb.String())
 	}
