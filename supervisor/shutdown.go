@@ -61,6 +61,11 @@ func (s *Supervisor) shutdown(ctx context.Context, grace time.Duration, p *proc,
 	if p != nil {
 		errs = append(errs, s.stopApp(ctx, p, grace))
 	} else if left > 0 {
+		// The app ended on its own (the init passes no grace then): what
+		// it left gets the app's grace.
+		if grace <= 0 {
+			grace = s.opt.Grace
+		}
 		s.stopGroup(ctx, left, grace)
 	}
 	// Before waiting for the run loop: escaped descendants may hold the
@@ -90,35 +95,43 @@ func (s *Supervisor) shutdown(ctx context.Context, grace time.Duration, p *proc,
 func (s *Supervisor) stopApp(ctx context.Context, p *proc, grace time.Duration) error {
 	pid := p.child.Pid
 	if isDone(p.child) {
+		if grace <= 0 {
+			grace = s.opt.Grace
+		}
 		s.stopGroup(ctx, pid, grace)
-	} else {
-		deadline := time.Now().Add(grace)
-		s.event(LevelInfo, fmt.Sprintf("stopping: SIGTERM to pid %d and its process group, grace %v", pid, grace))
-		if err := signalApp(pid, unix.SIGTERM); err != nil {
-			s.report(fmt.Errorf("supervisor: SIGTERM to app pid %d: %w", pid, err))
+		return nil
+	}
+	deadline := time.Now().Add(grace)
+	s.event(LevelInfo, fmt.Sprintf("stopping: SIGTERM to pid %d and its process group, grace %v", pid, grace))
+	if err := signalApp(pid, unix.SIGTERM); err != nil {
+		s.report(fmt.Errorf("supervisor: SIGTERM to app pid %d: %w", pid, err))
+	}
+	t := time.NewTimer(grace)
+	select {
+	case <-p.child.Done():
+	case <-t.C:
+		s.event(LevelError, fmt.Sprintf("still running after the grace period of %v: SIGKILL to pid %d and its process group", grace, pid))
+	case <-ctx.Done():
+		s.event(LevelError, fmt.Sprintf("shutdown deadline: SIGKILL to pid %d and its process group", pid))
+	}
+	t.Stop()
+	if isDone(p.child) {
+		// Reaped: its pid, and its group's number once the group is
+		// empty, may be another process's now; only a live group is
+		// signalled.
+		if err := s.waitGroupGone(ctx, pid, time.Until(deadline)); err != nil {
+			s.event(LevelError, fmt.Sprintf("pid %d has exited but its process group %v: SIGKILL to the group", pid, err))
+			_ = unix.Kill(-pid, unix.SIGKILL)
 		}
-		t := time.NewTimer(grace)
-		select {
-		case <-p.child.Done():
-		case <-t.C:
-			s.event(LevelError, fmt.Sprintf("still running after the grace period of %v: SIGKILL to pid %d and its process group", grace, pid))
-		case <-ctx.Done():
-			s.event(LevelError, fmt.Sprintf("shutdown deadline: SIGKILL to pid %d and its process group", pid))
-		}
-		t.Stop()
-		if isDone(p.child) && groupAlive(pid) {
-			if err := s.waitGroupGone(ctx, pid, time.Until(deadline)); err != nil {
-				s.event(LevelError, fmt.Sprintf("pid %d has exited but its process group %v: SIGKILL to the group", pid, err))
-			}
-		}
+		return nil
 	}
 	_ = signalApp(pid, unix.SIGKILL)
-	t := time.NewTimer(reapBound)
-	defer t.Stop()
+	reaped := time.NewTimer(reapBound)
+	defer reaped.Stop()
 	select {
 	case <-p.child.Done():
 		return nil
-	case <-t.C:
+	case <-reaped.C:
 		return fmt.Errorf("supervisor: app pid %d not reaped %v after SIGKILL (is the reaper running?)", pid, reapBound)
 	case <-ctx.Done():
 		return fmt.Errorf("supervisor: app pid %d not reaped after SIGKILL: %w", pid, ctx.Err())
@@ -154,7 +167,8 @@ func (s *Supervisor) waitGroupGone(ctx context.Context, pgid int, d time.Duratio
 }
 
 // stopGroup stops what an app that has exited left in its process group:
-// SIGTERM, up to grace (and while ctx lasts) for the group to empty, SIGKILL.
+// SIGTERM, up to grace (and while ctx lasts) for the group to empty,
+// SIGKILL. A group that emptied gets no SIGKILL: its number is free again.
 func (s *Supervisor) stopGroup(ctx context.Context, pgid int, grace time.Duration) {
 	if !groupAlive(pgid) {
 		return
@@ -163,13 +177,19 @@ func (s *Supervisor) stopGroup(ctx context.Context, pgid int, grace time.Duratio
 	_ = unix.Kill(-pgid, unix.SIGTERM)
 	if err := s.waitGroupGone(ctx, pgid, grace); err != nil {
 		s.event(LevelError, fmt.Sprintf("process group %d %v: SIGKILL to the group", pgid, err))
+		_ = unix.Kill(-pgid, unix.SIGKILL)
 	}
-	_ = unix.Kill(-pgid, unix.SIGKILL)
 }
 
 // endGroup is stopGroup before a restart, which would otherwise find the
-// old run's ports and files taken; a Shutdown ends its wait.
+// old run's ports and files taken. A Shutdown that begins meanwhile ends
+// the wait without SIGKILL: it gives the group the rest of its grace.
 func (s *Supervisor) endGroup(pgid int, grace time.Duration) {
+	if !groupAlive(pgid) {
+		return
+	}
+	s.event(LevelInfo, fmt.Sprintf("stopping what pid %d left in its process group: SIGTERM, grace %v", pgid, grace))
+	_ = unix.Kill(-pgid, unix.SIGTERM)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -179,7 +199,12 @@ func (s *Supervisor) endGroup(pgid int, grace time.Duration) {
 		case <-ctx.Done():
 		}
 	}()
-	s.stopGroup(ctx, pgid, grace)
+	err := s.waitGroupGone(ctx, pgid, grace)
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	s.event(LevelError, fmt.Sprintf("process group %d %v: SIGKILL to the group", pgid, err))
+	_ = unix.Kill(-pgid, unix.SIGKILL)
 }
 
 // drainAll waits for every pipe reader, bounded by DrainTimeout and ctx;

@@ -223,11 +223,17 @@ func (s *Supervisor) loop(ctx context.Context) (Status, error) {
 			return st, err
 		}
 		if st.Pid > 0 {
-			s.endGroup(st.Pid, s.opt.KillAllGrace)
+			s.endGroup(st.Pid, s.opt.Grace)
 		}
 		s.mu.Lock()
-		s.leftGroup = 0
+		stopping = s.stopping
+		if !stopping {
+			s.leftGroup = 0 // stopped; a Shutdown that began meanwhile stops what is left
+		}
 		s.mu.Unlock()
+		if stopping {
+			return st, nil
+		}
 
 		delay := plan.after(ran)
 		if plan.unstable == s.opt.CrashLoopAfter {
