@@ -18,6 +18,7 @@ type Console struct {
 	mu      sync.Mutex
 	buf     []byte
 	spare   []byte
+	writing int // bytes handed to the writer and not written yet
 	ready   chan struct{}
 	done    chan struct{}
 	closed  bool
@@ -91,14 +92,14 @@ func (c *Console) run() {
 		for {
 			c.mu.Lock()
 			out := c.buf
-			c.buf, c.spare = c.spare[:0], nil
+			c.buf, c.spare, c.writing = c.spare[:0], nil, len(out)
 			c.mu.Unlock()
 			if len(out) == 0 {
 				break
 			}
 			c.w.Write(out) // a console that fails is not worth stopping for
 			c.mu.Lock()
-			c.spare = out
+			c.spare, c.writing = out, 0
 			c.mu.Unlock()
 		}
 		if !open {
@@ -126,9 +127,9 @@ func (c *Console) CloseWithin(d time.Duration) error {
 	case <-t.C:
 	}
 	c.mu.Lock()
-	left := len(c.buf)
+	left := len(c.buf) + c.writing
 	c.mu.Unlock()
-	return fmt.Errorf("console: %d bytes or more not written within %v: its reader does not keep up", left, d)
+	return fmt.Errorf("console: up to %d bytes not written within %v: its reader does not keep up", left, d)
 }
 
 func (c *Console) stop() {

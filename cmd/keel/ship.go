@@ -177,13 +177,16 @@ func runShip(args []string) error {
 	// The consoles too are bounded by -flush.timeout from CMD's end (but
 	// get a second at least): a stdout nobody reads (a paused `| less`)
 	// held keel, and CMD's status, for good.
-	bound := max(time.Second, time.Until(exited.Add(f.flushTimeout)))
+	deadline := exited.Add(f.flushTimeout)
+	if least := time.Now().Add(time.Second); deadline.Before(least) {
+		deadline = least
+	}
 	if stdOut != nil {
-		if err := stdOut.CloseWithin(bound); err != nil {
+		if err := stdOut.CloseWithin(time.Until(deadline)); err != nil {
 			notice(fmt.Sprintf("CMD's output on stdout: %v", err))
 		}
 	}
-	_ = errOut.CloseWithin(bound)
+	_ = errOut.CloseWithin(max(time.Until(deadline), 0))
 	if code != 0 {
 		os.Exit(code) // CMD's status is keel's status, without a message of keel's own
 	}

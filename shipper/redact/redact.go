@@ -57,9 +57,10 @@ var builtins = sync.OnceValue(func() []rule {
 		// The password runs to the last '@' before the path, as URL
 		// parsers read an authority: one with an '@' left unencoded is
 		// redacted whole, not up to that '@'. Neither user nor password
-		// runs past a quote: in a JSON or Python line the next '@' may be
-		// in another value (an e-mail address after "host:8080").
-		{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s"']*:)[^@/\s"']+(?:@[^@/\s"']+)*@`), "${1}" + Mark + "@",
+		// runs past a double quote: in a JSON line the next '@' may be in
+		// another value (an e-mail address after "host:8080"). A single
+		// quote may be part of a password (RFC 3986 allows it unencoded).
+		{"url-password", regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s"]*:)[^@/\s"]+(?:@[^@/\s"]+)*@`), "${1}" + Mark + "@",
 			func(s string) bool { return strings.Contains(s, "://") }},
 		{"pem-private-key", regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Mark,
 			func(s string) bool { return strings.Contains(s, "PRIVATE KEY-----") }},

@@ -182,6 +182,8 @@ func TestNoRedactionOfOrdinaryText(t *testing.T) {
 		{"JSON: port, then an e-mail", `{"url":"http://localhost:8080","user":"bob@example.com"}`, `{"url":"http://localhost:8080","user":"bob@example.com"}`},
 		{"JSON: URL without port, then a colon and an @", `{"a":"http://x","b":"y:z@w"}`, `{"a":"http://x","b":"y:z@w"}`},
 		{"Python repr", `{'url': 'http://proxy:3128', 'owner': 'alice@corp.com'}`, `{'url': 'http://proxy:3128', 'owner': 'alice@corp.com'}`},
+		{"apostrophe in a password", `DATABASE_URL=mysql://root:it's-secret@10.0.0.5/db`, `DATABASE_URL=mysql://root:[REDACTED]@10.0.0.5/db`},
+		{"apostrophe in a password, no user", `redis://:s3cr'et@cache:6379/0`, `redis://:[REDACTED]@cache:6379/0`},
 		{"bearer in prose", "the bearer of this note", "the bearer of this note"},
 		{"bearer, a long word", "bearer authentication failed", "bearer authentication failed"},
 		// Still redacted:
