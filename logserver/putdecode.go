@@ -219,8 +219,6 @@ func (p *fastParser) int() (int64, bool) {
 	return n, err == nil
 }
 
-// str parses a JSON string with encoding/json's semantics: escapes decoded,
-// invalid UTF-8 and lone surrogates replaced with U+FFFD.
 // key returns a member name as it stands in the body, without allocating;
 // one with escapes or control characters is left to the strict decoder.
 func (p *fastParser) key() ([]byte, bool) {
@@ -242,6 +240,8 @@ func (p *fastParser) key() ([]byte, bool) {
 	return nil, false
 }
 
+// str parses a JSON string with encoding/json's semantics: escapes decoded,
+// invalid UTF-8 and lone surrogates replaced with U+FFFD.
 func (p *fastParser) str() (string, bool) {
 	if p.peek() != '"' {
 		return "", false

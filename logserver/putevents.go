@@ -118,6 +118,12 @@ func (s *Server) putLogEvents(c *call) (any, *apiError) {
 	return out, nil
 }
 
+// eventPath names member of the i-th event in a violation, and only there:
+// formatting it for every event cost ingest a tenth of its time.
+func eventPath(i int, member string) string {
+	return fmt.Sprintf("logEvents.%d.member.%s", i+1, member)
+}
+
 // validatePut applies the schema constraints: required members, list length,
 // per-event nulls, empty messages and negative timestamps.
 func validatePut(in *putLogEventsInput) *apiError {
@@ -133,18 +139,15 @@ func validatePut(in *putLogEventsInput) *apiError {
 		v.add(fmt.Sprintf("[%d log events]", len(*in.LogEvents)), "logEvents", "Member must have length less than or equal to 10000")
 	default:
 		for i, ev := range *in.LogEvents {
-			// The path only for a violation: formatting it for every
-			// event cost ingest a tenth of its time.
-			path := func(member string) string { return fmt.Sprintf("logEvents.%d.member.%s", i+1, member) }
 			if ev.Timestamp == nil {
-				v.addNull(path("timestamp"))
+				v.addNull(eventPath(i, "timestamp"))
 			} else if *ev.Timestamp < 0 {
-				v.add(*ev.Timestamp, path("timestamp"), "Member must have value greater than or equal to 0")
+				v.add(*ev.Timestamp, eventPath(i, "timestamp"), "Member must have value greater than or equal to 0")
 			}
 			if ev.Message == nil {
-				v.addNull(path("message"))
+				v.addNull(eventPath(i, "message"))
 			} else if len(*ev.Message) == 0 {
-				v.add("", path("message"), "Member must have length greater than or equal to 1")
+				v.add("", eventPath(i, "message"), "Member must have length greater than or equal to 1")
 			}
 		}
 	}

@@ -94,7 +94,7 @@ func (s *Shipper) dispatch() time.Duration {
 		}
 		s.inflight = append(s.inflight, bt)
 		s.inflightEvs += bt.events
-		if bt.held = len(bt.after) > 0; !bt.held {
+		if len(bt.after) == 0 {
 			s.work <- bt // never blocks: it has room for InFlight
 		}
 

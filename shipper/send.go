@@ -35,12 +35,11 @@ func (s *Shipper) deliver(bt *batch) {
 // Called with mu held.
 func (s *Shipper) release(done *batch) {
 	for _, bt := range s.inflight {
-		if !bt.held {
-			continue
+		if len(bt.after) == 0 {
+			continue // not held: with a sender already
 		}
 		bt.after = slices.DeleteFunc(bt.after, func(x *batch) bool { return x == done })
-		if len(bt.after) == 0 && !s.workClosed {
-			bt.held = false
+		if len(bt.after) == 0 {
 			s.work <- bt // never blocks: it has room for InFlight
 		}
 	}

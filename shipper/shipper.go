@@ -68,7 +68,6 @@ type Shipper struct {
 	done       chan struct{}
 	closeDone  chan struct{} // closed when the first Close has finished
 	work       chan *batch   // to the senders
-	workClosed bool          // under mu: Close closed work
 	senders    sync.WaitGroup
 	sendCtx    context.Context
 	cancelSend context.CancelFunc
@@ -81,9 +80,9 @@ type batch struct {
 	events int    // user events in it
 	minSeq uint64 // lowest seq of its user events
 	// after are earlier requests in flight whose times reach this one's
-	// earliest: it is held until they are acknowledged (see release).
+	// earliest: it is held, not handed to a sender, until they are
+	// acknowledged (see release).
 	after []*batch
-	held  bool
 }
 
 // New starts a Shipper. Close it to deliver what is buffered.
@@ -219,9 +218,12 @@ func (s *Shipper) enforceBound() {
 // block would give that block's memory back and fault it in again for the
 // next, two system calls per block under a flood. Called with mu held.
 func (s *Shipper) makeRoom(n int) {
-	if k := len(s.in.q); k == 0 || s.in.q[k-1].room() >= n || s.in.warm() > 0 ||
-		n > s.in.size || k < 2 || s.memory()+s.in.size <= s.cfg.BufferBytes {
-		return
+	k := len(s.in.q)
+	if k < 2 || s.in.q[k-1].room() >= n || n > s.in.size {
+		return // nothing to drop, or no new standard block needed
+	}
+	if s.in.warm() > 0 || s.memory()+s.in.size <= s.cfg.BufferBytes {
+		return // the new block costs no fault, or fits under the bound
 	}
 	s.dropFront()
 	s.droppedAtBound()
@@ -354,13 +356,12 @@ func (s *Shipper) Close(ctx context.Context) error {
 	<-s.done // no new requests after this
 	s.mu.Lock()
 	for _, bt := range s.inflight {
-		if bt.held { // to a sender, which counts it as lost (sendCtx is done)
-			bt.held = false
+		if len(bt.after) > 0 { // held: to a sender, which counts it as lost (sendCtx is done)
+			bt.after = nil
 			s.work <- bt
 		}
 	}
-	s.workClosed = true
-	close(s.work)
+	close(s.work) // under mu: release, which sends too, finds nothing held now
 	s.mu.Unlock()
 	s.senders.Wait()
 	s.mu.Lock()

@@ -169,42 +169,39 @@ func (s *Supervisor) waitGroupGone(ctx context.Context, pgid int, d time.Duratio
 // stopGroup stops what an app that has exited left in its process group:
 // SIGTERM, up to grace (and while ctx lasts) for the group to empty,
 // SIGKILL. A group that emptied gets no SIGKILL: its number is free again.
+// Nor does one whose wait a Shutdown cut short (errShutdownBegan): the
+// Shutdown gives it the rest of its grace.
 func (s *Supervisor) stopGroup(ctx context.Context, pgid int, grace time.Duration) {
 	if !groupAlive(pgid) {
 		return
 	}
 	s.event(LevelInfo, fmt.Sprintf("stopping what pid %d left in its process group: SIGTERM, grace %v", pgid, grace))
 	_ = unix.Kill(-pgid, unix.SIGTERM)
-	if err := s.waitGroupGone(ctx, pgid, grace); err != nil {
-		s.event(LevelError, fmt.Sprintf("process group %d %v: SIGKILL to the group", pgid, err))
-		_ = unix.Kill(-pgid, unix.SIGKILL)
-	}
-}
-
-// endGroup is stopGroup before a restart, which would otherwise find the
-// old run's ports and files taken. A Shutdown that begins meanwhile ends
-// the wait without SIGKILL: it gives the group the rest of its grace.
-func (s *Supervisor) endGroup(pgid int, grace time.Duration) {
-	if !groupAlive(pgid) {
-		return
-	}
-	s.event(LevelInfo, fmt.Sprintf("stopping what pid %d left in its process group: SIGTERM, grace %v", pgid, grace))
-	_ = unix.Kill(-pgid, unix.SIGTERM)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-s.stopCh:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	err := s.waitGroupGone(ctx, pgid, grace)
-	if err == nil || ctx.Err() != nil {
+	if err == nil || errors.Is(context.Cause(ctx), errShutdownBegan) {
 		return
 	}
 	s.event(LevelError, fmt.Sprintf("process group %d %v: SIGKILL to the group", pgid, err))
 	_ = unix.Kill(-pgid, unix.SIGKILL)
+}
+
+// errShutdownBegan ends endGroup's wait.
+var errShutdownBegan = errors.New("a shutdown began")
+
+// endGroup is stopGroup before a restart, which would otherwise find the
+// old run's ports and files taken; a Shutdown that begins meanwhile takes
+// the group over.
+func (s *Supervisor) endGroup(pgid int, grace time.Duration) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-s.stopCh:
+			cancel(errShutdownBegan)
+		case <-ctx.Done():
+		}
+	}()
+	s.stopGroup(ctx, pgid, grace)
 }
 
 // drainAll waits for every pipe reader, bounded by DrainTimeout and ctx;

@@ -396,12 +396,12 @@ func inTerminalForeground() bool {
 	return err == nil && pgrp == unix.Getpgrp()
 }
 
-// isTerminalSignal: the signals a terminal sends its foreground group.
 // isStopSignal reports whether s is one of those that stop keel's flush.
 func isStopSignal(s os.Signal) bool {
 	return s == syscall.SIGINT || s == syscall.SIGTERM || s == syscall.SIGHUP || s == syscall.SIGQUIT
 }
 
+// isTerminalSignal: the signals a terminal sends its foreground group.
 func isTerminalSignal(s os.Signal) bool {
 	return s == syscall.SIGINT || s == syscall.SIGQUIT || s == syscall.SIGWINCH
 }
