@@ -29,12 +29,15 @@ func Accel() (string, error) {
 // would cost every run seconds. On such a machine, KEEL_ACCEL=kvm says
 // that its nested KVM works.
 func ChooseAccel() (accel, note string, err error) {
+	if env := os.Getenv(AccelEnv); env != "" {
+		return chooseAccel(env, false, false) // chosen: nothing to probe
+	}
 	kvmOpens := false
 	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
 		f.Close()
 		kvmOpens = true
 	}
-	return chooseAccel(os.Getenv(AccelEnv), kvmOpens, kvmOpens && insideVM())
+	return chooseAccel("", kvmOpens, kvmOpens && insideVM())
 }
 
 // chooseAccel is ChooseAccel's decision, from what it found: the variable's
