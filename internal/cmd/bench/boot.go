@@ -68,10 +68,10 @@ func benchBoot(scratch string, _ int) error {
 	b := &bootBench{dir: filepath.Join(scratch, "boot"), k: k}
 	os.MkdirAll(b.dir, 0o755)
 	bins := map[string]string{
-		"init":     "github.com/keelvm/keel/init",
-		"bareinit": "github.com/keelvm/keel/internal/cmd/bench/bareinit",
+		"init":      "github.com/keelvm/keel/init",
+		"bareinit":  "github.com/keelvm/keel/internal/cmd/bench/bareinit",
 		"floorinit": "github.com/keelvm/keel/internal/cmd/bench/floorinit",
-		"hello":    "github.com/keelvm/keel/init/testdata/hello",
+		"hello":     "github.com/keelvm/keel/init/testdata/hello",
 	}
 	for out, pkg := range bins {
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, out), pkg)
