@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 [ -x /usr/bin/aws ] || need+=(awscli)   # the AWS CLI v2 the tests drive
 [ -x /usr/bin/cpio ] || need+=(cpio)     # an independent reader of the initramfs archives
+command -v zstd >/dev/null || need+=(zstd)   # an independent decompressor of them
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)   # the QEMU boot tests
 [ -f /usr/share/ovmf/OVMF.fd ] || need+=(ovmf)        # UEFI firmware: boot tests of the disk images
 command -v qemu-img >/dev/null || need+=(qemu-utils)  # an independent check of the VMDK and VDI writers

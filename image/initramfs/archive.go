@@ -1,7 +1,6 @@
 package initramfs
 
 import (
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Kind is the type of an entry.
@@ -67,18 +68,25 @@ func (a *Archive) Add(e Entry) error {
 	return nil
 }
 
-// WriteTo writes the gzip-compressed archive to w.
+// WriteTo writes the zstd-compressed archive to w: one zstd frame, which
+// the kernel unpacks (CONFIG_RD_ZSTD, in Debian's kernels since 5.9) and
+// which may follow other archives.
+//
+// zstd rather than gzip: on keel's init and the example app (15 MB) the
+// archive is 28% smaller (4.5 MB against 6.2) for the same 0.5 s of
+// compression, and decompresses 4.5 times as fast on the host (16 ms
+// against 73), which a boot under KVM spends in the kernel; under TCG the
+// two unpack in the same time. lz4 unpacked faster still under TCG, but
+// its archive was larger than gzip's.
 func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
-	// Level 6, not 9: on keel's init and the example app (15 MB), level 9
-	// took 2.4 s for an archive 0.3% smaller than level 6's 0.5 s.
-	zw, err := gzip.NewWriterLevel(cw, gzip.DefaultCompression)
+	// One goroutine: the same inputs give the same bytes.
+	zw, err := zstd.NewWriter(cw, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return 0, err
 	}
-	// gzip's header holds a time and a name: leave both empty, for
-	// reproducible bytes.
 	if err := a.writeCPIO(zw); err != nil {
+		zw.Close()
 		return cw.n, err
 	}
 	if err := zw.Close(); err != nil {

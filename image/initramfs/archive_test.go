@@ -46,11 +46,13 @@ func TestReproducible(t *testing.T) {
 	}
 }
 
-// TestReadableByCpio lists and extracts the archive with GNU cpio, an
-// independent reader of the format the kernel uses.
+// TestReadableByCpio lists and extracts the archive with the zstd tool and
+// GNU cpio, independent readers of the formats the kernel uses.
 func TestReadableByCpio(t *testing.T) {
-	if _, err := exec.LookPath("cpio"); err != nil {
-		testutil.Unavailable(t, "cpio not installed: make test installs it (scripts/ensure-deps.sh)")
+	for _, tool := range []string{"cpio", "zstd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			testutil.Unavailable(t, "%s not installed: make test installs it (scripts/ensure-deps.sh)", tool)
+		}
 	}
 	var buf bytes.Buffer
 	if _, err := sample(t).WriteTo(&buf); err != nil {
@@ -58,7 +60,7 @@ func TestReadableByCpio(t *testing.T) {
 	}
 	raw := filepath.Join(t.TempDir(), "initrd.img")
 	os.WriteFile(raw, buf.Bytes(), 0o644)
-	out, err := exec.Command("sh", "-c", "gzip -dc "+raw+" | cpio -itv --quiet").CombinedOutput()
+	out, err := exec.Command("sh", "-c", "zstd -dc "+raw+" | cpio -itv --quiet").CombinedOutput()
 	if err != nil {
 		t.Fatalf("cpio: %v\n%s", err, out)
 	}
@@ -69,7 +71,7 @@ func TestReadableByCpio(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	cmd := exec.Command("sh", "-c", "gzip -dc "+raw+" | cpio -id --quiet --no-absolute-filenames")
+	cmd := exec.Command("sh", "-c", "zstd -dc "+raw+" | cpio -id --quiet --no-absolute-filenames")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil && os.Getuid() != 0 {
 		t.Logf("extract as non-root: %v %s", err, out) // device nodes need root

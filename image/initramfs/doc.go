@@ -1,5 +1,5 @@
 // Package initramfs writes the initial RAM filesystems keel boots: a newc
-// ("070701") cpio archive, gzip-compressed, which the Linux kernel unpacks
+// ("070701") cpio archive, zstd-compressed, which the Linux kernel unpacks
 // into its rootfs before running /init.
 //
 // Archives are reproducible: entries are written in path order with fixed

@@ -1,41 +1,161 @@
 package initramfs
 
 import (
-	"bufio"
+	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/klauspost/compress/zstd"
 )
 
-// Read lists the entries of a gzip-compressed newc archive, or of several
-// concatenated (as the kernel accepts them), in archive order. File and
+var (
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	gzipMagic = []byte{0x1f, 0x8b}
+	newcMagic = []byte("070701")
+)
+
+// Read lists the entries of an initramfs in archive order: one newc
+// archive or several concatenated, each zstd-compressed (as WriteTo writes
+// them), gzip-compressed (as keel wrote them before) or not compressed,
+// with zero bytes between them, as the kernel accepts them. File and
 // symlink entries carry their Data.
 func Read(r io.Reader) ([]Entry, error) {
-	br := bufio.NewReader(r)
-	var out []Entry
-	for {
-		if _, err := br.Peek(1); err == io.EOF {
-			return out, nil
-		}
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return out, fmt.Errorf("initramfs: read: %w", err)
-		}
-		// One gzip member at a time: the next archive may follow.
-		zr.Multistream(false)
-		es, err := readCPIO(bufio.NewReader(zr))
-		if err != nil {
-			return out, err
-		}
-		out = append(out, es...)
-		if _, err := io.Copy(io.Discard, zr); err != nil {
-			return out, fmt.Errorf("initramfs: read: %w", err)
-		}
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("initramfs: read: %w", err)
 	}
+	var out []Entry
+	for off := 0; off < len(raw); {
+		if raw[off] == 0 {
+			off++ // padding between archives
+			continue
+		}
+		rest := raw[off:]
+		var (
+			cpio []byte
+			n    int
+		)
+		switch {
+		case bytes.HasPrefix(rest, zstdMagic):
+			cpio, n, err = unzstd(rest)
+		case bytes.HasPrefix(rest, gzipMagic):
+			cpio, n, err = gunzip(rest)
+		case bytes.HasPrefix(rest, newcMagic):
+			br := bytes.NewReader(rest)
+			var es []Entry
+			es, err = readCPIO(br)
+			out = append(out, es...)
+			n = len(rest) - br.Len()
+		default:
+			return out, fmt.Errorf("initramfs: at byte %d: neither a zstd, gzip nor newc cpio archive", off)
+		}
+		if err != nil {
+			return out, fmt.Errorf("initramfs: archive at byte %d: %w", off, err)
+		}
+		for len(cpio) > 0 {
+			if cpio[0] == 0 {
+				cpio = cpio[1:]
+				continue
+			}
+			br := bytes.NewReader(cpio)
+			es, err := readCPIO(br)
+			out = append(out, es...)
+			if err != nil {
+				return out, fmt.Errorf("initramfs: archive at byte %d: %w", off, err)
+			}
+			cpio = cpio[len(cpio)-br.Len():]
+		}
+		off += n
+	}
+	return out, nil
 }
 
-func readCPIO(r *bufio.Reader) ([]Entry, error) {
+// gunzip decompresses the gzip member at the start of b and says how long
+// it was.
+func gunzip(b []byte) ([]byte, int, error) {
+	// A bytes.Reader is an io.ByteReader: gzip reads no further than
+	// its member.
+	br := bytes.NewReader(b)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, 0, err
+	}
+	zr.Multistream(false)
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, 0, err
+	}
+	return data, len(b) - br.Len(), nil
+}
+
+// unzstd decompresses the zstd frame at the start of b and says how long
+// it was.
+func unzstd(b []byte) ([]byte, int, error) {
+	n, err := zstdFrameLen(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer d.Close()
+	data, err := d.DecodeAll(b[:n], nil)
+	return data, n, err
+}
+
+// zstdFrameLen walks the zstd frame at the start of b (RFC 8878, section
+// 3.1.1) to its end: the decoder reads past a frame, and another archive
+// may follow it.
+func zstdFrameLen(b []byte) (int, error) {
+	errShort := errors.New("zstd frame cut short")
+	if len(b) < 5 {
+		return 0, errShort
+	}
+	desc := b[4]
+	single := desc&0x20 != 0
+	n := 5
+	if !single {
+		n++ // window descriptor
+	}
+	n += []int{0, 1, 2, 4}[desc&0x03] // dictionary id
+	fcs := []int{0, 2, 4, 8}[desc>>6]
+	if fcs == 0 && single {
+		fcs = 1
+	}
+	n += fcs
+	for {
+		if len(b) < n+3 {
+			return 0, errShort
+		}
+		h := uint32(b[n]) | uint32(b[n+1])<<8 | uint32(b[n+2])<<16
+		n += 3
+		last, kind, size := h&1 != 0, (h>>1)&3, int(h>>3)
+		switch kind {
+		case 1: // RLE: one byte, repeated size times
+			n++
+		case 3:
+			return 0, errors.New("zstd frame has a reserved block type")
+		default:
+			n += size
+		}
+		if last {
+			break
+		}
+	}
+	if desc&0x04 != 0 {
+		n += 4 // content checksum
+	}
+	if len(b) < n {
+		return 0, errShort
+	}
+	return n, nil
+}
+
+func readCPIO(r io.Reader) ([]Entry, error) {
 	var out []Entry
 	var off int64
 	skip := func(n int64) error {

@@ -60,7 +60,7 @@ func benchImage(scratch string, _ int) error {
 	report("fuse.seconds", time.Since(t0).Seconds(), "s (examples/hello, kernel cached)")
 	img := filepath.Join(kh, "images", "bench", "hello", "1")
 	if fi, err := os.Stat(filepath.Join(img, "initrd.img")); err == nil {
-		report("image.initrd_mb", float64(fi.Size())/1e6, "MB (gzip; init, app, virtio modules)")
+		report("image.initrd_mb", float64(fi.Size())/1e6, "MB (zstd; init, app, virtio modules)")
 	}
 	if out, err := keel("fuse", "bin/hello", "-name", "bench/hello:vbox", "-force", "-target", "virtualbox", "-format", "vdi,raw").CombinedOutput(); err != nil {
 		return fmt.Errorf("keel fuse -target virtualbox: %v\n%s", err, out)
