@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/keelvm/keel/bootlog"
 	"github.com/keelvm/keel/shipper"
@@ -22,7 +24,15 @@ type bootRecords struct {
 	dropped int
 	lost    uint64
 	err     error
-	ship    *shipper.Shipper // once attached, records go here as they come
+	ship    eventLog // once attached, records go here as they come
+}
+
+// eventLog is what records are shipped to: a *shipper.Shipper.
+type eventLog interface{ Log(shipper.Event) }
+
+// lostEvent reports n records the kernel overwrote before they were read.
+func lostEvent(n uint64, at time.Time) shipper.Event {
+	return shipper.Event{Time: at, Level: "WARN", Source: "kernel", Message: fmt.Sprintf("keel: %d kernel log records were overwritten before they could be read", n)}
 }
 
 func kernelEvent(r bootlog.Record) shipper.Event {
@@ -30,11 +40,11 @@ func kernelEvent(r bootlog.Record) shipper.Event {
 }
 
 // attach ships what was collected and every later record.
-func (br *bootRecords) attach(s *shipper.Shipper) {
+func (br *bootRecords) attach(s eventLog) {
 	br.mu.Lock()
 	defer br.mu.Unlock()
 	if br.lost > 0 {
-		s.Log(shipper.Event{Level: "WARN", Source: "kernel", Message: fmt.Sprintf("keel: %d kernel log records were overwritten before they could be read", br.lost)})
+		s.Log(lostEvent(br.lost, time.Time{}))
 	}
 	for _, r := range br.records {
 		s.Log(kernelEvent(r))
@@ -54,37 +64,45 @@ func collectBootLog() *bootRecords {
 		br.err = err
 		return br
 	}
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				logf("boot log reader stopped: %v", r)
-			}
-		}()
-		kr := bootlog.NewReader(f, bootlog.BootTime())
-		for {
-			rec, gap, err := kr.Next()
-			br.mu.Lock()
-			if err != nil {
-				br.err = err
-				n := len(br.records)
-				br.mu.Unlock()
-				if n > 0 {
-					logf("boot log: reading /dev/kmsg stopped after %d records: %v", n, err)
-				}
-				return
-			}
-			br.lost += gap
-			if br.ship != nil {
-				br.ship.Log(kernelEvent(rec))
-			} else if len(br.records) < maxBootRecords {
-				br.records = append(br.records, rec)
-			} else {
-				br.dropped++
-			}
-			br.mu.Unlock()
+	go br.read(f)
+	return br
+}
+
+// read collects the records of kmsg (/dev/kmsg) until a read fails.
+func (br *bootRecords) read(kmsg io.Reader) {
+	defer func() {
+		if r := recover(); r != nil {
+			logf("boot log reader stopped: %v", r)
 		}
 	}()
-	return br
+	kr := bootlog.NewReader(kmsg, bootlog.BootTime())
+	for {
+		rec, gap, err := kr.Next()
+		br.mu.Lock()
+		if err != nil {
+			br.err = err
+			n := len(br.records)
+			br.mu.Unlock()
+			if n > 0 {
+				logf("boot log: reading /dev/kmsg stopped after %d records: %v", n, err)
+			}
+			return
+		}
+		br.lost += gap
+		if br.ship != nil {
+			// Once shipping, a gap is reported where it happened: the
+			// summary at attach covered only the earlier ones.
+			if gap > 0 {
+				br.ship.Log(lostEvent(gap, rec.Time))
+			}
+			br.ship.Log(kernelEvent(rec))
+		} else if len(br.records) < maxBootRecords {
+			br.records = append(br.records, rec)
+		} else {
+			br.dropped++
+		}
+		br.mu.Unlock()
+	}
 }
 
 // summary reports what was collected so far.

@@ -21,9 +21,14 @@ const (
 	dhcpAttempts = 3
 )
 
+// dhcpWants adds what applyLease applies beyond nclient4's default
+// parameter request list (mask, router, domain, DNS): servers such as
+// dnsmasq and Kea send an option only when the client asks for it.
+var dhcpWants = dhcpv4.WithRequestedOptions(dhcpv4.OptionInterfaceMTU, dhcpv4.OptionClasslessStaticRoute)
+
 // dhcpRequest runs one full exchange (DISCOVER to ACK), or, with old, a
 // renewal of that lease (REQUEST with ciaddr, broadcast, so that it also
-// serves as a rebind once T2 passed). The client is closed afterwards: its
+// serves as a rebind once T2 passed: see renew). The client is closed afterwards: its
 // AF_PACKET socket would otherwise copy every packet of the machine. With
 // closeAfter, the close waits for that channel to close: at boot, closing
 // (about 20 ms of a TCG guest's single CPU) would delay the app.
@@ -48,17 +53,41 @@ func dhcpRequest(name string, old *nclient4.Lease, closeAfter <-chan struct{}) (
 	ctx, cancel := context.WithTimeout(context.Background(), dhcpTimeout*dhcpAttempts*2)
 	defer cancel()
 	if old != nil {
-		l, err := c.Renew(ctx, old)
+		l, err := renew(ctx, c, old)
 		if err != nil {
 			return nil, fmt.Errorf("DHCP renewal of %v on %s: %w", old.ACK.YourIPAddr, name, err)
 		}
 		return l, nil
 	}
-	l, err := c.Request(ctx)
+	l, err := c.Request(ctx, dhcpWants)
 	if err != nil {
 		return nil, fmt.Errorf("DHCP on %s: no lease: %w", name, err)
 	}
 	return l, nil
+}
+
+// renew asks to extend old: of the server that leased it while renewing;
+// of any server once T2 passed (rebinding, RFC 2131 4.4.5: the leasing
+// server may be gone, and its failover peer answers with its own
+// identifier, which nclient4's Renew would ignore until the lease
+// expired). The answering server is the one later renewals go to.
+func renew(ctx context.Context, c *nclient4.Client, old *nclient4.Lease) (*nclient4.Lease, error) {
+	if time.Now().Before(timesOf(old.ACK, old.CreationTime).t2) {
+		return c.Renew(ctx, old, dhcpWants)
+	}
+	req, err := dhcpv4.NewRenewFromAck(old.ACK, dhcpv4.WithOption(dhcpv4.OptMaxMessageSize(nclient4.MaxMessageSize)), dhcpWants)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.SendAndRead(ctx, nclient4.DefaultServers, req, nclient4.IsMessageType(dhcpv4.MessageTypeAck, dhcpv4.MessageTypeNak))
+	if err != nil {
+		return nil, fmt.Errorf("rebinding: %w", err)
+	}
+	if resp.MessageType() == dhcpv4.MessageTypeNak {
+		return nil, &nclient4.ErrNak{Offer: old.Offer, Nak: resp}
+	}
+	// Offer is what nclient4's Renew takes the server identifier from.
+	return &nclient4.Lease{Offer: resp, ACK: resp, CreationTime: time.Now()}, nil
 }
 
 // startDHCP gets a lease, applies it and keeps it renewed in the
@@ -115,6 +144,13 @@ func (lt leaseTimes) nextTry(now time.Time) time.Time {
 	return now.Add(max(limit.Sub(now)/2, minRetry))
 }
 
+// What keepLease calls, replaced by tests.
+var (
+	leaseExchange = dhcpRequest
+	leaseApply    = applyLease
+	sleepUntil    = func(t time.Time) { time.Sleep(time.Until(t)) }
+)
+
 // keepLease renews the lease at T1 (and keeps trying, rebinding after T2)
 // so that the address does not silently outlive it; once it expired, it
 // asks for a new lease. A changed lease is applied again.
@@ -131,20 +167,22 @@ func keepLease(link netlink.Link, lease *nclient4.Lease) {
 	}
 	next := lt.t1
 	for {
-		time.Sleep(time.Until(next))
+		sleepUntil(next)
 		old := lease
 		if !time.Now().Before(lt.expiry) {
 			old = nil // expired: start over with DISCOVER
 			logf("DHCP lease of %v on %s expired: asking for a new one", lease.ACK.YourIPAddr, name)
 		}
-		fresh, err := dhcpRequest(name, old, nil)
+		fresh, err := leaseExchange(name, old, nil)
 		var nak *nclient4.ErrNak
 		if old != nil && errors.As(err, &nak) {
 			// RFC 2131 4.4.5: a NAK to a renewal ends the lease; start
 			// over at once (the address stays until the new lease's
-			// replaces it).
+			// replaces it). The lease's T1 and T2 went with it: a failed
+			// DISCOVER is retried minRetry later, not halfway to its T2.
 			logf("%v: asking for a new lease", err)
-			lt.expiry, next = time.Now(), time.Now()
+			now := time.Now()
+			lt, next = leaseTimes{now, now, now}, now
 			continue
 		}
 		if err != nil {
@@ -152,7 +190,7 @@ func keepLease(link netlink.Link, lease *nclient4.Lease) {
 			logf("%v; next try in %v", err, time.Until(next).Round(time.Second))
 			continue
 		}
-		if err := applyLease(link, lease.ACK, fresh.ACK); err != nil {
+		if err := leaseApply(link, lease.ACK, fresh.ACK); err != nil {
 			logf("apply renewed DHCP lease on %s: %v", name, err)
 		}
 		lease = fresh

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
+	"github.com/vishvananda/netlink"
 )
 
 func TestLeaseTimes(t *testing.T) {
@@ -63,5 +69,49 @@ func TestLeaseNextTry(t *testing.T) {
 		if next := lt.nextTry(got.Add(tc.now)); !next.Equal(got.Add(tc.want)) {
 			t.Errorf("%s: next try at %v, want %v", tc.name, next.Sub(got), tc.want)
 		}
+	}
+}
+
+// TestKeepLeaseAfterNak: a NAK to a renewal ends the lease (RFC 2131
+// 4.4.5). When the DISCOVER that follows gets no lease, the next try
+// comes minRetry later, not halfway to the dead lease's T2 (hours, for a
+// day-long lease, with the refused address still on the link).
+func TestKeepLeaseAfterNak(t *testing.T) {
+	defer func(e func(string, *nclient4.Lease, <-chan struct{}) (*nclient4.Lease, error),
+		a func(netlink.Link, *dhcpv4.DHCPv4, *dhcpv4.DHCPv4) error, s func(time.Time)) {
+		leaseExchange, leaseApply, sleepUntil = e, a, s
+	}(leaseExchange, leaseApply, sleepUntil)
+	ack, err := dhcpv4.New(dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 50)), dhcpv4.WithLeaseTime(24*3600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A day-long lease got 12 hours ago: T1 is now.
+	lease := &nclient4.Lease{ACK: ack, CreationTime: time.Now().Add(-12 * time.Hour)}
+	var calls []string
+	leaseExchange = func(_ string, old *nclient4.Lease, _ <-chan struct{}) (*nclient4.Lease, error) {
+		if old != nil {
+			calls = append(calls, "renew")
+			return nil, fmt.Errorf("DHCP renewal: %w", &nclient4.ErrNak{Nak: ack})
+		}
+		calls = append(calls, "discover")
+		return nil, errors.New("DHCP: no lease: no answer")
+	}
+	leaseApply = func(netlink.Link, *dhcpv4.DHCPv4, *dhcpv4.DHCPv4) error {
+		t.Error("a lease was applied")
+		return nil
+	}
+	var waits []time.Duration
+	sleepUntil = func(at time.Time) {
+		waits = append(waits, time.Until(at))
+		if len(waits) == 3 {
+			panic("enough") // keepLease recovers and returns
+		}
+	}
+	keepLease(&netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: "kt0"}}, lease)
+	if !slices.Equal(calls, []string{"renew", "discover"}) {
+		t.Fatalf("exchanges %v, want a renewal (NAKed) then a DISCOVER", calls)
+	}
+	if w := waits[2]; w > minRetry+time.Second {
+		t.Errorf("after the NAK and a failed DISCOVER, the next try is in %v, want about %v", w.Round(time.Second), minRetry)
 	}
 }

@@ -137,6 +137,15 @@ func TestSplitCmdline(t *testing.T) {
 		{`keel.env="A=b c"  "keel.arg=x y" q`, []string{"keel.env=A=b c", "keel.arg=x y", "q"}},
 		{`keel.arg=""`, []string{"keel.arg="}},
 		{"", nil},
+		// The kernel's isspace: \r (a boot entry written with CRLF), \v, \f.
+		{"keel.app=/a\r\nkeel.net=none\r\n", []string{"keel.app=/a", "keel.net=none"}},
+		{"a\vb\fc", []string{"a", "b", "c"}},
+		// Bytes as they are: a Latin-1 value is not UTF-8, and must not
+		// become U+FFFD.
+		{"keel.env=NAME=caf\xe9 x", []string{"keel.env=NAME=caf\xe9", "x"}},
+		// 0xa0 is white space to the kernel, even as the second byte of
+		// UTF-8's "\u00e0": keel sees the parameters the kernel saw.
+		{"keel.env=X=\xc3\xa0b", []string{"keel.env=X=\xc3", "b"}},
 	}
 	for _, tc := range cases {
 		if got := SplitCmdline(tc.in); !reflect.DeepEqual(got, tc.want) {

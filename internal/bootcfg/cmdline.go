@@ -6,26 +6,29 @@ import (
 	"strings"
 )
 
-// SplitCmdline splits a kernel command line as the kernel does: on spaces,
-// with double quotes grouping (keel.env="GREETING=hello world"), the quotes
-// removed.
+// SplitCmdline splits a kernel command line as the kernel does: on white
+// space (its isspace: space, \t, \n, \v, \f, \r and Latin-1's no-break
+// space 0xa0, even inside a UTF-8 character), with double quotes
+// grouping (keel.env="GREETING=hello world"), the quotes removed. It works
+// on bytes: the command line need not be UTF-8.
 func SplitCmdline(s string) []string {
 	var out []string
 	var cur strings.Builder
 	inQuote, any := false, false
-	for _, r := range s {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
 		switch {
-		case r == '"':
+		case b == '"':
 			inQuote = !inQuote
 			any = true
-		case !inQuote && (r == ' ' || r == '\t' || r == '\n'):
+		case !inQuote && (b == ' ' || '\t' <= b && b <= '\r' || b == 0xa0):
 			if any {
 				out = append(out, cur.String())
 				cur.Reset()
 				any = false
 			}
 		default:
-			cur.WriteRune(r)
+			cur.WriteByte(b)
 			any = true
 		}
 	}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/server4"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/keelvm/keel/internal/testutil"
+)
+
+// TestDHCPRequestsMTUAndRoutes: servers such as dnsmasq (libvirt's) and
+// Kea send an option only when the client's parameter request list (option
+// 55) asks for it. The MTU (option 26) and classless routes (option 121)
+// that applyLease applies must be asked for, at the first exchange and at
+// renewals alike. Runs in new namespaces, as TestDHCPLeaseRenewal.
+func TestDHCPRequestsMTUAndRoutes(t *testing.T) {
+	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
+		if os.Geteuid() != 0 {
+			testutil.Unavailable(t, "needs root, for network namespaces")
+		}
+		if _, err := exec.LookPath("unshare"); err != nil {
+			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
+		}
+		cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
+			os.Args[0], "-test.run", "^TestDHCPRequestsMTUAndRoutes$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("in new namespaces: %v\n%s", err, out)
+		}
+		t.Logf("in new namespaces:\n%s", out)
+		return
+	}
+	if err := unix.Mount("tmpfs", "/etc", "tmpfs", 0, "mode=0755"); err != nil {
+		t.Fatalf("mount a tmpfs on /etc: %v", err)
+	}
+	serverIP := net.IPv4(10, 9, 0, 1).To4()
+	client, server := vethPair(t, serverIP)
+	_, extra, _ := net.ParseCIDR("10.77.0.0/16")
+	srv, err := server4.NewServer(server.Attrs().Name, &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort},
+		func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
+			var typ dhcpv4.MessageType
+			switch m.MessageType() {
+			case dhcpv4.MessageTypeDiscover:
+				typ = dhcpv4.MessageTypeOffer
+			case dhcpv4.MessageTypeRequest:
+				typ = dhcpv4.MessageTypeAck
+			default:
+				return
+			}
+			mods := []dhcpv4.Modifier{dhcpv4.WithMessageType(typ), dhcpv4.WithServerIP(serverIP),
+				dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 50)), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(3600),
+				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverIP)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP))}
+			// As dnsmasq does: only what the client asked for.
+			prl := m.ParameterRequestList()
+			if prl.Has(dhcpv4.OptionInterfaceMTU) {
+				mods = append(mods, dhcpv4.WithGeneric(dhcpv4.OptionInterfaceMTU, []byte{0x05, 0x78}))
+			}
+			if prl.Has(dhcpv4.OptionClasslessStaticRoute) {
+				mods = append(mods, dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(
+					&dhcpv4.Route{Dest: &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, Router: serverIP},
+					&dhcpv4.Route{Dest: extra, Router: serverIP})))
+			}
+			resp, err := dhcpv4.NewReplyFromRequest(m, mods...)
+			if err != nil {
+				t.Errorf("DHCP reply: %v", err)
+				return
+			}
+			conn.WriteTo(resp.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort})
+		})
+	if err != nil {
+		t.Fatalf("DHCP server: %v", err)
+	}
+	go srv.Serve()
+	defer srv.Close()
+
+	check := func(when string) {
+		t.Helper()
+		if l, _ := netlink.LinkByIndex(client.Attrs().Index); l.Attrs().MTU != 1400 {
+			t.Errorf("%s: MTU %d, want option 26's 1400 (was it requested?)", when, l.Attrs().MTU)
+		}
+		routes, _ := netlink.RouteList(client, netlink.FAMILY_V4)
+		if !slices.ContainsFunc(routes, func(r netlink.Route) bool { return r.Dst != nil && r.Dst.String() == extra.String() }) {
+			t.Errorf("%s: no route to %v from option 121 (was it requested?): %v", when, extra, routes)
+		}
+	}
+	lease, err := dhcpRequest(client.Attrs().Name, nil, nil)
+	if err != nil {
+		t.Fatalf("first lease: %v", err)
+	}
+	if err := applyLease(client, nil, lease.ACK); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	check("first lease")
+
+	// A renewal's answer must carry them too: reset the link's MTU and
+	// routes, renew, apply.
+	if err := netlink.LinkSetMTU(client, 1500); err != nil {
+		t.Fatal(err)
+	}
+	netlink.RouteDel(&netlink.Route{LinkIndex: client.Attrs().Index, Dst: extra, Gw: serverIP})
+	client, _ = netlink.LinkByIndex(client.Attrs().Index)
+	fresh, err := dhcpRequest(client.Attrs().Name, lease, nil)
+	if err != nil {
+		t.Fatalf("renewal: %v", err)
+	}
+	if err := applyLease(client, lease.ACK, fresh.ACK); err != nil {
+		t.Fatalf("apply the renewal: %v", err)
+	}
+	check("renewal")
+}
+
+// TestDHCPRebindToAnotherServer: after T2 the client rebinds (RFC 2131
+// 4.4.5): the leasing server may be gone, and another one (a failover
+// peer, with its own server identifier) answers the broadcast REQUEST.
+// Its ACK must be taken, not ignored until the lease expires and the
+// address drops. Runs in new namespaces, as TestDHCPLeaseRenewal.
+func TestDHCPRebindToAnotherServer(t *testing.T) {
+	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
+		if os.Geteuid() != 0 {
+			testutil.Unavailable(t, "needs root, for network namespaces")
+		}
+		if _, err := exec.LookPath("unshare"); err != nil {
+			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
+		}
+		cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
+			os.Args[0], "-test.run", "^TestDHCPRebindToAnotherServer$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("in new namespaces: %v\n%s", err, out)
+		}
+		t.Logf("in new namespaces:\n%s", out)
+		return
+	}
+	if err := unix.Mount("tmpfs", "/etc", "tmpfs", 0, "mode=0755"); err != nil {
+		t.Fatalf("mount a tmpfs on /etc: %v", err)
+	}
+	serverIP := net.IPv4(10, 9, 0, 1).To4()
+	peerIP := net.IPv4(10, 9, 0, 2).To4() // the failover peer that answers renewals
+	client, server := vethPair(t, serverIP)
+	srv, err := server4.NewServer(server.Attrs().Name, &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort},
+		func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
+			var typ dhcpv4.MessageType
+			switch m.MessageType() {
+			case dhcpv4.MessageTypeDiscover:
+				typ = dhcpv4.MessageTypeOffer
+			case dhcpv4.MessageTypeRequest:
+				typ = dhcpv4.MessageTypeAck
+			default:
+				return
+			}
+			id := serverIP
+			if !m.ClientIPAddr.IsUnspecified() {
+				id = peerIP
+			}
+			resp, err := dhcpv4.NewReplyFromRequest(m, dhcpv4.WithMessageType(typ), dhcpv4.WithServerIP(id),
+				dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 50)), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(3600),
+				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(id)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP)))
+			if err != nil {
+				t.Errorf("DHCP reply: %v", err)
+				return
+			}
+			conn.WriteTo(resp.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort})
+		})
+	if err != nil {
+		t.Fatalf("DHCP server: %v", err)
+	}
+	go srv.Serve()
+	defer srv.Close()
+
+	lease, err := dhcpRequest(client.Attrs().Name, nil, nil)
+	if err != nil {
+		t.Fatalf("first lease: %v", err)
+	}
+	lease.CreationTime = time.Now().Add(-55 * time.Minute) // past T2 (52.5 min of 60)
+	t0 := time.Now()
+	fresh, err := dhcpRequest(client.Attrs().Name, lease, nil)
+	if err != nil {
+		t.Fatalf("rebinding (after %v): %v", time.Since(t0).Round(time.Millisecond), err)
+	}
+	if id := fresh.ACK.ServerIdentifier(); !id.Equal(peerIP) {
+		t.Errorf("rebound by %v, want the peer %v", id, peerIP)
+	}
+	// Later renewals go to the server that rebound the lease.
+	fresh.CreationTime = time.Now().Add(-31 * time.Minute) // renewing, before T2
+	if _, err := dhcpRequest(client.Attrs().Name, fresh, nil); err != nil {
+		t.Fatalf("renewal after the rebinding: %v", err)
+	}
+}
