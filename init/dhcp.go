@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -22,9 +24,10 @@ const (
 )
 
 // dhcpWants adds what applyLease applies beyond nclient4's default
-// parameter request list (mask, router, domain, DNS): servers such as
+// parameter request list (mask, router, domain name, DNS): servers such as
 // dnsmasq and Kea send an option only when the client asks for it.
-var dhcpWants = dhcpv4.WithRequestedOptions(dhcpv4.OptionInterfaceMTU, dhcpv4.OptionClasslessStaticRoute)
+var dhcpWants = dhcpv4.WithRequestedOptions(dhcpv4.OptionInterfaceMTU, dhcpv4.OptionClasslessStaticRoute,
+	dhcpv4.OptionHostName, dhcpv4.OptionDNSDomainSearchList)
 
 // dhcpRequest runs one full exchange (DISCOVER to ACK), or, with old, a
 // renewal of that lease (REQUEST with ciaddr, broadcast, so that it also
@@ -203,9 +206,10 @@ func keepLease(link netlink.Link, lease *nclient4.Lease) {
 }
 
 // applyLease configures what DHCP gave: address, MTU (option 26), routes
-// (option 121 takes precedence over the router option, RFC 3442), DNS and
-// hostname. old is the lease it replaces, if any: its address goes when
-// the new one differs.
+// (option 121 takes precedence over the router option, RFC 3442), DNS with
+// search domains, and hostname. old is the lease it replaces, if any: its
+// address goes when the new one differs, and so do its routes that the
+// new one lacks.
 func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 	name := link.Attrs().Name
 	mask := ack.SubnetMask()
@@ -232,41 +236,111 @@ func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 	if err := netlink.AddrReplace(link, addr); err != nil {
 		return fmt.Errorf("add address %s to %s: %w", addr.IPNet, name, err)
 	}
-	if b := ack.GetOneOption(dhcpv4.OptionInterfaceMTU); len(b) == 2 {
-		mtu := int(b[0])<<8 | int(b[1])
-		if mtu >= 68 && mtu != link.Attrs().MTU {
-			if err := netlink.LinkSetMTU(link, mtu); err != nil {
-				return fmt.Errorf("set MTU %d on %s: %w", mtu, name, err)
+	// The link's MTU as the last lease left it: the link's attributes are
+	// boot's.
+	cur := link.Attrs().MTU
+	if m, ok := leaseMTU(old); ok {
+		cur = m
+	}
+	if m, ok := leaseMTU(ack); ok && m != cur {
+		if err := netlink.LinkSetMTU(link, m); err != nil {
+			return fmt.Errorf("set MTU %d on %s: %w", m, name, err)
+		}
+	}
+	routes := leaseRoutes(link, ack)
+	for _, rt := range routes {
+		if err := netlink.RouteReplace(&rt); err != nil {
+			return fmt.Errorf("add route %v via %v on %s: %w", routeDst(rt), rt.Gw, name, err)
+		}
+	}
+	if old != nil {
+		// What the last lease routed and this one does not: a renewal
+		// may move a route, or the default route to another router.
+		for _, rt := range leaseRoutes(link, old) {
+			if slices.ContainsFunc(routes, func(r netlink.Route) bool { return sameRoute(r, rt) }) {
+				continue
+			}
+			if err := netlink.RouteDel(&rt); err != nil && !errors.Is(err, unix.ESRCH) {
+				logf("remove route %v via %v from %s (no longer in the lease): %v", routeDst(rt), rt.Gw, name, err)
 			}
 		}
 	}
+	search := ack.DomainSearch()
+	var domains []string
+	if search != nil {
+		domains = search.Labels
+	} else if d := ack.DomainName(); d != "" {
+		domains = []string{d}
+	}
+	if err := writeResolvConf(ack.DNS(), domains); err != nil {
+		return err
+	}
+	if h := ack.HostName(); h != "" {
+		// A name the kernel command line or the image gave stays: only
+		// keel's default, or the last lease's name, gives way.
+		if cur, _ := os.Hostname(); cur == defaultHostname || cur == leaseHostname {
+			if err := unix.Sethostname([]byte(h)); err != nil {
+				logf("set hostname %q from DHCP: %v", h, err)
+			} else {
+				leaseHostname = h
+			}
+		}
+	}
+	seedHosts(ack.YourIPAddr)
+	logf("network: %s %s, router %v, dns %v, lease %v", name, addr.IPNet, ack.Router(), ack.DNS(), ack.IPAddressLeaseTime(0))
+	return nil
+}
+
+// leaseHostname is the name the last lease gave the machine, if any.
+var leaseHostname string
+
+// leaseMTU is a lease's interface MTU (option 26), if it gives a valid one.
+func leaseMTU(ack *dhcpv4.DHCPv4) (int, bool) {
+	if ack == nil {
+		return 0, false
+	}
+	b := ack.GetOneOption(dhcpv4.OptionInterfaceMTU)
+	if len(b) != 2 {
+		return 0, false
+	}
+	m := int(b[0])<<8 | int(b[1])
+	return m, m >= 68
+}
+
+// leaseRoutes are the routes a lease gives: its classless static routes
+// (option 121) when it has them, which replace the router option (RFC
+// 3442), else a default route via its first router.
+func leaseRoutes(link netlink.Link, ack *dhcpv4.DHCPv4) []netlink.Route {
+	idx := link.Attrs().Index
+	var out []netlink.Route
 	if routes := ack.ClasslessStaticRoute(); len(routes) > 0 {
 		for _, r := range routes {
-			rt := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: r.Dest, Gw: r.Router}
+			rt := netlink.Route{LinkIndex: idx, Dst: r.Dest, Gw: r.Router}
 			if r.Router.IsUnspecified() {
 				rt.Gw, rt.Scope = nil, netlink.SCOPE_LINK // on-link route (RFC 3442 router 0.0.0.0)
 			}
 			if ones, _ := r.Dest.Mask.Size(); ones == 0 {
 				rt.Dst = nil // the default route
 			}
-			if err := netlink.RouteReplace(rt); err != nil {
-				return fmt.Errorf("add route %v via %v on %s: %w", r.Dest, r.Router, name, err)
-			}
+			out = append(out, rt)
 		}
 	} else if gws := ack.Router(); len(gws) > 0 {
-		if err := netlink.RouteReplace(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: gws[0]}); err != nil {
-			return fmt.Errorf("add default route via %v on %s: %w", gws[0], name, err)
-		}
+		out = append(out, netlink.Route{LinkIndex: idx, Gw: gws[0]})
 	}
-	if err := writeResolvConf(ack.DNS()); err != nil {
-		return err
+	return out
+}
+
+// routeDst names a route's destination for messages.
+func routeDst(rt netlink.Route) string {
+	if rt.Dst == nil {
+		return "default"
 	}
-	if h := ack.HostName(); h != "" {
-		if err := unix.Sethostname([]byte(h)); err != nil {
-			logf("set hostname %q from DHCP: %v", h, err)
-		}
+	if ones, _ := rt.Dst.Mask.Size(); ones == 0 {
+		return "default" // as the kernel lists it: 0.0.0.0/0
 	}
-	seedHosts(ack.YourIPAddr)
-	logf("network: %s %s, router %v, dns %v, lease %v", name, addr.IPNet, ack.Router(), ack.DNS(), ack.IPAddressLeaseTime(0))
-	return nil
+	return rt.Dst.String()
+}
+
+func sameRoute(a, b netlink.Route) bool {
+	return routeDst(a) == routeDst(b) && a.Gw.Equal(b.Gw)
 }

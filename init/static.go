@@ -27,7 +27,7 @@ func applyStatic(link netlink.Link, n bootcfg.Network) error {
 	for _, a := range n.DNS {
 		dns = append(dns, a.AsSlice())
 	}
-	if err := writeResolvConf(dns); err != nil {
+	if err := writeResolvConf(dns, nil); err != nil {
 		return err
 	}
 	seedHosts(ipnet.IP)

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/rfc1035label"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/keelvm/keel/internal/testutil"
+)
+
+// TestApplyLeaseChanges: what a renewal's lease changes reaches the
+// machine, and what it no longer gives goes: routes moved by option 121 or
+// to another router, an MTU back to the link's first one; the image's own
+// hosts entries and hostname stay; search domains reach resolv.conf. Runs
+// in new namespaces, as TestDHCPLeaseRenewal.
+func TestApplyLeaseChanges(t *testing.T) {
+	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
+		if os.Geteuid() != 0 {
+			testutil.Unavailable(t, "needs root, for network namespaces")
+		}
+		if _, err := exec.LookPath("unshare"); err != nil {
+			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
+		}
+		cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
+			os.Args[0], "-test.run", "^TestApplyLeaseChanges$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("in new namespaces: %v\n%s", err, out)
+		}
+		t.Logf("in new namespaces:\n%s", out)
+		return
+	}
+	server := net.IPv4(10, 9, 0, 1).To4()
+	other := net.IPv4(10, 9, 0, 2).To4()
+	link, _ := vethPair(t, server)
+	bootMTU := link.Attrs().MTU
+	cidr := func(s string) *net.IPNet { _, n, _ := net.ParseCIDR(s); return n }
+	route := func(dst string, gw net.IP) *dhcpv4.Route { return &dhcpv4.Route{Dest: cidr(dst), Router: gw} }
+	ack := func(mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+		m, err := dhcpv4.New(append([]dhcpv4.Modifier{dhcpv4.WithMessageType(dhcpv4.MessageTypeAck),
+			dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 50)), dhcpv4.WithNetmask(net.CIDRMask(24, 32)),
+			dhcpv4.WithOption(dhcpv4.OptDNS(server))}, mods...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	mtu := func(v int) dhcpv4.Modifier {
+		return dhcpv4.WithGeneric(dhcpv4.OptionInterfaceMTU, []byte{byte(v >> 8), byte(v)})
+	}
+	cases := []struct {
+		name       string
+		old, new   *dhcpv4.DHCPv4
+		wantRoutes []string // "dst via gw", sorted
+		wantMTU    int
+		wantResolv string
+	}{
+		{"option 121 moves a route",
+			ack(dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(route("0.0.0.0/0", server), route("10.77.0.0/16", server)))),
+			ack(dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(route("0.0.0.0/0", server), route("10.88.0.0/16", server)))),
+			[]string{"10.88.0.0/16 via 10.9.0.1", "default via 10.9.0.1"}, bootMTU, "nameserver 10.9.0.1\n"},
+		{"another router",
+			ack(dhcpv4.WithRouter(server)), ack(dhcpv4.WithRouter(other)),
+			[]string{"default via 10.9.0.2"}, bootMTU, "nameserver 10.9.0.1\n"},
+		{"option 121 gone: the router's default route",
+			ack(dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(route("10.77.0.0/16", server))), dhcpv4.WithRouter(server)),
+			ack(dhcpv4.WithRouter(server)),
+			[]string{"default via 10.9.0.1"}, bootMTU, "nameserver 10.9.0.1\n"},
+		{"the MTU back to the link's first",
+			ack(mtu(1400)), ack(mtu(bootMTU)), nil, bootMTU, "nameserver 10.9.0.1\n"},
+		{"a new MTU", nil, ack(mtu(1280)), nil, 1280, "nameserver 10.9.0.1\n"},
+		{"search domains (option 119)", nil,
+			ack(dhcpv4.WithOption(dhcpv4.OptDomainSearch(&rfc1035label.Labels{Labels: []string{"a.example", "b.example"}}))),
+			nil, bootMTU, "search a.example b.example\nnameserver 10.9.0.1\n"},
+		{"domain name (option 15)", nil, ack(dhcpv4.WithOption(dhcpv4.OptDomainName("c.example"))),
+			nil, bootMTU, "search c.example\nnameserver 10.9.0.1\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// Each case from the link as boot left it.
+			netlink.LinkSetMTU(link, bootMTU)
+			routes, _ := netlink.RouteList(link, netlink.FAMILY_V4)
+			for _, r := range routes {
+				if r.Gw != nil {
+					netlink.RouteDel(&r)
+				}
+			}
+			dir := t.TempDir()
+			hostsPath, resolvPath = filepath.Join(dir, "hosts"), filepath.Join(dir, "resolv.conf")
+			imageHosts = sync.OnceValue(func() string { return "" })
+			if tc.old != nil {
+				if err := applyLease(link, nil, tc.old); err != nil {
+					t.Fatalf("apply the first lease: %v", err)
+				}
+			}
+			if err := applyLease(link, tc.old, tc.new); err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			var got []string
+			routes, _ = netlink.RouteList(link, netlink.FAMILY_V4)
+			for _, r := range routes {
+				if r.Gw != nil {
+					got = append(got, routeDst(r)+" via "+r.Gw.String())
+				}
+			}
+			slices.Sort(got)
+			if strings.Join(got, ", ") != strings.Join(tc.wantRoutes, ", ") {
+				t.Errorf("routes %q, want %q", got, tc.wantRoutes)
+			}
+			if l, _ := netlink.LinkByIndex(link.Attrs().Index); l.Attrs().MTU != tc.wantMTU {
+				t.Errorf("MTU %d, want %d", l.Attrs().MTU, tc.wantMTU)
+			}
+			if b, _ := os.ReadFile(resolvPath); string(b) != tc.wantResolv {
+				t.Errorf("resolv.conf %q, want %q", b, tc.wantResolv)
+			}
+		})
+	}
+
+	t.Run("hosts and hostname", func(t *testing.T) {
+		dir := t.TempDir()
+		hostsPath, resolvPath = filepath.Join(dir, "hosts"), filepath.Join(dir, "resolv.conf")
+		own := "127.0.0.1 localhost\n10.1.2.3 db # the image's\n"
+		os.WriteFile(hostsPath, []byte(own), 0o644)
+		imageHosts = sync.OnceValue(func() string { b, _ := os.ReadFile(hostsPath); return string(b) })
+		named := func(h string) dhcpv4.Modifier { return dhcpv4.WithOption(dhcpv4.OptHostName(h)) }
+		steps := []struct {
+			hostnameBefore, leaseName, want string
+		}{
+			{defaultHostname, "web-1", "web-1"}, // keel's default gives way
+			{"", "web-2", "web-2"},              // so does the last lease's
+			{"mine", "web-3", "mine"},           // a name set otherwise stays
+		}
+		for _, st := range steps {
+			if st.hostnameBefore != "" {
+				unix.Sethostname([]byte(st.hostnameBefore))
+			}
+			if err := applyLease(link, nil, ack(named(st.leaseName))); err != nil {
+				t.Fatal(err)
+			}
+			if h, _ := os.Hostname(); h != st.want {
+				t.Errorf("lease name %q over %q: hostname %q, want %q", st.leaseName, st.hostnameBefore, h, st.want)
+			}
+			b, _ := os.ReadFile(hostsPath)
+			want := own + "10.9.0.50\t" + st.want + "\n"
+			if string(b) != want {
+				t.Errorf("hosts:\n%s\nwant:\n%s", b, want)
+			}
+		}
+	})
+}
