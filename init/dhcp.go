@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -236,11 +237,16 @@ func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 	if err := netlink.AddrReplace(link, addr); err != nil {
 		return fmt.Errorf("add address %s to %s: %w", addr.IPNet, name, err)
 	}
-	// The link's MTU as the last lease left it: the link's attributes are
-	// boot's.
+	// The link's MTU now: link's attributes are boot's, and the last
+	// lease need not have set it (a lease without option 26 leaves the
+	// MTU of the one before), so a renewal asks the kernel.
 	cur := link.Attrs().MTU
-	if m, ok := leaseMTU(old); ok {
-		cur = m
+	if old != nil {
+		if l, err := netlink.LinkByIndex(link.Attrs().Index); err == nil {
+			cur = l.Attrs().MTU
+		} else if m, ok := leaseMTU(old); ok {
+			cur = m
+		}
 	}
 	if m, ok := leaseMTU(ack); ok && m != cur {
 		if err := netlink.LinkSetMTU(link, m); err != nil {
@@ -269,7 +275,7 @@ func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 	var domains []string
 	if search != nil {
 		domains = search.Labels
-	} else if d := ack.DomainName(); d != "" {
+	} else if d := strings.TrimRight(ack.DomainName(), "\x00"); d != "" {
 		domains = []string{d}
 	}
 	if err := writeResolvConf(ack.DNS(), domains); err != nil {

@@ -85,6 +85,10 @@ func TestApplyLeaseChanges(t *testing.T) {
 			nil, bootMTU, "search a.example b.example\nnameserver 10.9.0.1\n"},
 		{"domain name (option 15)", nil, ack(dhcpv4.WithOption(dhcpv4.OptDomainName("c.example"))),
 			nil, bootMTU, "search c.example\nnameserver 10.9.0.1\n"},
+		// Some servers (Windows') end option 15 with a NUL, as HostName
+		// trims from option 12: not a byte for resolv.conf.
+		{"domain name ending in NUL (option 15)", nil, ack(dhcpv4.WithOption(dhcpv4.OptDomainName("c.example\x00"))),
+			nil, bootMTU, "search c.example\nnameserver 10.9.0.1\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,6 +130,27 @@ func TestApplyLeaseChanges(t *testing.T) {
 			}
 		})
 	}
+
+	// The MTU a lease sets is compared with the link's, not with the last
+	// lease's: a lease without option 26 in between leaves the link at
+	// the earlier lease's MTU, which a later lease's must still replace.
+	t.Run("an MTU after a lease without one", func(t *testing.T) {
+		netlink.LinkSetMTU(link, bootMTU)
+		dir := t.TempDir()
+		hostsPath, resolvPath = filepath.Join(dir, "hosts"), filepath.Join(dir, "resolv.conf")
+		imageHosts = sync.OnceValue(func() string { return "" })
+		leases := []*dhcpv4.DHCPv4{ack(mtu(1400)), ack(), ack(mtu(bootMTU))}
+		var old *dhcpv4.DHCPv4
+		for _, l := range leases {
+			if err := applyLease(link, old, l); err != nil {
+				t.Fatal(err)
+			}
+			old = l
+		}
+		if l, _ := netlink.LinkByIndex(link.Attrs().Index); l.Attrs().MTU != bootMTU {
+			t.Errorf("MTU %d, want the last lease's %d", l.Attrs().MTU, bootMTU)
+		}
+	})
 
 	t.Run("hosts and hostname", func(t *testing.T) {
 		dir := t.TempDir()
