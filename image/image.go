@@ -48,6 +48,11 @@ func (b Build) Write(path string) ([]string, error) {
 // written, in order.
 func (b Build) WriteListed(path string) ([]string, []initramfs.Written, error) {
 	a := initramfs.New()
+	if b.Kernel != nil {
+		if err := b.Kernel.CheckInitramfs(); err != nil {
+			return nil, nil, fmt.Errorf("build initramfs %s: %w", path, err)
+		}
+	}
 	var mods []string
 	if len(b.Modules) > 0 {
 		if b.Kernel == nil {

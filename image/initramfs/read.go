@@ -98,7 +98,9 @@ func unzstd(b []byte) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	// A frame may claim any size: past 2 GiB it is refused, not
+	// allocated (no VM keel runs holds such an initramfs).
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(2<<30))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -64,6 +64,8 @@ func TestRead(t *testing.T) {
 		{"uncompressed then zstd", cat(baseR, pad, overZ), append(base, over...), "/b", ""},
 		{"zstd cut short", baseZ[:len(baseZ)-10], nil, "", "cut short"},
 		{"not an archive", []byte("hello"), nil, "", "neither a zstd, gzip nor newc"},
+		// A frame that claims 1 TiB of content, in one empty block.
+		{"zstd frame claiming 1 TiB", cat(zstdMagic, []byte{0xe0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0}), nil, "", "archive at byte 0"},
 		{"garbage after an archive", cat(baseZ, []byte("x")), base, "/a", "neither"},
 	}
 	for _, tc := range cases {

@@ -71,3 +71,29 @@ func TestEnsureDamagedCacheSaysSo(t *testing.T) {
 		t.Fatalf("Ensure over a damaged cache: %v; progress %q", err, progress.String())
 	}
 }
+
+func TestCheckInitramfs(t *testing.T) {
+	cases := []struct {
+		name   string
+		config string // "" for no configuration file
+		err    string
+	}{
+		{"zstd built in", "CONFIG_RD_GZIP=y\nCONFIG_RD_ZSTD=y\n", ""},
+		{"zstd not set", "CONFIG_RD_GZIP=y\n# CONFIG_RD_ZSTD is not set\n", "lacks CONFIG_RD_ZSTD=y"},
+		{"older kernel", "CONFIG_RD_GZIP=y\nCONFIG_RD_XZ=y\n", "lacks CONFIG_RD_ZSTD=y"},
+		{"no configuration file", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.config != "" {
+				os.MkdirAll(filepath.Join(dir, "boot"), 0o755)
+				os.WriteFile(filepath.Join(dir, "boot", "config-6.1.0-1-amd64"), []byte(tc.config), 0o644)
+			}
+			err := (&Kernel{Version: "6.1.0-1-amd64", Dir: dir}).CheckInitramfs()
+			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+				t.Fatalf("err = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
