@@ -3,7 +3,6 @@ package main
 import (
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,8 +13,6 @@ import (
 	"github.com/insomniacslk/dhcp/rfc1035label"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-
-	"github.com/keelvm/keel/internal/testutil"
 )
 
 // TestApplyLeaseChanges: what a renewal's lease changes reaches the
@@ -24,21 +21,7 @@ import (
 // hosts entries and hostname stay; search domains reach resolv.conf. Runs
 // in new namespaces, as TestDHCPLeaseRenewal.
 func TestApplyLeaseChanges(t *testing.T) {
-	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
-		if os.Geteuid() != 0 {
-			testutil.Unavailable(t, "needs root, for network namespaces")
-		}
-		if _, err := exec.LookPath("unshare"); err != nil {
-			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
-		}
-		cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
-			os.Args[0], "-test.run", "^TestApplyLeaseChanges$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("in new namespaces: %v\n%s", err, out)
-		}
-		t.Logf("in new namespaces:\n%s", out)
+	if !inNamespaces(t) {
 		return
 	}
 	server := net.IPv4(10, 9, 0, 1).To4()

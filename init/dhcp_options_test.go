@@ -2,8 +2,6 @@ package main
 
 import (
 	"net"
-	"os"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -12,8 +10,6 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4/server4"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-
-	"github.com/keelvm/keel/internal/testutil"
 )
 
 // TestDHCPRequestsMTUAndRoutes: servers such as dnsmasq (libvirt's) and
@@ -22,21 +18,7 @@ import (
 // that applyLease applies must be asked for, at the first exchange and at
 // renewals alike. Runs in new namespaces, as TestDHCPLeaseRenewal.
 func TestDHCPRequestsMTUAndRoutes(t *testing.T) {
-	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
-		if os.Geteuid() != 0 {
-			testutil.Unavailable(t, "needs root, for network namespaces")
-		}
-		if _, err := exec.LookPath("unshare"); err != nil {
-			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
-		}
-		cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
-			os.Args[0], "-test.run", "^TestDHCPRequestsMTUAndRoutes$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("in new namespaces: %v\n%s", err, out)
-		}
-		t.Logf("in new namespaces:\n%s", out)
+	if !inNamespaces(t) {
 		return
 	}
 	if err := unix.Mount("tmpfs", "/etc", "tmpfs", 0, "mode=0755"); err != nil {
@@ -125,21 +107,7 @@ func TestDHCPRequestsMTUAndRoutes(t *testing.T) {
 // Its ACK must be taken, not ignored until the lease expires and the
 // address drops. Runs in new namespaces, as TestDHCPLeaseRenewal.
 func TestDHCPRebindToAnotherServer(t *testing.T) {
-	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
-		if os.Geteuid() != 0 {
-			testutil.Unavailable(t, "needs root, for network namespaces")
-		}
-		if _, err := exec.LookPath("unshare"); err != nil {
-			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
-		}
-		cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
-			os.Args[0], "-test.run", "^TestDHCPRebindToAnotherServer$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("in new namespaces: %v\n%s", err, out)
-		}
-		t.Logf("in new namespaces:\n%s", out)
+	if !inNamespaces(t) {
 		return
 	}
 	if err := unix.Mount("tmpfs", "/etc", "tmpfs", 0, "mode=0755"); err != nil {

@@ -26,21 +26,7 @@ import (
 // mount namespaces (unshare(1), as root), with a tmpfs on /etc, so that
 // what it changes is its own.
 func TestDHCPLeaseRenewal(t *testing.T) {
-	if os.Getenv("KEEL_TEST_NAMESPACES") != "1" {
-		if os.Geteuid() != 0 {
-			testutil.Unavailable(t, "needs root, for network namespaces")
-		}
-		if _, err := exec.LookPath("unshare"); err != nil {
-			testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
-		}
-		cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
-			os.Args[0], "-test.run", "^TestDHCPLeaseRenewal$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("in new namespaces: %v\n%s", err, out)
-		}
-		t.Logf("in new namespaces:\n%s", out)
+	if !inNamespaces(t) {
 		return
 	}
 	if err := unix.Mount("tmpfs", "/etc", "tmpfs", 0, "mode=0755"); err != nil {
@@ -178,6 +164,32 @@ func vethPair(t *testing.T, serverIP net.IP) (client, server netlink.Link) {
 		}
 	}
 	return client, server
+}
+
+// inNamespaces runs the calling test again in new network, UTS and mount
+// namespaces (as root, with unshare) and reports false: the caller
+// returns. In there, it reports true: the test goes on, free to change the
+// network, the hostname and the mounts.
+func inNamespaces(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv("KEEL_TEST_NAMESPACES") == "1" {
+		return true
+	}
+	if os.Geteuid() != 0 {
+		testutil.Unavailable(t, "needs root, for network namespaces")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		testutil.Unavailable(t, "unshare (util-linux) not found: %v", err)
+	}
+	cmd := exec.Command("unshare", "--net", "--uts", "--mount", "--propagation", "private",
+		os.Args[0], "-test.run", "^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KEEL_TEST_NAMESPACES=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("in new namespaces: %v\n%s", err, out)
+	}
+	t.Logf("in new namespaces:\n%s", out)
+	return false
 }
 
 // addrs lists a link's IPv4 addresses as CIDR strings.

@@ -20,12 +20,12 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/keelvm/keel/internal/cmd/bench/benchinit"
 )
 
 func main() {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	fmt.Fprintf(os.Stderr, "floor init start monotonic-us %d\n", ts.Nano()/1000)
+	benchinit.Start("floor")
 	if err := run(); err != nil {
 		// The bench sees no app start and reports this line.
 		fmt.Fprintf(os.Stderr, "floor init: %v\n", err)
@@ -57,10 +57,7 @@ func run() error {
 			return err
 		}
 	}
-	if err := mark(); errors.Is(err, os.ErrNotExist) {
-		unix.Mknod("/dev/kmsg", unix.S_IFCHR|0o600, int(unix.Mkdev(1, 11)))
-		mark()
-	}
+	benchinit.MarkAppStarted()
 	return nil
 }
 
@@ -105,15 +102,4 @@ func up(fd int, index int32) error {
 		return fmt.Errorf("set interface %d up: %w", index, err)
 	}
 	return nil
-}
-
-// mark writes the record keel's init writes when it has started the app.
-func mark() error {
-	f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = f.WriteString("<6>keel: app started (pid 1)\n")
-	return err
 }
