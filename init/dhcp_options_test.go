@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
-	"github.com/insomniacslk/dhcp/dhcpv4/server4"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -27,42 +26,22 @@ func TestDHCPRequestsMTUAndRoutes(t *testing.T) {
 	serverIP := net.IPv4(10, 9, 0, 1).To4()
 	client, server := vethPair(t, serverIP)
 	_, extra, _ := net.ParseCIDR("10.77.0.0/16")
-	srv, err := server4.NewServer(server.Attrs().Name, &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort},
-		func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
-			var typ dhcpv4.MessageType
-			switch m.MessageType() {
-			case dhcpv4.MessageTypeDiscover:
-				typ = dhcpv4.MessageTypeOffer
-			case dhcpv4.MessageTypeRequest:
-				typ = dhcpv4.MessageTypeAck
-			default:
-				return
-			}
-			mods := []dhcpv4.Modifier{dhcpv4.WithMessageType(typ), dhcpv4.WithServerIP(serverIP),
-				dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 50)), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(3600),
-				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverIP)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP))}
-			// As dnsmasq does: only what the client asked for.
-			prl := m.ParameterRequestList()
-			if prl.Has(dhcpv4.OptionInterfaceMTU) {
-				mods = append(mods, dhcpv4.WithGeneric(dhcpv4.OptionInterfaceMTU, []byte{0x05, 0x78}))
-			}
-			if prl.Has(dhcpv4.OptionClasslessStaticRoute) {
-				mods = append(mods, dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(
-					&dhcpv4.Route{Dest: &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, Router: serverIP},
-					&dhcpv4.Route{Dest: extra, Router: serverIP})))
-			}
-			resp, err := dhcpv4.NewReplyFromRequest(m, mods...)
-			if err != nil {
-				t.Errorf("DHCP reply: %v", err)
-				return
-			}
-			conn.WriteTo(resp.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort})
-		})
-	if err != nil {
-		t.Fatalf("DHCP server: %v", err)
-	}
-	go srv.Serve()
-	defer srv.Close()
+	serveDHCP(t, server, func(m *dhcpv4.DHCPv4, typ dhcpv4.MessageType) (dhcpv4.MessageType, []dhcpv4.Modifier) {
+		mods := []dhcpv4.Modifier{dhcpv4.WithServerIP(serverIP),
+			dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 50)), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(3600),
+			dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverIP)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP))}
+		// As dnsmasq does: only what the client asked for.
+		prl := m.ParameterRequestList()
+		if prl.Has(dhcpv4.OptionInterfaceMTU) {
+			mods = append(mods, dhcpv4.WithGeneric(dhcpv4.OptionInterfaceMTU, []byte{0x05, 0x78}))
+		}
+		if prl.Has(dhcpv4.OptionClasslessStaticRoute) {
+			mods = append(mods, dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(
+				&dhcpv4.Route{Dest: &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, Router: serverIP},
+				&dhcpv4.Route{Dest: extra, Router: serverIP})))
+		}
+		return typ, mods
+	})
 
 	check := func(when string) {
 		t.Helper()
@@ -116,35 +95,15 @@ func TestDHCPRebindToAnotherServer(t *testing.T) {
 	serverIP := net.IPv4(10, 9, 0, 1).To4()
 	peerIP := net.IPv4(10, 9, 0, 2).To4() // the failover peer that answers renewals
 	client, server := vethPair(t, serverIP)
-	srv, err := server4.NewServer(server.Attrs().Name, &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort},
-		func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
-			var typ dhcpv4.MessageType
-			switch m.MessageType() {
-			case dhcpv4.MessageTypeDiscover:
-				typ = dhcpv4.MessageTypeOffer
-			case dhcpv4.MessageTypeRequest:
-				typ = dhcpv4.MessageTypeAck
-			default:
-				return
-			}
-			id := serverIP
-			if !m.ClientIPAddr.IsUnspecified() {
-				id = peerIP
-			}
-			resp, err := dhcpv4.NewReplyFromRequest(m, dhcpv4.WithMessageType(typ), dhcpv4.WithServerIP(id),
-				dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 50)), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(3600),
-				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(id)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP)))
-			if err != nil {
-				t.Errorf("DHCP reply: %v", err)
-				return
-			}
-			conn.WriteTo(resp.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort})
-		})
-	if err != nil {
-		t.Fatalf("DHCP server: %v", err)
-	}
-	go srv.Serve()
-	defer srv.Close()
+	serveDHCP(t, server, func(m *dhcpv4.DHCPv4, typ dhcpv4.MessageType) (dhcpv4.MessageType, []dhcpv4.Modifier) {
+		id := serverIP
+		if !m.ClientIPAddr.IsUnspecified() {
+			id = peerIP
+		}
+		return typ, []dhcpv4.Modifier{dhcpv4.WithServerIP(id),
+			dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 50)), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(3600),
+			dhcpv4.WithOption(dhcpv4.OptServerIdentifier(id)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP))}
+	})
 
 	lease, err := dhcpRequest(client.Attrs().Name, nil, nil)
 	if err != nil {

@@ -39,43 +39,23 @@ func TestDHCPLeaseRenewal(t *testing.T) {
 	offer := net.IPv4(10, 9, 0, 50).To4()
 	var renewals []net.IP // ciaddr of each renewal
 	var nakAt time.Time
-	srv, err := server4.NewServer(server.Attrs().Name, &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort},
-		func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
-			mu.Lock()
-			defer mu.Unlock()
-			var typ dhcpv4.MessageType
-			switch m.MessageType() {
-			case dhcpv4.MessageTypeDiscover:
-				typ = dhcpv4.MessageTypeOffer
-			case dhcpv4.MessageTypeRequest:
-				typ = dhcpv4.MessageTypeAck
-				if !m.ClientIPAddr.IsUnspecified() {
-					renewals = append(renewals, m.ClientIPAddr)
-					if len(renewals) == 1 {
-						// The server refuses the first renewal and will
-						// offer another address.
-						typ, nakAt = dhcpv4.MessageTypeNak, time.Now()
-						offer = net.IPv4(10, 9, 0, 51).To4()
-					}
-				}
-			default:
-				return
+	serveDHCP(t, server, func(m *dhcpv4.DHCPv4, typ dhcpv4.MessageType) (dhcpv4.MessageType, []dhcpv4.Modifier) {
+		mu.Lock()
+		defer mu.Unlock()
+		if typ == dhcpv4.MessageTypeAck && !m.ClientIPAddr.IsUnspecified() {
+			renewals = append(renewals, m.ClientIPAddr)
+			if len(renewals) == 1 {
+				// The server refuses the first renewal and will
+				// offer another address.
+				typ, nakAt = dhcpv4.MessageTypeNak, time.Now()
+				offer = net.IPv4(10, 9, 0, 51).To4()
 			}
-			resp, err := dhcpv4.NewReplyFromRequest(m, dhcpv4.WithMessageType(typ), dhcpv4.WithServerIP(serverIP),
-				dhcpv4.WithYourIP(offer), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(4),
-				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverIP)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP)),
-				dhcpv4.WithOption(dhcpv4.OptDNS(serverIP)), dhcpv4.WithGeneric(dhcpv4.OptionInterfaceMTU, []byte{0x05, 0x78}))
-			if err != nil {
-				t.Errorf("DHCP reply: %v", err)
-				return
-			}
-			conn.WriteTo(resp.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort})
-		})
-	if err != nil {
-		t.Fatalf("DHCP server: %v", err)
-	}
-	go srv.Serve()
-	defer srv.Close()
+		}
+		return typ, []dhcpv4.Modifier{dhcpv4.WithServerIP(serverIP),
+			dhcpv4.WithYourIP(offer), dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(4),
+			dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverIP)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP)),
+			dhcpv4.WithOption(dhcpv4.OptDNS(serverIP)), dhcpv4.WithGeneric(dhcpv4.OptionInterfaceMTU, []byte{0x05, 0x78})}
+	})
 
 	if err := startDHCP(client, nil); err != nil {
 		t.Fatalf("startDHCP: %v", err)
@@ -164,6 +144,37 @@ func vethPair(t *testing.T, serverIP net.IP) (client, server netlink.Link) {
 		}
 	}
 	return client, server
+}
+
+// serveDHCP runs a DHCP server on link until the test ends: answer gives
+// the reply's type and options for a message, from the type a plain server
+// sends (OFFER to a DISCOVER, ACK to a REQUEST); other messages get none.
+func serveDHCP(t *testing.T, link netlink.Link, answer func(m *dhcpv4.DHCPv4, typ dhcpv4.MessageType) (dhcpv4.MessageType, []dhcpv4.Modifier)) {
+	t.Helper()
+	srv, err := server4.NewServer(link.Attrs().Name, &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort},
+		func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
+			var typ dhcpv4.MessageType
+			switch m.MessageType() {
+			case dhcpv4.MessageTypeDiscover:
+				typ = dhcpv4.MessageTypeOffer
+			case dhcpv4.MessageTypeRequest:
+				typ = dhcpv4.MessageTypeAck
+			default:
+				return
+			}
+			typ, mods := answer(m, typ)
+			resp, err := dhcpv4.NewReplyFromRequest(m, append([]dhcpv4.Modifier{dhcpv4.WithMessageType(typ)}, mods...)...)
+			if err != nil {
+				t.Errorf("DHCP reply: %v", err)
+				return
+			}
+			conn.WriteTo(resp.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort})
+		})
+	if err != nil {
+		t.Fatalf("DHCP server: %v", err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
 }
 
 // inNamespaces runs the calling test again in new network, UTS and mount
