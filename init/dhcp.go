@@ -106,11 +106,11 @@ func startDHCP(link netlink.Link, appStarted <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
-	if err := applyLease(link, nil, lease.ACK); err != nil {
-		return err
-	}
+	err = applyLease(link, nil, lease.ACK)
+	// Renewed even when part of it failed: the address may be on the
+	// link with the lease's lifetime, and a renewal applies it again.
 	go keepLease(link, lease)
-	return nil
+	return err
 }
 
 // leaseTimes are the renewal (T1), rebinding (T2) and expiry times of a
@@ -253,10 +253,13 @@ func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 			return fmt.Errorf("set MTU %d on %s: %w", m, name, err)
 		}
 	}
+	// A route the kernel refuses (a router off the subnet) is reported
+	// once the rest is applied: the address, DNS and names still serve.
+	var routeErrs []error
 	routes := leaseRoutes(link, ack)
 	for _, rt := range routes {
 		if err := netlink.RouteReplace(&rt); err != nil {
-			return fmt.Errorf("add route %v via %v on %s: %w", routeDst(rt), rt.Gw, name, err)
+			routeErrs = append(routeErrs, fmt.Errorf("add route %v via %v on %s: %w", routeDst(rt), rt.Gw, name, err))
 		}
 	}
 	if old != nil {
@@ -294,7 +297,7 @@ func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 	}
 	seedHosts(ack.YourIPAddr)
 	logf("network: %s %s, router %v, dns %v, lease %v", name, addr.IPNet, ack.Router(), ack.DNS(), ack.IPAddressLeaseTime(0))
-	return nil
+	return errors.Join(routeErrs...)
 }
 
 // leaseHostname is the name the last lease gave the machine, if any.

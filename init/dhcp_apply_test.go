@@ -48,30 +48,34 @@ func TestApplyLeaseChanges(t *testing.T) {
 		wantRoutes []string // "dst via gw", sorted
 		wantMTU    int
 		wantResolv string
+		err        string // what applying the new lease reports
 	}{
 		{"option 121 moves a route",
 			ack(dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(route("0.0.0.0/0", server), route("10.77.0.0/16", server)))),
 			ack(dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(route("0.0.0.0/0", server), route("10.88.0.0/16", server)))),
-			[]string{"10.88.0.0/16 via 10.9.0.1", "default via 10.9.0.1"}, bootMTU, "nameserver 10.9.0.1\n"},
+			[]string{"10.88.0.0/16 via 10.9.0.1", "default via 10.9.0.1"}, bootMTU, "nameserver 10.9.0.1\n", ""},
 		{"another router",
 			ack(dhcpv4.WithRouter(server)), ack(dhcpv4.WithRouter(other)),
-			[]string{"default via 10.9.0.2"}, bootMTU, "nameserver 10.9.0.1\n"},
+			[]string{"default via 10.9.0.2"}, bootMTU, "nameserver 10.9.0.1\n", ""},
 		{"option 121 gone: the router's default route",
 			ack(dhcpv4.WithOption(dhcpv4.OptClasslessStaticRoute(route("10.77.0.0/16", server))), dhcpv4.WithRouter(server)),
 			ack(dhcpv4.WithRouter(server)),
-			[]string{"default via 10.9.0.1"}, bootMTU, "nameserver 10.9.0.1\n"},
+			[]string{"default via 10.9.0.1"}, bootMTU, "nameserver 10.9.0.1\n", ""},
 		{"the MTU back to the link's first",
-			ack(mtu(1400)), ack(mtu(bootMTU)), nil, bootMTU, "nameserver 10.9.0.1\n"},
-		{"a new MTU", nil, ack(mtu(1280)), nil, 1280, "nameserver 10.9.0.1\n"},
+			ack(mtu(1400)), ack(mtu(bootMTU)), nil, bootMTU, "nameserver 10.9.0.1\n", ""},
+		{"a new MTU", nil, ack(mtu(1280)), nil, 1280, "nameserver 10.9.0.1\n", ""},
 		{"search domains (option 119)", nil,
 			ack(dhcpv4.WithOption(dhcpv4.OptDomainSearch(&rfc1035label.Labels{Labels: []string{"a.example", "b.example"}}))),
-			nil, bootMTU, "search a.example b.example\nnameserver 10.9.0.1\n"},
+			nil, bootMTU, "search a.example b.example\nnameserver 10.9.0.1\n", ""},
 		{"domain name (option 15)", nil, ack(dhcpv4.WithOption(dhcpv4.OptDomainName("c.example"))),
-			nil, bootMTU, "search c.example\nnameserver 10.9.0.1\n"},
+			nil, bootMTU, "search c.example\nnameserver 10.9.0.1\n", ""},
+		{"a router off the subnet: the rest still applies", nil,
+			ack(dhcpv4.WithRouter(net.IPv4(192, 168, 99, 1)), dhcpv4.WithOption(dhcpv4.OptDomainName("d.example"))),
+			nil, bootMTU, "search d.example\nnameserver 10.9.0.1\n", "add route default via 192.168.99.1"},
 		// Some servers (Windows') end option 15 with a NUL, as HostName
 		// trims from option 12: not a byte for resolv.conf.
 		{"domain name ending in NUL (option 15)", nil, ack(dhcpv4.WithOption(dhcpv4.OptDomainName("c.example\x00"))),
-			nil, bootMTU, "search c.example\nnameserver 10.9.0.1\n"},
+			nil, bootMTU, "search c.example\nnameserver 10.9.0.1\n", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,8 +95,9 @@ func TestApplyLeaseChanges(t *testing.T) {
 					t.Fatalf("apply the first lease: %v", err)
 				}
 			}
-			if err := applyLease(link, tc.old, tc.new); err != nil {
-				t.Fatalf("apply: %v", err)
+			err := applyLease(link, tc.old, tc.new)
+			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+				t.Fatalf("apply: %v, want an error saying %q", err, tc.err)
 			}
 			var got []string
 			routes, _ = netlink.RouteList(link, netlink.FAMILY_V4)
