@@ -24,6 +24,7 @@ deps:
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -run 'DoesNotAllocate' ./filterpattern/
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzDecodeRequest -fuzztime=15s ./logserver/
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzPutDecodeFast -fuzztime=10s ./logserver/
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzCompile -fuzztime=10s ./filterpattern/

@@ -57,6 +57,11 @@ func BenchmarkCompileJSON(b *testing.B) {
 // TestTermsMatchDoesNotAllocate holds the zero-allocation promise for
 // unstructured patterns, regex terms included.
 func TestTermsMatchDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		// sync.Pool drops a quarter of what it is given under the race
+		// detector, regexp's machines included: counts mean nothing.
+		t.Skip("allocation counts are meaningless under -race; make test runs this test without it")
+	}
 	for _, src := range []string{`ERROR "upstream connect" -DEBUG`, `?never ?ERROR`, `%status=5\d\d% -DEBUG`, `" "`} {
 		p, err := Compile(src)
 		if err != nil {
