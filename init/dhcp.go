@@ -213,26 +213,19 @@ func keepLease(link netlink.Link, lease *nclient4.Lease) {
 // new one lacks.
 func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 	name := link.Attrs().Name
-	mask := ack.SubnetMask()
-	if mask == nil {
-		mask = ack.YourIPAddr.DefaultMask()
-	}
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ack.YourIPAddr, Mask: mask}}
+	addr := &netlink.Addr{IPNet: leaseAddr(ack)}
 	// The kernel drops the address when the lease ends unrenewed (RFC
 	// 2131: the client must stop using it); an infinite lease keeps it.
 	if secs := ack.IPAddressLeaseTime(0) / time.Second; secs > 0 && secs < math.MaxUint32 {
 		addr.ValidLft, addr.PreferedLft = int(secs), int(secs)
 	}
-	if old != nil && !old.YourIPAddr.Equal(ack.YourIPAddr) {
-		oldMask := old.SubnetMask()
-		if oldMask == nil {
-			oldMask = old.YourIPAddr.DefaultMask()
+	// The kernel keys an address by its prefix too: a new mask on the
+	// same IP would add a second address, not replace the first.
+	if oldAddr := leaseAddr(old); oldAddr != nil && oldAddr.String() != addr.IPNet.String() {
+		if err := netlink.AddrDel(link, &netlink.Addr{IPNet: oldAddr}); err != nil {
+			logf("remove old address %s from %s: %v", oldAddr, name, err)
 		}
-		oldAddr := &netlink.Addr{IPNet: &net.IPNet{IP: old.YourIPAddr, Mask: oldMask}}
-		if err := netlink.AddrDel(link, oldAddr); err != nil {
-			logf("remove old address %s from %s: %v", oldAddr.IPNet, name, err)
-		}
-		logf("network: %s changed address from %s to %s", name, oldAddr.IPNet, addr.IPNet)
+		logf("network: %s changed address from %s to %s", name, oldAddr, addr.IPNet)
 	}
 	if err := netlink.AddrReplace(link, addr); err != nil {
 		return fmt.Errorf("add address %s to %s: %w", addr.IPNet, name, err)
@@ -302,6 +295,19 @@ func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 
 // leaseHostname is the name the last lease gave the machine, if any.
 var leaseHostname string
+
+// leaseAddr is a lease's address with its subnet mask (the class's when
+// the lease gives none), or nil for no lease.
+func leaseAddr(ack *dhcpv4.DHCPv4) *net.IPNet {
+	if ack == nil {
+		return nil
+	}
+	mask := ack.SubnetMask()
+	if mask == nil {
+		mask = ack.YourIPAddr.DefaultMask()
+	}
+	return &net.IPNet{IP: ack.YourIPAddr, Mask: mask}
+}
 
 // leaseMTU is a lease's interface MTU (option 26), if it gives a valid one.
 func leaseMTU(ack *dhcpv4.DHCPv4) (int, bool) {

@@ -140,6 +140,28 @@ func TestApplyLeaseChanges(t *testing.T) {
 		}
 	})
 
+	t.Run("addresses", func(t *testing.T) {
+		steps := []struct {
+			name string
+			ack  *dhcpv4.DHCPv4
+			want string
+		}{
+			{"first", ack(), "10.9.0.50/24"},
+			{"a new mask on the same address", ack(dhcpv4.WithNetmask(net.CIDRMask(16, 32))), "10.9.0.50/16"},
+			{"another address", ack(dhcpv4.WithYourIP(net.IPv4(10, 9, 0, 51)), dhcpv4.WithNetmask(net.CIDRMask(16, 32))), "10.9.0.51/16"},
+		}
+		var old *dhcpv4.DHCPv4
+		for _, st := range steps {
+			if err := applyLease(link, old, st.ack); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			if got := strings.Join(addrs(t, link), " "); got != st.want {
+				t.Errorf("%s: addresses %s, want %s alone", st.name, got, st.want)
+			}
+			old = st.ack
+		}
+	})
+
 	t.Run("hosts and hostname", func(t *testing.T) {
 		dir := t.TempDir()
 		hostsPath, resolvPath = filepath.Join(dir, "hosts"), filepath.Join(dir, "resolv.conf")
