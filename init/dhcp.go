@@ -237,8 +237,6 @@ func applyLease(link netlink.Link, old, ack *dhcpv4.DHCPv4) error {
 	if old != nil {
 		if l, err := netlink.LinkByIndex(link.Attrs().Index); err == nil {
 			cur = l.Attrs().MTU
-		} else if m, ok := leaseMTU(old); ok {
-			cur = m
 		}
 	}
 	if m, ok := leaseMTU(ack); ok && m != cur {
@@ -311,9 +309,6 @@ func leaseAddr(ack *dhcpv4.DHCPv4) *net.IPNet {
 
 // leaseMTU is a lease's interface MTU (option 26), if it gives a valid one.
 func leaseMTU(ack *dhcpv4.DHCPv4) (int, bool) {
-	if ack == nil {
-		return 0, false
-	}
 	b := ack.GetOneOption(dhcpv4.OptionInterfaceMTU)
 	if len(b) != 2 {
 		return 0, false

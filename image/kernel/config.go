@@ -27,5 +27,5 @@ func (k *Kernel) CheckInitramfs() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("kernel %s cannot unpack keel's zstd-compressed initramfs: %s lacks CONFIG_RD_ZSTD=y; use Linux 5.9 or later built with it (Debian's kernels are)", k.Version, p)
+	return fmt.Errorf("kernel %s cannot unpack keel's zstd-compressed initramfs: %s lacks CONFIG_RD_ZSTD=y; use Linux 5.9 or later built with it, as Debian bookworm's linux-image-amd64 is", k.Version, p)
 }
