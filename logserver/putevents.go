@@ -7,7 +7,7 @@ import (
 	"github.com/keelvm/keel/logserver/store"
 )
 
-// PutLogEvents limits (REFERENCE.md section 1).
+// PutLogEvents limits (docs/cloudwatch-logs.md).
 const (
 	maxBatchEvents = 10000
 	maxBatchBytes  = 1048576

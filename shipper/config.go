@@ -27,7 +27,7 @@ const (
 	FormatText = "text" // the line as it is
 )
 
-// Service limits (REFERENCE.md section 1).
+// Service limits (docs/cloudwatch-logs.md).
 const (
 	eventOverhead   = 26
 	maxBatchBytes   = 1_048_576

@@ -32,7 +32,7 @@ func TestResolveVirtioNet(t *testing.T) {
 	for i, n := range names {
 		pos[n] = i
 	}
-	// REFERENCE.md section 6: the virtio-net chain.
+	// docs/kernels-qemu.md: the virtio-net chain.
 	for _, pair := range [][2]string{{"failover", "net_failover"}, {"net_failover", "virtio_net"}} {
 		a, okA := pos[pair[0]]
 		b, okB := pos[pair[1]]
