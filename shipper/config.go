@@ -29,16 +29,19 @@ const (
 
 // Service limits (docs/cloudwatch-logs.md).
 const (
-	eventOverhead   = 26
-	maxBatchBytes   = 1_048_576
-	maxBatchEvents  = 10_000
-	maxSpan         = 24 * time.Hour
-	maxAge          = 14 * 24 * time.Hour
-	maxFuture       = 2 * time.Hour
-	DefaultMaxEvent = 262_144 - eventOverhead // works on every endpoint, old limit included
-	// MaxEventLimit is the largest event size limit a Shipper takes: what
-	// one request holds.
+	eventOverhead  = 26
+	maxBatchBytes  = 1_048_576
+	maxBatchEvents = 10_000
+	maxSpan        = 24 * time.Hour
+	maxAge         = 14 * 24 * time.Hour
+	maxFuture      = 2 * time.Hour
+	// MaxEventLimit is the largest event size limit a Shipper takes: the
+	// service's since April 2025 (1 MiB with its 26 bytes of overhead),
+	// which is also what one request holds.
 	MaxEventLimit = maxBatchBytes - eventOverhead
+	// DefaultMaxEvent is the service's limit. Endpoints that still keep
+	// the old 256 KiB limit need MaxEventBytes = 262_144 - 26.
+	DefaultMaxEvent = MaxEventLimit
 )
 
 // Config configures a Shipper. Client, Group and Stream are required; every
@@ -57,6 +60,15 @@ type Config struct {
 	// MaxEventBytes is the largest message of one event; longer lines are
 	// split into marked parts. Default DefaultMaxEvent.
 	MaxEventBytes int
+	// Multiline groups the lines of a stack trace into one event: "auto"
+	// (the default, also ""), recognising the traces of Java, Python, Go,
+	// Node.js and Ruby; "off"; or a regular expression that matches the
+	// first line of an event (lines that do not match join the event
+	// before them). See multiline.go and README.
+	Multiline string
+	// MultilineWait is how long a group waits for its next line before
+	// it is an event. Default half the Linger; at most the Linger.
+	MultilineWait time.Duration
 	// BufferBytes bounds the events held in memory, sent or not yet
 	// acknowledged (message bytes + 26 per event). Default 32 MiB.
 	BufferBytes int
@@ -109,6 +121,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Linger <= 0 {
 		c.Linger = 200 * time.Millisecond
+	}
+	if c.MultilineWait <= 0 || c.MultilineWait > c.Linger {
+		c.MultilineWait = min(c.Linger, max(c.MultilineWait, c.Linger/2))
 	}
 	if c.InFlight <= 0 {
 		c.InFlight = 4

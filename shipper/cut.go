@@ -32,9 +32,15 @@ type cutter struct {
 	window   [2]int64  // the service's time window for this cut
 	sortBuf  []byte    // where a request's events are put in order
 
+	// Multiline grouping (multiline.go).
+	held      []*heldEvent // held events, oldest first
+	spareHeld []*heldEvent
+	heldBytes int    // their message bytes
+	flushTo   uint64 // groups of lines below this seq end at once (Flush, Close)
+
 	// Counters for Stats, added to them under the lock after each cut.
-	accepted, empty, rejected, split, dropped int
-	droppedBytes                              int64
+	accepted, empty, rejected, split, dropped, joined int
+	droppedBytes                                      int64
 }
 
 // eofLost is the end of a pipe whose EOF record was dropped.
@@ -67,6 +73,9 @@ func (c *cutter) cut(now time.Time, b *body) {
 		if !c.process(b) {
 			return
 		}
+	}
+	if !c.endHeld(b, now) {
+		return
 	}
 	// The input ended with drops and nothing after them: the marker closes the batch.
 	if c.pend.n > 0 || c.pend.bytes > 0 {
@@ -127,6 +136,7 @@ func (c *cutter) nextRecord() bool {
 			// way lost its end, and a chunk that continues a line lost
 			// that line's start.
 			c.dropCarry(src)
+			c.closeGroup(src) // what follows the gap continues nothing held
 			src.skipping = c.cur.flags&recCont != 0
 		}
 		src.next = c.cur.srcN + 1
@@ -197,7 +207,7 @@ func (c *cutter) process(b *body) bool {
 	src := c.srcs[r.src]
 	switch r.kind {
 	case recEvent:
-		if !c.emit(b, src, r.ts, r.seq, r.data) {
+		if !c.line(b, src, r.ts, r.seq, r.data) {
 			return false
 		}
 	case recEOF:
@@ -251,7 +261,7 @@ func (c *cutter) chunk(b *body, src *source) bool {
 			c.scratch = append(append(c.scratch[:0], src.carry...), line...)
 			line, ts = c.scratch, src.carryTS
 		}
-		if !c.emit(b, src, ts, r.seq, trimCR(line)) {
+		if !c.line(b, src, ts, r.seq, trimCR(line)) {
 			return false
 		}
 		src.carry = src.carry[:0]
@@ -272,21 +282,24 @@ func (c *cutter) longLine(b *body, src *source, seq uint64) bool {
 			break
 		}
 	}
-	if !c.emit(b, src, src.carryTS, seq, src.carry[:k]) {
+	if !c.line(b, src, src.carryTS, seq, src.carry[:k]) {
 		return false
 	}
 	src.carry = src.carry[:copy(src.carry, src.carry[k:])]
 	return true
 }
 
-// eof ends a pipe: the line it left unfinished is an event now.
+// eof ends a pipe: the line it left unfinished is an event now, and so is
+// the group it ends.
 func (c *cutter) eof(b *body, src *source, seq uint64) bool {
 	if len(src.carry) > 0 && !src.skipping {
-		if !c.emit(b, src, src.carryTS, seq, trimCR(src.carry)) {
+		if !c.line(b, src, src.carryTS, seq, trimCR(src.carry)) {
 			return false
 		}
 	}
 	src.carry, src.skipping = nil, false
+	c.closeGroup(src)
+	c.drain(b) // what does not fit goes with the next request
 	return true
 }
 
@@ -339,6 +352,10 @@ func (c *cutter) registerLocked() {
 			}
 		}
 	}
+	if len(c.held) > 0 {
+		s.claimMin = minSeq(s.claimMin, c.held[0].seq) // held events are not in a request yet
+	}
+	s.heldUntil = c.heldUntil()
 	s.eofMin = 0
 	for _, e := range c.eofs {
 		s.eofMin = minSeq(s.eofMin, e.seq)
@@ -361,12 +378,14 @@ func (c *cutter) registerLocked() {
 		}
 		s.carryBytes += cap(src.carry)
 	}
+	s.carryBytes += c.heldMem()
 	s.markerHeld = c.pend.n > 0 || c.pend.bytes > 0
 	st := &s.stats
 	st.Accepted += c.accepted
 	st.Empty += c.empty
 	st.Rejected += c.rejected
 	st.Parts += c.split
+	st.Joined += c.joined
 	st.Dropped += c.dropped
 	st.DroppedBytes += c.droppedBytes
 	if c.rejected > 0 {
@@ -376,7 +395,7 @@ func (c *cutter) registerLocked() {
 	// Unconditionally: input consumed without an event (empty lines, an
 	// unfinished line, a pipe's end) moves Flush's barrier too.
 	s.settled()
-	c.accepted, c.empty, c.rejected, c.split, c.dropped, c.droppedBytes = 0, 0, 0, 0, 0, 0
+	c.accepted, c.empty, c.rejected, c.split, c.dropped, c.droppedBytes, c.joined = 0, 0, 0, 0, 0, 0, 0
 }
 
 // lose counts what the batcher still holds as lost, at Close, after it
@@ -405,6 +424,7 @@ func (c *cutter) lose() dropCount {
 		c.s.claimedBytes -= cap(blk.buf)
 	}
 	c.blocks, c.inRec = nil, false
+	c.loseHeld(&d)
 	for _, src := range c.srcs {
 		if len(src.carry) > 0 {
 			d.add(1, len(src.carry), src.carryTS)

@@ -64,10 +64,20 @@ func (s *Shipper) dispatch() time.Duration {
 		full := s.queued+s.claimedUnread >= s.batchBytes || s.queuedRecs >= maxBatchEvents
 		o := s.oldestSeq()
 		urgent := s.closing || o != 0 && o < s.flushTo || s.markerHeld || marker
-		if age := now.Sub(s.firstAt); !full && !urgent && age < s.cfg.Linger {
-			return s.cfg.Linger - age
+		wait := s.cfg.Linger - now.Sub(s.firstAt)
+		if !s.heldUntil.IsZero() {
+			// A held group ends sooner than the linger of what came
+			// after it (multiline.go).
+			wait = min(wait, s.heldUntil.Sub(now))
+		}
+		if !full && !urgent && wait > 0 {
+			return wait
 		}
 		b := s.newBody()
+		s.c.flushTo = s.flushTo
+		if s.closing {
+			s.c.flushTo = ^uint64(0)
+		}
 		s.mu.Unlock()
 		s.c.cut(now, b)
 		s.c.sortBuf = b.finish(s.c.sortBuf)

@@ -28,6 +28,7 @@ type Shipper struct {
 	// events' size once escaped) never hold more than half of it.
 	batchBytes int
 	sdk        *cwl.Client // set when the client is the SDK's: bodies go out as written
+	grp        *grouper    // multiline grouping; nil: off
 
 	mu            sync.Mutex
 	in            blocks // input not yet taken by the batcher
@@ -46,6 +47,7 @@ type Shipper struct {
 	inflightEvs   int       // user events in flight and not yet settled
 	firstAt       time.Time // when the oldest pending input arrived (about)
 	flushTo       uint64    // send without lingering while records below this seq wait
+	heldUntil     time.Time // when the batcher's first held group ends (multiline.go); zero: none
 	closing       bool
 	closed        bool      // Close has counted what was left as lost
 	healthy       bool      // the last request succeeded: a lone drop marker may go out now
@@ -103,6 +105,10 @@ func New(cfg Config) (*Shipper, error) {
 		closeDone: make(chan struct{}),
 	}
 	s.sdk, _ = cfg.Client.(*cwl.Client)
+	var err error
+	if s.grp, err = newGrouper(cfg.Multiline, cfg.MultilineWait); err != nil {
+		return nil, fmt.Errorf("shipper: %w", err)
+	}
 	// Requests (InFlight of them, the one being cut, and the sort's
 	// copy), each up to twice its events' size and 4 KiB, hold at most
 	// half the buffer.

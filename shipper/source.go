@@ -18,10 +18,13 @@ type source struct {
 	next     uint32 // srcN of the record expected next: another means a gap
 	carry    []byte // the start of a line whose end has not been read yet
 	carryTS  int64
-	skipping bool   // the line under way lost its start to a drop: skip to its end
-	pem      bool   // inside a multi-line PEM private key
-	pre, suf []byte // the json envelope before and after a line, escaped for the body
-	preLen   int    // len of the envelope's text, before that escaping
+	skipping bool       // the line under way lost its start to a drop: skip to its end
+	pem      bool       // inside a multi-line PEM private key
+	group    *heldEvent // the group held for more lines (multiline.go); nil: none
+	state    traceState // how far the open group's stack trace has got
+	blanks   int        // blank lines after the open group, joined if it goes on
+	pre, suf []byte     // the json envelope before and after a line, escaped for the body
+	preLen   int        // len of the envelope's text, before that escaping
 	sufLen   int
 }
 

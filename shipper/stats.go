@@ -17,6 +17,7 @@ type Stats struct {
 	LostBytes     int64 // their message bytes, as far as known
 	Parts         int   // extra events made by splitting oversized lines
 	Empty         int   // empty lines, which the service does not accept
+	Joined        int   // lines joined to the event of the line they continue (stack traces)
 	Markers       int   // drop marker events sent
 	Buffered      int   // events in requests in flight now
 	BufferedBytes int   // input not yet in a request (lines not yet split into events)
