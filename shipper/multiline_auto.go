@@ -25,7 +25,7 @@ const (
 	tsPythonEnd              // after the exception line: only a chained traceback continues
 	tsPythonChain            // after "During handling ...": a blank, then Traceback
 	tsPyGroup                // after "+ Exception Group Traceback": indented lines
-	tsGo                     // after panic:, fatal error:, goroutine N [...]:
+	tsGo                     // after panic:, fatal error:, goroutine N [...]: (frames' files are tab-indented)
 	tsNodeSource             // after node's "/path/file.js:LINE": the source line
 	tsNodeCaret              // after the source line: the caret line
 	tsNodeError              // after the caret: the error thrown, then its frames
@@ -178,7 +178,7 @@ func continues(st traceState, line []byte) (traceState, bool) {
 		}
 	case tsGo:
 		switch {
-		case indented, bytes.HasPrefix(line, goSignal), bytes.HasPrefix(line, goCreated),
+		case line[0] == '\t', bytes.HasPrefix(line, goSignal), bytes.HasPrefix(line, goCreated),
 			bytes.HasPrefix(line, goElided), bytes.HasPrefix(line, goRtStack), goroutineHeader(line), goFrame(line):
 			return tsGo, true
 		}

@@ -130,7 +130,9 @@ func New(cfg Config) (*Shipper, error) {
 // not allocate: the message is copied into the buffer. Redaction and
 // formatting happen later, in the batcher.
 func (s *Shipper) Log(ev Event) {
-	if ev.Message == "" {
+	if ev.Message == "" && s.grp == nil {
+		// With grouping, an empty line goes to the batcher like a pipe's:
+		// inside a stack trace (Python's chained ones) it is kept.
 		s.mu.Lock()
 		s.stats.Empty++ // the service refuses empty messages
 		s.mu.Unlock()

@@ -28,3 +28,6 @@ run node-props node props.js
 run node-rejection node rejection.js
 { java -version 2>&1 | head -1; python3 --version; go version; node --version; } >"$out/VERSIONS"
 rm -rf "$work"
+# ruby-uncaught.stderr is written by hand in Ruby 3.x's format for an
+# uncaught exception (no Ruby on this machine): "FILE:LINE:in `METHOD':
+# MESSAGE (CLASS)" and "\tfrom FILE:LINE:in `METHOD'" lines.
