@@ -81,16 +81,16 @@ func startShippers(l *bootcfg.Logs, instance, region string) (*shippers, error) 
 	}
 	client := cwl.New(opts)
 	notice := func(s string) { logf("logs: %s", s) }
-	mk := func(stream string) (*shipper.Shipper, error) {
+	mk := func(stream, multiline string) (*shipper.Shipper, error) {
 		return shipper.New(shipper.Config{Client: client, Group: l.Group, Stream: stream, Format: l.Format,
 			Instance: instance, Image: l.Image, RetentionDays: l.Retention, Redactor: red, Notice: notice,
-			RequestTimeout: requestTimeout})
+			RequestTimeout: requestTimeout, Multiline: multiline, MaxEventBytes: l.EventMax})
 	}
-	app, err := mk(l.Stream)
+	app, err := mk(l.Stream, l.Multiline)
 	if err != nil {
 		return nil, fmt.Errorf("start the app's log shipper: %w", err)
 	}
-	boot, err := mk(l.Stream + "/boot")
+	boot, err := mk(l.Stream+"/boot", "") // the app's expression is for the app's lines: auto
 	if err != nil {
 		return nil, fmt.Errorf("start the boot log shipper: %w", err)
 	}

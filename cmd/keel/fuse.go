@@ -43,9 +43,9 @@ Example:
 
 type fuseFlags struct {
 	name, target, logsType, logsGroup, logsStream, logsRegion, logsEndpoint, logsFormat string
-	user, restart, dir, entrypoint, kernel, init, certs, args, formats                  string
+	user, restart, dir, entrypoint, kernel, init, certs, args, formats, multiline       string
 	env                                                                                 stringList
-	retention                                                                           int
+	retention, eventMax                                                                 int
 	force                                                                               bool
 }
 
@@ -62,6 +62,8 @@ func runFuse(args []string) error {
 	fs.StringVar(&f.logsEndpoint, "logs.endpoint", "", "CloudWatch Logs endpoint `URL` (default: AWS's; keel run points it at the local server)")
 	fs.StringVar(&f.logsFormat, "logs.format", "json", "event `format`: json or text")
 	fs.IntVar(&f.retention, "logs.retention", 0, "retention in `days` when the image creates its log group (0: never expire)")
+	fs.StringVar(&f.multiline, "logs.multiline", "auto", "stack traces as one event: auto (Java, Python, Go, Node.js, Ruby), off, or a `regexp` matching the first line of an event (image key keel.logs.multiline)")
+	fs.IntVar(&f.eventMax, "logs.event.max", bootcfg.MaxEvent, "largest event in `bytes`; longer lines are split into marked parts (image key keel.logs.event.max)")
 	fs.Var(&f.env, "env", "environment variable `K=V` of the app (repeatable)")
 	fs.StringVar(&f.args, "args", "", "the app's `arguments`, space-separated (or give them after --)")
 	fs.StringVar(&f.user, "user", bootcfg.DefaultUser, "`uid` (or name in the image's /etc/passwd) the app runs as")
@@ -124,12 +126,25 @@ func runFuse(args []string) error {
 		if err := bootcfg.CheckRetentionDays(f.retention); err != nil {
 			return fmt.Errorf("-logs.retention: %w", err)
 		}
+		if err := bootcfg.CheckMultiline(f.multiline); err != nil {
+			return fmt.Errorf("-logs.multiline: multiline %q: %w", f.multiline, err)
+		}
+		if err := bootcfg.CheckEventMax(f.eventMax); err != nil {
+			return fmt.Errorf("-logs.event.max=%w", err)
+		}
+		multiline, eventMax := f.multiline, f.eventMax
+		if multiline == "auto" {
+			multiline = "" // the default: the image's configuration stays as it was
+		}
+		if eventMax == bootcfg.MaxEvent {
+			eventMax = 0
+		}
 		stream := f.logsStream
 		if stream == "" {
 			stream = ref.Stream()
 		}
 		logsCfg = &bootcfg.Logs{Group: f.logsGroup, Stream: stream, Region: f.logsRegion, Endpoint: f.logsEndpoint,
-			Format: f.logsFormat, Image: ref.String(), Retention: int32(f.retention)}
+			Format: f.logsFormat, Image: ref.String(), Retention: int32(f.retention), Multiline: multiline, EventMax: eventMax}
 	case "console", "none":
 	default:
 		return fmt.Errorf("-logs.type=%q: use cloudwatch-logs, console or none", f.logsType)

@@ -41,7 +41,8 @@ gets a marker saying how many) and delivered in the background, retrying
 throttling, errors and outages. Signals are passed on to CMD. When CMD exits,
 keel delivers what is buffered (for at most -flush.timeout; a stop signal
 meanwhile is answered, a second one stops the delivery) and exits with CMD's
-exit status (128+N when a signal N ended it).
+exit status (128+N when a signal N ended it). A stack trace (Java, Python, Go,
+Node.js, Ruby) is one event, not one per line (-logs.multiline).
 
 AWS configuration comes from the standard chain: environment, shared files
 (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE), the EC2 instance role. -endpoint
@@ -52,7 +53,7 @@ Secrets are redacted before lines leave the process (built-ins: ` + "%s" + `).`
 
 type shipFlags struct {
 	group, stream, format, instance, image, region, endpoint string
-	redactOff                                                string
+	redactOff, multiline                                     string
 	redact                                                   stringList
 	retention, bufferMiB, inflight, maxEvent, nice           int
 	linger, flushTimeout                                     time.Duration
@@ -78,7 +79,8 @@ func runShip(args []string) error {
 	fs.IntVar(&f.bufferMiB, "logs.buffer", 32, "memory for lines not yet delivered, in `MiB`")
 	fs.DurationVar(&f.linger, "logs.linger", 200*time.Millisecond, "how long a batch that is not full waits for more lines")
 	fs.IntVar(&f.inflight, "logs.inflight", 4, "PutLogEvents requests at once")
-	fs.IntVar(&f.maxEvent, "logs.event.max", shipper.DefaultMaxEvent, "largest event in `bytes`; longer lines are split into marked parts")
+	fs.IntVar(&f.maxEvent, "logs.event.max", shipper.DefaultMaxEvent, "largest event in `bytes` (CloudWatch Logs' limit; 262118 for endpoints that keep the old 256 KiB one); longer lines are split into marked parts")
+	fs.StringVar(&f.multiline, "logs.multiline", shipper.MultilineAuto, "stack traces as one event: auto (Java, Python, Go, Node.js, Ruby), off, or a `regexp` matching the first line of an event (other lines join the one before)")
 	fs.IntVar(&f.nice, "logs.nice", 10, "`niceness` (0-19) of every keel thread but the two reading CMD's pipes, so that CMD comes first for the CPU; 0: same as CMD")
 	fs.Var(&f.redact, "logs.redact", "redact text matching this `regexp` too (repeatable)")
 	fs.StringVar(&f.redactOff, "logs.redact.off", "", "comma-separated built-in redaction `patterns` to turn off")
@@ -98,6 +100,9 @@ func runShip(args []string) error {
 		return fmt.Errorf("-logs.event.max=%d: want 256 to %d bytes (CloudWatch Logs' event limit)", f.maxEvent, shipper.MaxEventLimit)
 	case f.bufferMiB < 1:
 		return fmt.Errorf("-logs.buffer=%d: want at least 1 MiB", f.bufferMiB)
+	}
+	if err := shipper.CheckMultiline(f.multiline); err != nil {
+		return fmt.Errorf("-logs.multiline: %w", err)
 	}
 	// Checked here: the shipper would create the group, fail to set the
 	// retention, and leave the group without one for good.
@@ -135,7 +140,7 @@ func runShip(args []string) error {
 	s, err := shipper.New(shipper.Config{
 		Client: client, Group: f.group, Stream: f.stream, Format: f.format, Instance: f.instance, Image: f.image,
 		RetentionDays: int32(f.retention), MaxEventBytes: f.maxEvent, BufferBytes: f.bufferMiB << 20,
-		Linger: f.linger, InFlight: f.inflight, Redactor: red, Notice: notice,
+		Linger: f.linger, InFlight: f.inflight, Redactor: red, Notice: notice, Multiline: f.multiline,
 	})
 	if err != nil {
 		errOut.Close()
@@ -221,8 +226,8 @@ func statsLine(st shipper.Stats) string {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return fmt.Sprintf("stats accepted=%d sent=%d requests=%d retried=%d dropped=%d dropped_bytes=%d rejected=%d lost=%d lost_bytes=%d markers=%d cpu_s=%.3f maxrss_kib=%d",
-		st.Accepted, st.Sent, st.Requests, st.Retried, st.Dropped, st.DroppedBytes, st.Rejected, st.Lost, st.LostBytes, st.Markers, cpu.Seconds(), peakRSSKiB(ru.Maxrss))
+	return fmt.Sprintf("stats accepted=%d sent=%d requests=%d retried=%d dropped=%d dropped_bytes=%d rejected=%d lost=%d lost_bytes=%d markers=%d joined=%d cpu_s=%.3f maxrss_kib=%d",
+		st.Accepted, st.Sent, st.Requests, st.Retried, st.Dropped, st.DroppedBytes, st.Rejected, st.Lost, st.LostBytes, st.Markers, st.Joined, cpu.Seconds(), peakRSSKiB(ru.Maxrss))
 }
 
 // peakRSSKiB is keel's own peak resident memory: VmHWM, the high-water mark

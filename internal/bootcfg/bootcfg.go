@@ -67,6 +67,13 @@ type Logs struct {
 	// shipper/redact.Names); Redact adds regular expressions.
 	RedactOff []string `json:"redact_off,omitempty"`
 	Redact    []string `json:"redact,omitempty"`
+	// Multiline groups the app's stack traces into one event: auto
+	// (default: Java, Python, Go, Node.js, Ruby), off, or a regular
+	// expression that matches the first line of an event.
+	Multiline string `json:"multiline,omitempty"`
+	// EventMax is the largest event in bytes, from 256 to MaxEvent
+	// (the default); longer lines are split into marked parts.
+	EventMax int `json:"event_max,omitempty"`
 }
 
 // DefaultCredentials is where an image carries its log-writing key.
@@ -243,6 +250,14 @@ func (l *Logs) check() error {
 	}
 	if err := checkRedaction(l.RedactOff, l.Redact); err != nil {
 		return fmt.Errorf("logs.redact: %w", err)
+	}
+	if err := CheckMultiline(l.Multiline); err != nil {
+		return fmt.Errorf("logs.multiline: %w", err)
+	}
+	if l.EventMax != 0 {
+		if err := CheckEventMax(l.EventMax); err != nil {
+			return fmt.Errorf("logs.event_max: %w", err)
+		}
 	}
 	return nil
 }

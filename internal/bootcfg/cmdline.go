@@ -3,6 +3,7 @@ package bootcfg
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -46,7 +47,8 @@ keel.grace=10s  keel.flush_timeout=10s  keel.halt=poweroff|reboot  keel.wait=net
 keel.net=dhcp|none|static:ADDR/PREFIX[,GATEWAY[,DNS...]]
 keel.modules=NAME|PATH[,...] (loaded after the image's)  keel.rlimit.RESOURCE=N|SOFT:HARD
 keel.logs.group= .stream= .region= .endpoint= .format=json|text .image= .retention=DAYS
-keel.logs.redact.off=PATTERN[,...]  keel.logs.redact=REGEXP (repeatable)`
+keel.logs.redact.off=PATTERN[,...]  keel.logs.redact=REGEXP (repeatable)
+keel.logs.multiline=auto|off|REGEXP  keel.logs.event.max=BYTES`
 
 var errUnknownKey = errors.New("unknown key")
 
@@ -184,6 +186,17 @@ func (l *Logs) applyKey(name, v string) error {
 			return err
 		}
 		l.Redact = append(l.Redact, v)
+	case "multiline":
+		return set(&l.Multiline, v, CheckMultiline)
+	case "event.max":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errors.New("want a number of bytes")
+		}
+		if err := CheckEventMax(n); err != nil {
+			return err
+		}
+		l.EventMax = n
 	case "credentials":
 		return errors.New("credentials never come from the kernel command line, which every process can read: put them in a root-only file of the image (\"logs\": {\"credentials\": PATH}) or use the instance role")
 	default:
