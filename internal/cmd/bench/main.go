@@ -56,6 +56,7 @@ type bench struct {
 var benches = []bench{
 	{"logserver", benchLogserver},
 	{"ship", benchShip},
+	{"ship-multiline", benchMultiline},
 	{"boot", benchBoot},
 	{"image", benchImage},
 }
