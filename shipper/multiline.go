@@ -27,6 +27,9 @@ const (
 // for a quiet stderr's trace.
 const maxHeldBehind = 1 << 20
 
+// maxSpareHeld bounds the held events kept for reuse.
+const maxSpareHeld = 256
+
 // grouper is a Shipper's grouping rule; nil: off.
 type grouper struct {
 	re   *regexp.Regexp // a line it matches starts an event; nil: auto
@@ -231,13 +234,12 @@ func (c *cutter) drain(b *body) bool {
 		c.heldBytes -= len(h.msg)
 		c.held[0] = nil
 		c.held = c.held[1:]
-		if cap(h.msg) > 64<<10 {
-			h.msg = nil // a long trace's memory goes back
+		if cap(h.msg) <= 64<<10 && len(c.spareHeld) < maxSpareHeld {
+			c.spareHeld = append(c.spareHeld, h) // a long trace's memory goes back
 		}
-		c.spareHeld = append(c.spareHeld, h)
 	}
 	if len(c.held) == 0 {
-		c.held = c.held[:0:0] // the slice's front was cut: let it go
+		c.held = c.held[:0]
 	}
 	return true
 }

@@ -527,3 +527,27 @@ func BenchmarkOpens(b *testing.B) {
 		opens(lines[i%len(lines)])
 	}
 }
+
+// TestMultilineLostAtClose: a trace that cannot be delivered before Close
+// gives up is counted once, as one lost event, and every event accepted is
+// accounted for.
+func TestMultilineLostAtClose(t *testing.T) {
+	f := newFake()
+	serviceDown(f)
+	s, err := New(Config{Client: f, Group: "g", Stream: "s", Format: FormatText, Linger: time.Minute,
+		RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.Pipe("ERROR", "stderr")
+	p.Write([]byte("before\n" + strings.Join(readTrace(t, "java-uncaught.stderr"), "\n") + "\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := s.Close(ctx); err == nil {
+		t.Fatal("Close succeeded with the service down")
+	}
+	st := s.Stats()
+	if st.Accepted != 2 || st.Lost != 2 || st.Sent != 0 || st.Accepted != st.Sent+st.Dropped+st.Rejected+st.Lost {
+		t.Fatalf("stats %+v: want the line and the trace, 2 events, lost", st)
+	}
+}
