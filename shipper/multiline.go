@@ -104,10 +104,17 @@ func (c *cutter) line(b *body, src *source, ts int64, seq uint64, line []byte) b
 		if !c.drain(b) {
 			return false
 		}
-		if h := c.held; len(h) > 0 && h[0].open && (c.heldBytes-len(h[0].msg) > maxHeldBehind || ts >= h[0].last+g.wait) {
-			// Too much waits behind the group, or its wait was over
-			// when this line came.
-			c.closeGroup(h[0].src)
+		if h := c.held; len(h) > 0 && h[0].open {
+			switch {
+			case ts >= h[0].last+g.wait:
+				c.closeGroup(h[0].src) // its wait was over when this line came
+			case c.heldBytes-len(h[0].msg) > maxHeldBehind:
+				// Too much waits behind it: it goes, and its trace
+				// goes on in the next event.
+				src0, st := h[0].src, h[0].src.state
+				c.closeGroup(src0)
+				src0.state, src0.goesOn = st, h[0].last+g.wait
+			}
 			if !c.drain(b) {
 				return false
 			}
@@ -142,6 +149,15 @@ func (c *cutter) line(b *body, src *source, ts int64, seq uint64, line []byte) b
 		}
 		c.closeGroup(src)
 		c.drain(b)
+	} else if src.state != tsNone {
+		// Its group went early (the lines held behind it): the trace
+		// goes on in a new one, if it goes on within the wait.
+		if st, ok := g.continues(src.state, line); ok && ts < src.goesOn {
+			src.state = st
+			c.hold(src, ts, seq, line, true)
+			return true
+		}
+		src.state = tsNone
 	}
 	if st, ok := g.opens(line); ok {
 		src.state = st

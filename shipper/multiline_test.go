@@ -551,3 +551,39 @@ func TestMultilineLostAtClose(t *testing.T) {
 		t.Fatalf("stats %+v: want the line and the trace, 2 events, lost", st)
 	}
 }
+
+// TestMultilineFloodBehindTrace: a flood on stdout while a trace on
+// stderr is open does not wait for the trace: past 1 MiB held behind it,
+// the trace's event goes and the trace goes on in the next; nothing is
+// lost or reordered within a source.
+func TestMultilineFloodBehindTrace(t *testing.T) {
+	f := newFake()
+	s := groupingShipper(t, f, func(c *Config) { c.BufferBytes = 64 << 20 })
+	out, errp := s.Pipe("INFO", "stdout"), s.Pipe("ERROR", "stderr")
+	trace := readTrace(t, "java-uncaught.stderr")
+	errp.Write([]byte(trace[0] + "\n" + trace[1] + "\n"))
+	var flood strings.Builder
+	const n = 30_000 // 1.5 MiB
+	for i := range n {
+		fmt.Fprintf(&flood, "line %d %s\n", i, strings.Repeat("x", 40))
+	}
+	out.Write([]byte(flood.String()))
+	errp.Write([]byte(strings.Join(trace[2:], "\n") + "\n"))
+	out.Close()
+	errp.Close()
+	flush(t, s)
+	got := f.messages()
+	exactlyOnce(t, got, n, false)
+	var traceEvents []string
+	for _, m := range got {
+		if !strings.HasPrefix(m, "line ") {
+			traceEvents = append(traceEvents, m)
+		}
+	}
+	if len(traceEvents) != 2 || strings.Join(traceEvents, "\n") != strings.Join(trace, "\n") {
+		t.Fatalf("the trace's events:\n%s", show(traceEvents))
+	}
+	if got[0] != trace[0]+"\n"+trace[1] {
+		t.Fatalf("first event %q: the trace's start came first", got[0])
+	}
+}

@@ -23,6 +23,7 @@ type source struct {
 	group    *heldEvent // the group held for more lines (multiline.go); nil: none
 	state    traceState // how far the open group's stack trace has got
 	blanks   int        // blank lines after the open group, joined if it goes on
+	goesOn   int64      // state is that of a group that went early: it goes on until this ms
 	pre, suf []byte     // the json envelope before and after a line, escaped for the body
 	preLen   int        // len of the envelope's text, before that escaping
 	sufLen   int
