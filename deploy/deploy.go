@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 
@@ -76,7 +77,10 @@ func (c *Clients) Deploy(ctx context.Context, w io.Writer, s Spec) (Result, erro
 	if err != nil {
 		return res, err
 	}
-	sg, sgCreated, err := c.ensureGroup(ctx, w, groupName(s.Env, s.User, s.App), s.Ports, map[string]string{TagEnv: s.Env, "keel:app": s.User + "/" + s.App})
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	sg, err := c.createGroup(ctx, w, fmt.Sprintf("%s-%x", groupName(s.Env, s.User, s.App), rnd), s.Ports,
+		map[string]string{TagEnv: s.Env, TagImage: s.Image})
 	if err != nil {
 		return res, err
 	}
@@ -88,9 +92,7 @@ func (c *Clients) Deploy(ctx context.Context, w io.Writer, s Spec) (Result, erro
 	ins, err := c.launch(ctx, w, LaunchSpec{AMI: ami, Profile: profile, Group: sg, InstanceType: s.InstanceType,
 		UserData: UserData(settings), Tags: map[string]string{TagEnv: s.Env, TagImage: s.Image, "Name": s.Image + " (" + s.Env + ")"}})
 	if err != nil {
-		if sgCreated {
-			c.deleteGroup(ctx, sg)
-		}
+		c.deleteGroup(ctx, sg)
 		return res, err
 	}
 	res.Instance = ins

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,11 @@ func (c *Clients) describe(ctx context.Context, in *ec2.DescribeInstancesInput) 
 				x := Instance{ID: aws.ToString(i.InstanceId), Type: string(i.InstanceType),
 					Address: aws.ToString(i.PublicIpAddress), PrivateAddress: aws.ToString(i.PrivateIpAddress),
 					Launched: aws.ToTime(i.LaunchTime)}
+				for _, g := range i.SecurityGroups {
+					if strings.HasPrefix(aws.ToString(g.GroupName), "keel-") {
+						x.Groups = append(x.Groups, aws.ToString(g.GroupId))
+					}
+				}
 				if i.State != nil {
 					x.State = string(i.State.Name)
 				}
@@ -92,8 +98,17 @@ func (c *Clients) Kill(ctx context.Context, w io.Writer, env, id string, force b
 	wt := ec2.NewInstanceTerminatedWaiter(c.EC2, func(o *ec2.InstanceTerminatedWaiterOptions) { o.MinDelay = time.Second; o.MaxDelay = 5 * time.Second })
 	if err := wt.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids}, wait); err != nil {
 		fmt.Fprintln(w, "still shutting down")
+		for _, g := range ins[0].Groups {
+			fmt.Fprintf(w, "Its security group %s stays: delete it once the instance is gone ('aws ec2 delete-security-group --group-id %s')\n", g, g)
+		}
 		return nil
 	}
 	fmt.Fprintln(w, "terminated")
+	for _, g := range ins[0].Groups {
+		if err := c.deleteGroup(ctx, g); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "Deleted its security group %s\n", g)
+	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -27,69 +26,39 @@ func UserData(settings []string) []byte {
 	return []byte(b.String())
 }
 
-// ensureGroup returns the app's security group in the default VPC, with
-// ingress opened to exactly the given TCP ports (none: no ingress at all),
-// and whether this call created it.
-func (c *Clients) ensureGroup(ctx context.Context, w io.Writer, name string, ports []int32, tags map[string]string) (id string, created bool, err error) {
+// createGroup creates the security group of one instance in the default
+// VPC, with ingress on exactly the given TCP ports (none: no ingress at
+// all). Its own group per instance: opening a port for one launch never
+// opens it for another, and kill removes it with the instance.
+func (c *Clients) createGroup(ctx context.Context, w io.Writer, name string, ports []int32, tags map[string]string) (id string, err error) {
 	fmt.Fprintf(w, "Creating Security Group %s ... ", name)
-	out, err := c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{{Name: aws.String("group-name"), Values: []string{name}}}})
+	cg, err := c.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name),
+		Description:       aws.String("keel instance of " + tags[TagImage] + ": ingress only on the ports keel run -port opened"),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSecurityGroup, Tags: ec2Tags(tags)}}})
 	if err != nil {
 		fmt.Fprintln(w, "failed")
-		return "", false, explain(err, "look for security group "+name, "")
+		if errorCode(err) == "VPCIdNotSpecified" || errorCode(err) == "InvalidVpcID.NotFound" {
+			return "", fmt.Errorf("create security group %s: this region has no default VPC; create one with 'aws ec2 create-default-vpc'", name)
+		}
+		return "", explain(err, "create security group "+name, "")
+	}
+	id = aws.ToString(cg.GroupId)
+	if len(ports) == 0 {
+		fmt.Fprintf(w, "done: %s, no ingress\n", id)
+		return id, nil
 	}
 	var perms []types.IpPermission
-	if len(out.SecurityGroups) > 0 {
-		id, perms = aws.ToString(out.SecurityGroups[0].GroupId), out.SecurityGroups[0].IpPermissions
-		fmt.Fprintf(w, "exists: %s\n", id)
-	} else {
-		cg, err := c.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name),
-			Description:       aws.String("keel app " + name + ": ingress only on the ports keel run -port opened"),
-			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSecurityGroup, Tags: ec2Tags(tags)}}})
-		if err != nil {
-			fmt.Fprintln(w, "failed")
-			if errorCode(err) == "VPCIdNotSpecified" || errorCode(err) == "InvalidVpcID.NotFound" {
-				return "", false, fmt.Errorf("create security group %s: this region has no default VPC; create one with 'aws ec2 create-default-vpc'", name)
-			}
-			return "", false, explain(err, "create security group "+name, "")
-		}
-		id, created = aws.ToString(cg.GroupId), true
-		fmt.Fprintf(w, "done: %s\n", id)
-	}
-	undo := func() {
-		if created {
-			c.EC2.DeleteSecurityGroup(context.WithoutCancel(ctx), &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
-		}
-	}
-	var stale []types.IpPermission
-	have := map[int32]bool{}
-	for _, p := range perms {
-		port := aws.ToInt32(p.FromPort)
-		if aws.ToString(p.IpProtocol) == "tcp" && port == aws.ToInt32(p.ToPort) && slices.Contains(ports, port) {
-			have[port] = true
-			continue
-		}
-		stale = append(stale, p)
-	}
-	if len(stale) > 0 {
-		fmt.Fprintf(w, "  closing %d ingress rule(s) no -port asks for\n", len(stale))
-		if _, err := c.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: stale}); err != nil {
-			return "", false, explain(err, "close ports of security group "+name, "")
-		}
-	}
 	for _, port := range ports {
-		if have[port] {
-			continue
-		}
-		fmt.Fprintf(w, "  opening TCP port %d to the world\n", port)
-		_, err := c.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id),
-			IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
-				IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0"), Description: aws.String("keel run -port")}}}}})
-		if err != nil {
-			undo()
-			return "", false, explain(err, fmt.Sprintf("open port %d in security group %s", port, name), "")
-		}
+		perms = append(perms, types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
+			IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0"), Description: aws.String("keel run -port")}}})
 	}
-	return id, created, nil
+	if _, err := c.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: perms}); err != nil {
+		fmt.Fprintln(w, "failed")
+		c.deleteGroup(ctx, id)
+		return "", explain(err, fmt.Sprintf("open ports %v in security group %s", ports, name), "")
+	}
+	fmt.Fprintf(w, "done: %s, TCP ports %v open to the world\n", id, ports)
+	return id, nil
 }
 
 // LaunchSpec is one instance to launch.
@@ -103,6 +72,7 @@ type LaunchSpec struct {
 type Instance struct {
 	ID, Image, Env, State, Type, Address, PrivateAddress string
 	Launched                                             time.Time
+	Groups                                               []string // security groups keel made for it
 }
 
 // launch runs one instance and waits until it runs. A launch that fails
@@ -161,8 +131,24 @@ func (c *Clients) launch(ctx context.Context, w io.Writer, spec LaunchSpec) (Ins
 	return ins[0], nil
 }
 
-// deleteGroup removes a security group this run created for an instance
-// that did not launch.
-func (c *Clients) deleteGroup(ctx context.Context, id string) {
-	c.EC2.DeleteSecurityGroup(context.WithoutCancel(ctx), &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
+// deleteGroup removes a security group keel made for one instance. EC2
+// refuses while an instance that used it is still shutting down
+// (DependencyViolation): that is waited out, for a while.
+func (c *Clients) deleteGroup(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+	defer cancel()
+	for {
+		_, err := c.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
+		if err == nil || errorCode(err) == "InvalidGroup.NotFound" {
+			return nil
+		}
+		if errorCode(err) != "DependencyViolation" {
+			return explain(err, "delete security group "+id, "")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("delete security group %s: still in use; delete it later with 'aws ec2 delete-security-group --group-id %s'", id, id)
+		case <-time.After(5 * time.Second):
+		}
+	}
 }

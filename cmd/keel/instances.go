@@ -186,6 +186,9 @@ func isKeelRun(pid int) bool {
 }
 
 func runPs(args []string) error {
+	if _, ok := awsEnv(args); ok {
+		return runPsAWS(args) // keel's EC2 instances (deploy.go)
+	}
 	fs := newFlags("ps", "ps", "Lists the VMs started with 'keel run -detach' that are still running.")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -206,6 +209,9 @@ func runPs(args []string) error {
 }
 
 func runKill(args []string) error {
+	if _, ok := awsEnv(args); ok {
+		return runKillAWS(args) // keel's EC2 instances (deploy.go)
+	}
 	fs := newFlags("kill", "kill [-force] ID", `
 Stops a VM started with 'keel run -detach': presses its power button, so the app
 gets SIGTERM and its last lines are delivered, and waits until the VM is off.

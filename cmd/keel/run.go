@@ -63,6 +63,9 @@ type runFlags struct {
 }
 
 func runRun(args []string) error {
+	if _, ok := awsEnv(args); ok {
+		return runDeploy(args) // -env other than dev: EC2 (deploy.go)
+	}
 	fs := newFlags("run", "run user/app:version [-env dev] [-logs.tail] [-port HOST:GUEST ...] [-cpus N] [-memory MB]", runAbout)
 	var f runFlags
 	fs.StringVar(&f.env, "env", "dev", "`environment`: the app logs to group keel/ENV of the local log server")
