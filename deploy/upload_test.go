@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ebs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/keelvm/keel/internal/testutil"
 )
 
 // snapshotBlocks reads a snapshot back through the EBS direct APIs: its
@@ -25,7 +27,7 @@ func snapshotBlocks(t *testing.T, c *Clients, id string) map[int32][]byte {
 	out := map[int32][]byte{}
 	in := &ebs.ListSnapshotBlocksInput{SnapshotId: aws.String(id)}
 	for {
-		page, err := c.EBS.ListSnapshotBlocks(ctx, in, MotoBlockIndex)
+		page, err := c.EBS.ListSnapshotBlocks(ctx, in, testutil.MotoBlockIndex)
 		if err != nil {
 			t.Fatalf("list blocks of %s: %v", id, err)
 		}

@@ -1,4 +1,4 @@
-package deploy
+package testutil
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ var quotedIndex = regexp.MustCompile(`"BlockIndex":\s*"(\d+)"`)
 
 // MotoBlockIndex is an ebs option for test reads of moto's
 // ListSnapshotBlocks: it unquotes BlockIndex before the SDK decodes it.
-// Only tests use it; keel's own requests never list blocks.
+// Only tests use it: keel never lists blocks.
 func MotoBlockIndex(o *ebs.Options) {
 	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 		return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("motoBlockIndex",
