@@ -1,0 +1,395 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ebs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/keelvm/keel/deploy"
+	"github.com/keelvm/keel/iampolicy"
+	"github.com/keelvm/keel/image/store"
+	"github.com/keelvm/keel/internal/testutil"
+)
+
+// awsClients reads what keel made in moto, with the given keys.
+type awsClients struct {
+	ec2  *ec2.Client
+	ebs  *ebs.Client
+	iam  *iam.Client
+	logs *cwl.Client
+}
+
+func newAWSClients(endpoint, keyID, secret string) awsClients {
+	creds := credentials.NewStaticCredentialsProvider(keyID, secret, "")
+	ep := aws.String(endpoint)
+	return awsClients{
+		ec2:  ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds}),
+		ebs:  ebs.New(ebs.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds}),
+		iam:  iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds}),
+		logs: cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds}),
+	}
+}
+
+func startMoto(t *testing.T, env ...string) *testutil.Moto {
+	t.Helper()
+	m, err := testutil.StartMoto(t.TempDir(), env...)
+	if err != nil {
+		testutil.Unavailable(t, "%v", err)
+	}
+	t.Cleanup(m.Stop)
+	return m
+}
+
+// TestDeployEC2 deploys a fused -target aws image with keel run -env prod
+// against moto_server as AWS (one server for the whole story), and checks
+// what AWS then holds: the snapshot's blocks, the AMI, the role and its
+// policy, the instance, the log group; a second run reuses the AMI; ps
+// lists both instances and kill ends one; and the errors a user can cause.
+func TestDeployEC2(t *testing.T) {
+	moto := startMoto(t)
+	homeDir, initBin, hello := fuseHome(t)
+	fenv := []string{"KEEL_INIT=" + initBin}
+	if r := keelEnv(t, homeDir, fenv, "fuse", hello, "-name", "test/hello:1", "-target", "aws"); r.code != 0 {
+		t.Fatalf("fuse -target aws: %+v", r)
+	}
+	if r := keelEnv(t, homeDir, fenv, "fuse", hello, "-name", "test/local:1"); r.code != 0 {
+		t.Fatalf("fuse: %+v", r)
+	}
+	st := store.Store{Dir: filepath.Join(homeDir, "images")}
+	ref, _ := store.ParseRef("test/hello:1")
+	man, err := st.Load(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk, err := os.ReadFile(filepath.Join(st.Path(ref), "disk.raw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sha string
+	for _, a := range man.Artifacts {
+		if a.Name == "disk.raw" {
+			sha = a.SHA256
+		}
+	}
+	rec := newRecorder(t, moto.Endpoint)
+	env := append(moto.Env("AKIDTEST", "secret"), "AWS_ENDPOINT_URL_EC2="+rec.url)
+	c := newAWSClients(moto.Endpoint, "AKIDTEST", "secret")
+	ctx := context.Background()
+
+	t.Run("errors before AWS", func(t *testing.T) {
+		for _, tc := range []struct {
+			env  []string
+			args []string
+			want string
+		}{
+			{moto.Env("", "")[2:], []string{"run", "test/hello:1", "-env", "prod", "-detach"}, "no AWS credentials"},
+			{env, []string{"run", "test/local:1", "-env", "prod"}, "has no disk.raw to make an AMI of: fuse it for EC2 with 'keel fuse " + hello + " -name test/local:1 -target aws -force'"},
+			{env, []string{"run", "test/hello:1", "-env", "Prod"}, `-env="Prod"`},
+			{env, []string{"run", "test/hello:1", "-env", "prod", "-set", "keel.colour=blue"}, `unknown key "keel.colour"`},
+			{env, []string{"run", "test/hello:1", "-env", "prod", "-logs.retention", "8"}, "-logs.retention 8"},
+			{env, []string{"kill", "-env", "prod", "i-0000"}, "no instance i-0000 of keel in environment prod"},
+		} {
+			r := keelEnv(t, homeDir, tc.env, tc.args...)
+			if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("keel %v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
+			}
+		}
+		if out, _ := c.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}}); out != nil && len(out.Images) > 0 {
+			t.Errorf("refused runs registered %d AMIs", len(out.Images))
+		}
+	})
+
+	r := keelEnv(t, homeDir, env, "run", "test/hello:1", "-env", "prod", "-detach", "-set", "keel.env=MODE=prod")
+	if r.code != 0 {
+		t.Fatalf("keel run -env prod: %+v", r)
+	}
+	first := strings.TrimSpace(r.stdout)
+	for _, want := range []string{"Creating Log Group keel/prod ... done", "Creating Log Stream keel/prod > test/hello ... done",
+		"Creating IAM Role keel-prod-test+hello ... done", "uploading:", "registered AMI", "Instance " + first} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("first run's output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+
+	// The AMI and its snapshot, found by the disk's sha256.
+	imgs, err := c.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	if err != nil || len(imgs.Images) != 1 {
+		t.Fatalf("AMIs: %+v, %v", imgs, err)
+	}
+	snaps, err := c.ec2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"},
+		Filters: []ec2types.Filter{{Name: aws.String("tag:" + deploy.TagSHA256), Values: []string{sha}}}})
+	if err != nil || len(snaps.Snapshots) != 1 {
+		t.Fatalf("snapshots tagged with the disk's sha256: %+v, %v", snaps, err)
+	}
+	im := imgs.Images[0]
+	// moto 5.2.1 keeps only the boot mode of what RegisterImage gets: the
+	// rest is checked on the wire, as keel sent it.
+	if im.BootMode != ec2types.BootModeValuesUefi {
+		t.Errorf("AMI boot mode %s", im.BootMode)
+	}
+	reg := rec.find("RegisterImage")
+	if reg == nil {
+		t.Fatal("keel sent no RegisterImage")
+	}
+	for k, v := range map[string]string{"Architecture": "x86_64", "VirtualizationType": "hvm", "EnaSupport": "true", "BootMode": "uefi",
+		"ImdsSupport": "v2.0", "RootDeviceName": deploy.RootDevice, "BlockDeviceMapping.1.DeviceName": deploy.RootDevice,
+		"BlockDeviceMapping.1.Ebs.VolumeType": "gp3", "BlockDeviceMapping.1.Ebs.DeleteOnTermination": "true"} {
+		if reg.Get(k) != v {
+			t.Errorf("RegisterImage %s=%q, want %q", k, reg.Get(k), v)
+		}
+	}
+	if reg.Get("BlockDeviceMapping.1.Ebs.SnapshotId") != aws.ToString(snaps.Snapshots[0].SnapshotId) {
+		t.Errorf("RegisterImage of snapshot %s, the disk's is %s", reg.Get("BlockDeviceMapping.1.Ebs.SnapshotId"), aws.ToString(snaps.Snapshots[0].SnapshotId))
+	}
+	if tags := tagMap(im.Tags); tags[deploy.TagSHA256] != sha || tags[deploy.TagImage] != "test/hello:1" {
+		t.Errorf("AMI tags %v", tags)
+	}
+	// The snapshot holds exactly disk.raw's non-zero 512 KiB blocks.
+	snap := aws.ToString(snaps.Snapshots[0].SnapshotId)
+	got := readSnapshot(t, c.ebs, snap)
+	var nonzero []int32
+	for i := 0; i*deploy.BlockSize < len(disk); i++ {
+		b := disk[i*deploy.BlockSize : min(len(disk), (i+1)*deploy.BlockSize)]
+		if bytes.Count(b, []byte{0}) != len(b) {
+			nonzero = append(nonzero, int32(i))
+		}
+		if data, ok := got[int32(i)]; ok && !bytes.Equal(data[:len(b)], b) {
+			t.Errorf("snapshot block %d differs from disk.raw's", i)
+		}
+	}
+	var sent []int32
+	for i := range got {
+		sent = append(sent, i)
+	}
+	slices.Sort(sent)
+	if !slices.Equal(sent, nonzero) || len(nonzero) == 0 || len(nonzero)*deploy.BlockSize >= len(disk) {
+		t.Errorf("snapshot blocks %v, want disk.raw's non-zero blocks %v (of %d)", sent, nonzero, len(disk)/deploy.BlockSize)
+	}
+
+	// The role: trusted by EC2, one inline policy, exactly the least-privilege one.
+	role, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("keel-prod-test+hello")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trust, _ := url.PathUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument)); !strings.Contains(trust, "ec2.amazonaws.com") {
+		t.Errorf("trust policy %s", trust)
+	}
+	want := iampolicy.ShipOwnLogs("aws", "us-east-1", "123456789012", "keel/prod", "test/hello")
+	checkPolicy := func(when string) {
+		t.Helper()
+		names, err := c.iam.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("keel-prod-test+hello")})
+		if err != nil || !slices.Equal(names.PolicyNames, []string{deploy.PolicyName}) {
+			t.Errorf("%s: inline policies %v, %v", when, names, err)
+		}
+		att, err := c.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("keel-prod-test+hello")})
+		if err != nil || len(att.AttachedPolicies) != 0 {
+			t.Errorf("%s: attached policies %v, %v", when, att, err)
+		}
+		p, err := c.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("keel-prod-test+hello"), PolicyName: aws.String(deploy.PolicyName)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := url.PathUnescape(aws.ToString(p.PolicyDocument))
+		doc, err := iampolicy.Parse([]byte(raw))
+		if err != nil || !iampolicy.Equal(doc, want) {
+			t.Errorf("%s: role policy %s (%v), want %s", when, raw, err, want.Marshal())
+		}
+	}
+	checkPolicy("first run")
+	prof, err := c.iam.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("keel-prod-test+hello")})
+	if err != nil || len(prof.InstanceProfile.Roles) != 1 || aws.ToString(prof.InstanceProfile.Roles[0].RoleName) != "keel-prod-test+hello" {
+		t.Errorf("instance profile: %+v, %v", prof, err)
+	}
+
+	// The instance: the AMI, the profile, IMDSv2 only with hop limit 1, tags, user data.
+	ins := describeInstance(t, c.ec2, first)
+	if aws.ToString(ins.ImageId) != aws.ToString(im.ImageId) || ins.InstanceType != ec2types.InstanceTypeT3Micro {
+		t.Errorf("instance of %s, %s", aws.ToString(ins.ImageId), ins.InstanceType)
+	}
+	if ins.IamInstanceProfile == nil || !strings.HasSuffix(aws.ToString(ins.IamInstanceProfile.Arn), ":instance-profile/keel-prod-test+hello") {
+		t.Errorf("instance profile %+v", ins.IamInstanceProfile)
+	}
+	if mo := ins.MetadataOptions; mo == nil || mo.HttpTokens != ec2types.HttpTokensStateRequired || aws.ToInt32(mo.HttpPutResponseHopLimit) != 1 {
+		t.Errorf("metadata options %+v", mo)
+	}
+	if tags := tagMap(ins.Tags); tags[deploy.TagImage] != "test/hello:1" || tags[deploy.TagEnv] != "prod" || tags["Name"] == "" {
+		t.Errorf("instance tags %v", tags)
+	}
+	ud, err := c.ec2.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(first), Attribute: ec2types.InstanceAttributeNameUserData})
+	if err != nil || ud.UserData == nil {
+		t.Fatalf("user data: %v", err)
+	}
+	b, _ := base64.StdEncoding.DecodeString(aws.ToString(ud.UserData.Value))
+	for _, line := range []string{"keel.logs.group=keel/prod", "keel.logs.stream=test/hello", "keel.logs.region=us-east-1", "keel.env=MODE=prod"} {
+		if !slices.Contains(strings.Split(string(b), "\n"), line) {
+			t.Errorf("user data lacks %q:\n%s", line, b)
+		}
+	}
+	if len(ins.SecurityGroups) != 1 {
+		t.Fatalf("security groups %+v", ins.SecurityGroups)
+	}
+	sgs, err := c.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{aws.ToString(ins.SecurityGroups[0].GroupId)}})
+	if err != nil || len(sgs.SecurityGroups) != 1 || len(sgs.SecurityGroups[0].IpPermissions) != 0 {
+		t.Errorf("the instance's security group should have no ingress: %+v, %v", sgs, err)
+	}
+	lg, err := c.logs.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("keel/prod")})
+	if err != nil || len(lg.LogGroups) != 1 || aws.ToInt32(lg.LogGroups[0].RetentionInDays) != 30 {
+		t.Errorf("log group keel/prod: %+v, %v", lg, err)
+	}
+
+	// Again, with a policy someone widened meanwhile: it is put back, the
+	// AMI is reused, nothing is uploaded; -port opens a port.
+	wide := iampolicy.Document{Version: iampolicy.Version, Statement: []iampolicy.Statement{{Effect: iampolicy.Allow, Action: iampolicy.Strings{"logs:*"}, Resource: iampolicy.Strings{"*"}}}}
+	if _, err := c.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("keel-prod-test+hello"), PolicyName: aws.String(deploy.PolicyName), PolicyDocument: aws.String(string(wide.Marshal()))}); err != nil {
+		t.Fatal(err)
+	}
+	r = keelEnv(t, homeDir, env, "run", "test/hello:1", "-env", "prod", "-detach", "-port", "8080")
+	if r.code != 0 {
+		t.Fatalf("second keel run -env prod: %+v", r)
+	}
+	second := strings.TrimSpace(r.stdout)
+	if second == first || strings.Contains(r.stderr, "uploading") || !strings.Contains(r.stderr, "exists: "+aws.ToString(im.ImageId)) || !strings.Contains(r.stderr, "replaced") {
+		t.Errorf("second run (instance %s) should reuse the AMI, upload nothing and replace the policy:\n%s", second, r.stderr)
+	}
+	checkPolicy("second run")
+	if ins2 := describeInstance(t, c.ec2, second); aws.ToString(ins2.ImageId) != aws.ToString(im.ImageId) {
+		t.Errorf("second instance runs %s", aws.ToString(ins2.ImageId))
+	}
+	if imgs, _ := c.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}}); imgs == nil || len(imgs.Images) != 1 {
+		t.Errorf("after the second run: %v AMIs, want 1", imgs)
+	}
+
+	r = keelEnv(t, homeDir, env, "ps", "-env", "prod")
+	if r.code != 0 || !strings.Contains(r.stdout, first) || !strings.Contains(r.stdout, second) || !strings.Contains(r.stdout, "test/hello:1") {
+		t.Errorf("keel ps -env prod: %+v", r)
+	}
+	if r := keelEnv(t, homeDir, env, "ps", "-env", "staging"); r.code != 0 || strings.Contains(r.stdout, first) {
+		t.Errorf("keel ps -env staging lists prod's instances: %+v", r)
+	}
+	r = keelEnv(t, homeDir, env, "kill", "-env", "prod", first)
+	if r.code != 0 || !strings.Contains(r.stderr, "Stopping "+first) || !strings.Contains(r.stderr, "terminated") {
+		t.Errorf("keel kill -env prod: %+v", r)
+	}
+	if s := describeInstance(t, c.ec2, first).State; s == nil || s.Name != ec2types.InstanceStateNameTerminated {
+		t.Errorf("killed instance's state %+v", s)
+	}
+	if s := describeInstance(t, c.ec2, second).State; s == nil || s.Name != ec2types.InstanceStateNameRunning {
+		t.Errorf("the other instance's state %+v", s)
+	}
+	if r := keelEnv(t, homeDir, env, "ps", "-env", "prod"); strings.Contains(r.stdout, first) || !strings.Contains(r.stdout, second) {
+		t.Errorf("keel ps after kill: %+v", r)
+	}
+	if r := keelEnv(t, homeDir, env, "kill", "-env", "prod", "-force", second); r.code != 0 || strings.Contains(r.stderr, "Stopping") {
+		t.Errorf("keel kill -force: %+v", r)
+	}
+}
+
+// recorder is a reverse proxy in front of moto that keeps the form of
+// every EC2 query request, to check what keel sent where moto keeps less.
+type recorder struct {
+	url  string
+	mu   sync.Mutex
+	reqs []url.Values
+}
+
+func newRecorder(t *testing.T, target string) *recorder {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			r.mu.Lock()
+			r.reqs = append(r.reqs, form)
+			r.mu.Unlock()
+		}
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	r.url = srv.URL
+	return r
+}
+
+// find returns the last request of the action, or nil.
+func (r *recorder) find(action string) url.Values {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.reqs) - 1; i >= 0; i-- {
+		if r.reqs[i].Get("Action") == action {
+			return r.reqs[i]
+		}
+	}
+	return nil
+}
+
+func tagMap(tags []ec2types.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+func describeInstance(t *testing.T, c *ec2.Client, id string) ec2types.Instance {
+	t.Helper()
+	out, err := c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil || len(out.Reservations) != 1 || len(out.Reservations[0].Instances) != 1 {
+		t.Fatalf("describe instance %q: %+v, %v", id, out, err)
+	}
+	return out.Reservations[0].Instances[0]
+}
+
+// readSnapshot reads a snapshot's written blocks back through the EBS
+// direct APIs.
+func readSnapshot(t *testing.T, c *ebs.Client, id string) map[int32][]byte {
+	t.Helper()
+	ctx := context.Background()
+	out := map[int32][]byte{}
+	in := &ebs.ListSnapshotBlocksInput{SnapshotId: aws.String(id)}
+	for {
+		page, err := c.ListSnapshotBlocks(ctx, in, testutil.MotoBlockIndex)
+		if err != nil {
+			t.Fatalf("list blocks of %s: %v", id, err)
+		}
+		for _, b := range page.Blocks {
+			got, err := c.GetSnapshotBlock(ctx, &ebs.GetSnapshotBlockInput{SnapshotId: aws.String(id), BlockIndex: b.BlockIndex, BlockToken: b.BlockToken})
+			if err != nil {
+				t.Fatalf("get block %d of %s: %v", aws.ToInt32(b.BlockIndex), id, err)
+			}
+			var buf bytes.Buffer
+			_, err = buf.ReadFrom(got.BlockData)
+			got.BlockData.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[aws.ToInt32(b.BlockIndex)] = buf.Bytes()
+		}
+		if page.NextToken == nil {
+			return out
+		}
+		in.NextToken = page.NextToken
+	}
+}
