@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // servicePrefixes map the SDK's service ids onto IAM's action prefixes.
@@ -104,6 +106,12 @@ func explain(err error, doing, fix string) error {
 			return fmt.Errorf("%s: AWS refused your credentials (%s: %s): check them with 'aws sts get-caller-identity', or refresh your session ('aws sso login')", doing, api.ErrorCode(), api.ErrorMessage())
 		}
 		return fmt.Errorf("%s: %s", doing, strings.TrimSpace(api.ErrorCode()+": "+api.ErrorMessage()))
+	}
+	// A 403 whose body the SDK could not read (a stand-in answering a
+	// JSON protocol in XML, a proxy) is a denial all the same.
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden && errors.As(err, &oe) {
+		return &DeniedError{Action: servicePrefixes[oe.ServiceID] + ":" + oe.OperationName, Doing: doing, Fix: fix, Err: err}
 	}
 	var ne net.Error
 	var oe2 *net.OpError

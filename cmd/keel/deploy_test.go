@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -301,6 +302,94 @@ func TestDeployEC2(t *testing.T) {
 	if r := keelEnv(t, homeDir, env, "kill", "-env", "prod", "-force", second); r.code != 0 || strings.Contains(r.stderr, "Stopping") {
 		t.Errorf("keel kill -force: %+v", r)
 	}
+
+	t.Run("IAM enforced", func(t *testing.T) { testDeployIAM(t, homeDir, sha) })
+}
+
+// testDeployIAM runs keel against a moto_server that enforces IAM
+// policies: a user whose policy is README's minus iam:CreateRole hears
+// which permission is missing and the way out, and nothing is left of the
+// role; a user with README's policy deploys, lists and kills.
+//
+// moto 5.2.1 checks actions only (every request's resource is "*") and
+// evaluates no conditions, so the policies' resources become "*" here: the
+// test shows that the policy's actions cover every call keel makes. Its
+// SigV4 check also fails ebs:CompleteSnapshot's signature (the AWS CLI's
+// as well), so the allowed user's AMI is registered by the test, not
+// uploaded.
+func testDeployIAM(t *testing.T, homeDir, sha string) {
+	moto := startMoto(t, "INITIAL_NO_AUTH_ACTION_COUNT=6")
+	ctx := context.Background()
+	root := newAWSClients(moto.Endpoint, "AKIDROOT", "root")
+	keys := map[string][2]string{}
+	for _, u := range []string{"alice", "bob"} { // 3 requests each: the 6 moto lets through unchecked
+		if _, err := root.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(u)}); err != nil {
+			t.Fatal(err)
+		}
+		k, err := root.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(u)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[u] = [2]string{aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey)}
+		if _, err := root.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(u), PolicyName: aws.String("keel"),
+			PolicyDocument: aws.String(actionsOnly(t, deploy.UserPolicy, map[string]string{"bob": "iam:CreateRole"}[u]))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice := newAWSClients(moto.Endpoint, keys["alice"][0], keys["alice"][1])
+
+	r := keelEnv(t, homeDir, moto.Env(keys["bob"][0], keys["bob"][1]), "run", "test/hello:1", "-env", "prod", "-detach")
+	for _, want := range []string{"create IAM role keel-prod-test+hello: your credentials may not create IAM roles (iam:CreateRole was denied); ask your AWS administrator for iam:CreateRole, or pass -role NAME"} {
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("keel run without iam:CreateRole: exit %d, stderr %q; want %q", r.code, r.stderr, want)
+		}
+	}
+	if _, err := alice.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("keel-prod-test+hello")}); err == nil {
+		t.Error("a denied run left role keel-prod-test+hello")
+	}
+
+	reg, err := alice.ec2.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("keel test/hello 1"), Architecture: ec2types.ArchitectureValuesX8664,
+		RootDeviceName: aws.String(deploy.RootDevice), BootMode: ec2types.BootModeValuesUefi,
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String(deploy.RootDevice), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String("snap-12345678")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(reg.ImageId)},
+		Tags: []ec2types.Tag{{Key: aws.String(deploy.TagSHA256), Value: aws.String(sha)}}}); err != nil {
+		t.Fatal(err)
+	}
+	aliceEnv := moto.Env(keys["alice"][0], keys["alice"][1])
+	r = keelEnv(t, homeDir, aliceEnv, "run", "test/hello:1", "-env", "prod", "-detach", "-port", "443")
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || !strings.Contains(r.stderr, "exists: "+aws.ToString(reg.ImageId)) {
+		t.Fatalf("keel run with README's policy: %+v", r)
+	}
+	if r := keelEnv(t, homeDir, aliceEnv, "ps", "-env", "prod"); r.code != 0 || !strings.Contains(r.stdout, id) {
+		t.Errorf("keel ps with README's policy: %+v", r)
+	}
+	if r := keelEnv(t, homeDir, aliceEnv, "kill", "-env", "prod", id); r.code != 0 || !strings.Contains(r.stderr, "terminated") {
+		t.Errorf("keel kill with README's policy: %+v", r)
+	}
+}
+
+// actionsOnly rewrites a policy for moto's evaluation (resources "*", no
+// conditions), without the action drop if not empty.
+func actionsOnly(t *testing.T, policy, drop string) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		t.Fatalf("README's policy: %v", err)
+	}
+	for _, st := range doc["Statement"].([]any) {
+		st := st.(map[string]any)
+		st["Resource"] = "*"
+		delete(st, "Condition")
+		if acts, ok := st["Action"].([]any); ok {
+			st["Action"] = slices.DeleteFunc(acts, func(a any) bool { return a == drop })
+		}
+	}
+	b, _ := json.Marshal(doc)
+	return string(b)
 }
 
 // recorder is a reverse proxy in front of moto that keeps the form of
