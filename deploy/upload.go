@@ -28,11 +28,12 @@ type UploadStats struct {
 	Blocks  int64 // of the disk
 	Read    int   // blocks read: those the file system holds data for
 	Sent    int   // blocks sent: the read ones that are not all zeros
-	Bytes   int64 // sent
-	Elapsed time.Duration
+	Bytes   int64         // sent
+	Elapsed time.Duration // sending the blocks
+	Total   time.Duration // from StartSnapshot to the snapshot completed
 }
 
-// MBPerSecond is the rate of the sent bytes.
+// MBPerSecond is the rate of the sent bytes while blocks were sent.
 func (s UploadStats) MBPerSecond() float64 {
 	if s.Elapsed <= 0 {
 		return 0
@@ -96,8 +97,9 @@ func (c *Clients) Upload(ctx context.Context, path string, tags map[string]strin
 			}
 		}
 	}()
+	t0 := time.Now()
 	sent, sentBytes, err := c.putBlocks(ctx, f, id, blocks, progress)
-	st.Sent, st.Bytes = sent, sentBytes
+	st.Sent, st.Bytes, st.Elapsed = sent, sentBytes, time.Since(t0)
 	if err != nil {
 		return id, st, err
 	}
@@ -108,7 +110,7 @@ func (c *Clients) Upload(ctx context.Context, path string, tags map[string]strin
 	if err = w.Wait(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{id}}, time.Hour); err != nil {
 		return id, st, explain(err, "wait for snapshot "+id+" to complete", "")
 	}
-	st.Elapsed = time.Since(start)
+	st.Total = time.Since(start)
 	return id, st, nil
 }
 
