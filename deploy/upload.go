@@ -25,9 +25,9 @@ const InFlight = 8
 
 // UploadStats says what an upload did.
 type UploadStats struct {
-	Blocks  int64 // of the disk
-	Read    int   // blocks read: those the file system holds data for
-	Sent    int   // blocks sent: the read ones that are not all zeros
+	Blocks  int64         // of the disk
+	Read    int           // blocks read: those the file system holds data for
+	Sent    int           // blocks sent: the read ones that are not all zeros
 	Bytes   int64         // sent
 	Elapsed time.Duration // sending the blocks
 	Total   time.Duration // from StartSnapshot to the snapshot completed
