@@ -89,6 +89,10 @@ func (c *Clients) Deploy(ctx context.Context, w io.Writer, s Spec) (Result, erro
 		settings = append(settings, "keel.logs.group="+res.Group, "keel.logs.stream="+s.Stream, "keel.logs.region="+c.Region, "keel.logs.image="+s.Image)
 	}
 	settings = append(settings, s.Settings...)
+	if ud := UserData(settings); len(ud) > 16<<10 {
+		c.deleteGroup(ctx, sg)
+		return res, fmt.Errorf("the user data would be %d bytes, EC2 takes 16 KiB: pass fewer or shorter -set values", len(ud))
+	}
 	ins, err := c.launch(ctx, w, LaunchSpec{AMI: ami, Profile: profile, Group: sg, InstanceType: s.InstanceType,
 		UserData: UserData(settings), Tags: map[string]string{TagEnv: s.Env, TagImage: s.Image, "Name": s.Image + " (" + s.Env + ")"}})
 	if err != nil {

@@ -183,6 +183,7 @@ func runDeploy(args []string) error {
 	if err := src.Follow(ctx, in.Launched.Add(-time.Minute), out.Write); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("following the logs: %w", err)
 	}
+	fmt.Fprintf(os.Stderr, "\nStopped following; %s keeps running: 'keel logs %s -env %s -logs.tail' follows it again, 'keel kill -env %s %s' stops it\n", in.ID, ref.Stream(), env, env, in.ID)
 	return nil
 }
 

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	"os/exec"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,10 +18,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ebs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -279,8 +283,10 @@ func TestDeployEC2(t *testing.T) {
 		t.Errorf("after the second run: %v AMIs, want 1", imgs)
 	}
 
+	third := followDeploy(t, homeDir, env, c.logs)
+
 	r = keelEnv(t, homeDir, env, "ps", "-env", "prod")
-	if r.code != 0 || !strings.Contains(r.stdout, first) || !strings.Contains(r.stdout, second) || !strings.Contains(r.stdout, "test/hello:1") {
+	if r.code != 0 || !strings.Contains(r.stdout, third) || !strings.Contains(r.stdout, second) || !strings.Contains(r.stdout, "test/hello:1") {
 		t.Errorf("keel ps -env prod: %+v", r)
 	}
 	if r := keelEnv(t, homeDir, env, "ps", "-env", "staging"); r.code != 0 || strings.Contains(r.stdout, first) {
@@ -432,6 +438,47 @@ func (r *recorder) find(action string) url.Values {
 		}
 	}
 	return nil
+}
+
+// followDeploy runs keel run -env prod without -detach: once the instance
+// runs it shows the app's events from CloudWatch Logs as they arrive, and
+// Ctrl-C stops the following, not the instance. It returns the instance.
+func followDeploy(t *testing.T, homeDir string, env []string, logs *cwl.Client) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "run", "test/hello:1", "-env", "prod")
+	cmd.Env = append(append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+homeDir,
+		"AWS_CONFIG_FILE="+filepath.Join(homeDir, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(homeDir, "no-aws-credentials")), env...)
+	var stdout, stderr testutil.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor := func(what string, buf *testutil.SyncBuffer, text string) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); !strings.Contains(buf.String(), text); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("keel run -env prod: no %s after 60 s; stdout:\n%s\nstderr:\n%s", what, stdout.String(), stderr.String())
+			}
+		}
+	}
+	waitFor("following", &stderr, "Following keel/prod > test/hello")
+	ctx := context.Background()
+	msg := fmt.Sprintf("hello from the instance %d", time.Now().UnixNano())
+	if _, err := logs.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("keel/prod"), LogStreamName: aws.String("test/hello"),
+		LogEvents: []cwltypes.InputLogEvent{{Timestamp: aws.Int64(time.Now().UnixMilli()), Message: aws.String(msg)}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("event", &stdout, msg)
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("keel run -env prod after Ctrl-C: %v\n%s", err, stderr.String())
+	}
+	id := strings.SplitN(stdout.String(), "\n", 2)[0]
+	if !strings.HasPrefix(id, "i-") || !strings.Contains(stderr.String(), id+" keeps running") {
+		t.Errorf("keel run -env prod: stdout %q, stderr:\n%s", stdout.String(), stderr.String())
+	}
+	return id
 }
 
 func tagMap(tags []ec2types.Tag) map[string]string {
