@@ -52,7 +52,7 @@ func (c *Clients) Deploy(ctx context.Context, w io.Writer, s Spec) (Result, erro
 	} else {
 		fmt.Fprintf(w, "The image ships no logs (fused with -logs.type console or none): no log group\n")
 	}
-	profile := s.Role
+	var profile string
 	if s.Role != "" {
 		if profile, err = c.useRole(ctx, w, s.Role); err != nil {
 			return res, err
