@@ -309,6 +309,26 @@ func TestDeployEC2(t *testing.T) {
 		t.Errorf("keel kill -force: %+v", r)
 	}
 
+	t.Run("-role", func(t *testing.T) {
+		if r := keelEnv(t, homeDir, env, "run", "test/hello:1", "-env", "prod", "-detach", "-role", "nope"); r.code != 1 || !strings.Contains(r.stderr, "-role nope: no such IAM role") {
+			t.Errorf("-role of a missing role: %+v", r)
+		}
+		if _, err := c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("ops-role"), AssumeRolePolicyDocument: aws.String(deploy.TrustPolicy)}); err != nil {
+			t.Fatal(err)
+		}
+		if r := keelEnv(t, homeDir, env, "run", "test/hello:1", "-env", "prod", "-detach", "-role", "ops-role"); r.code != 1 || !strings.Contains(r.stderr, "the role is in no instance profile") {
+			t.Errorf("-role without an instance profile: %+v", r)
+		}
+		c.iam.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("ops-profile")})
+		c.iam.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("ops-profile"), RoleName: aws.String("ops-role")})
+		r := keelEnv(t, homeDir, env, "run", "test/hello:1", "-env", "prod", "-detach", "-role", "ops-role")
+		if r.code != 0 || !strings.Contains(r.stderr, "Using IAM Role ops-role (instance profile ops-profile)") || strings.Contains(r.stderr, "Creating IAM Role") {
+			t.Fatalf("-role ops-role: %+v", r)
+		}
+		if p := describeInstance(t, c.ec2, strings.TrimSpace(r.stdout)).IamInstanceProfile; p == nil || !strings.HasSuffix(aws.ToString(p.Arn), "/ops-profile") {
+			t.Errorf("instance profile with -role: %+v", p)
+		}
+	})
 	t.Run("IAM enforced", func(t *testing.T) { testDeployIAM(t, homeDir, sha) })
 }
 
