@@ -93,12 +93,15 @@ func explain(err error, doing, fix string) error {
 	}
 	var oe *smithy.OperationError
 	var api smithy.APIError
+	var re *smithyhttp.ResponseError
+	forbidden := errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden
+	if errors.As(err, &oe) && oe.ServiceID == "STS" && oe.OperationName == "GetCallerIdentity" &&
+		(forbidden || errors.As(err, &api) && (deniedCodes[api.ErrorCode()] || badCredentialCodes[api.ErrorCode()])) {
+		// GetCallerIdentity needs no permission: a refusal is of the credentials.
+		return fmt.Errorf("%s: AWS refused your credentials (%v): check them with 'aws sts get-caller-identity', or refresh your session ('aws sso login')", doing, errorCode(err))
+	}
 	if errors.As(err, &api) && errors.As(err, &oe) {
 		action := servicePrefixes[oe.ServiceID] + ":" + oe.OperationName
-		if oe.ServiceID == "STS" && oe.OperationName == "GetCallerIdentity" && deniedCodes[api.ErrorCode()] {
-			// GetCallerIdentity needs no permission: a denial is of the credentials.
-			return fmt.Errorf("%s: AWS refused your credentials (%s): check them with 'aws sts get-caller-identity', or refresh your session ('aws sso login')", doing, api.ErrorCode())
-		}
 		switch {
 		case deniedCodes[api.ErrorCode()]:
 			return &DeniedError{Action: action, Doing: doing, Fix: fix, Err: err}
@@ -109,8 +112,7 @@ func explain(err error, doing, fix string) error {
 	}
 	// A 403 whose body the SDK could not read (a stand-in answering a
 	// JSON protocol in XML, a proxy) is a denial all the same.
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden && errors.As(err, &oe) {
+	if forbidden && oe != nil {
 		return &DeniedError{Action: servicePrefixes[oe.ServiceID] + ":" + oe.OperationName, Doing: doing, Fix: fix, Err: err}
 	}
 	var ne net.Error

@@ -374,6 +374,10 @@ func testDeployIAM(t *testing.T, homeDir, sha string) {
 		t.Error("a denied run left role keel-prod-test+hello")
 	}
 
+	if r := keelEnv(t, homeDir, moto.Env("AKIDUNKNOWN", "nope"), "run", "test/hello:1", "-env", "prod", "-detach"); r.code != 1 || !strings.Contains(r.stderr, "AWS refused your credentials") {
+		t.Errorf("keel run with credentials AWS does not know: %+v", r)
+	}
+
 	reg, err := alice.ec2.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("keel test/hello 1"), Architecture: ec2types.ArchitectureValuesX8664,
 		RootDeviceName: aws.String(deploy.RootDevice), BootMode: ec2types.BootModeValuesUefi,
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String(deploy.RootDevice), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String("snap-12345678")}}}})
@@ -547,5 +551,24 @@ func readSnapshot(t *testing.T, c *ebs.Client, id string) map[int32][]byte {
 			return out
 		}
 		in.NextToken = page.NextToken
+	}
+}
+
+func TestAWSEnv(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		aws  bool
+	}{
+		{[]string{"a/b:1"}, "", false},
+		{[]string{"a/b:1", "-env", "dev"}, "dev", false},
+		{[]string{"a/b:1", "-env", "prod"}, "prod", true},
+		{[]string{"a/b:1", "--env=prod", "-detach"}, "prod", true},
+		{[]string{"-env=staging"}, "staging", true},
+	} {
+		env, aws := awsEnv(tc.args)
+		if env != tc.env || aws != tc.aws {
+			t.Errorf("awsEnv(%q) = %q, %v; want %q, %v", tc.args, env, aws, tc.env, tc.aws)
+		}
 	}
 }
