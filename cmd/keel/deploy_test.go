@@ -70,6 +70,18 @@ func startMoto(t *testing.T, env ...string) *testutil.Moto {
 // policy, the instance, the log group; a second run reuses the AMI; ps
 // lists both instances and kill ends one; and the errors a user can cause.
 func TestDeployEC2(t *testing.T) {
+	// The enforcing server of the IAM test starts meanwhile: moto_server
+	// takes seconds to start.
+	type started struct {
+		m   *testutil.Moto
+		err error
+	}
+	enforcing := make(chan started, 1)
+	go func() {
+		m, err := testutil.StartMoto(t.TempDir(), "INITIAL_NO_AUTH_ACTION_COUNT=6")
+		enforcing <- started{m, err}
+	}()
+	t.Cleanup(func() { (<-enforcing).m.Stop() }) // nil-safe
 	moto := startMoto(t)
 	homeDir, initBin, hello := fuseHome(t)
 	fenv := []string{"KEEL_INIT=" + initBin}
@@ -329,7 +341,14 @@ func TestDeployEC2(t *testing.T) {
 			t.Errorf("instance profile with -role: %+v", p)
 		}
 	})
-	t.Run("IAM enforced", func(t *testing.T) { testDeployIAM(t, homeDir, sha) })
+	t.Run("IAM enforced", func(t *testing.T) {
+		e := <-enforcing
+		enforcing <- e // for the cleanup
+		if e.err != nil {
+			testutil.Unavailable(t, "%v", e.err)
+		}
+		testDeployIAM(t, e.m, homeDir, sha)
+	})
 }
 
 // testDeployIAM runs keel against a moto_server that enforces IAM
@@ -343,8 +362,7 @@ func TestDeployEC2(t *testing.T) {
 // SigV4 check also fails ebs:CompleteSnapshot's signature (the AWS CLI's
 // as well), so the allowed user's AMI is registered by the test, not
 // uploaded.
-func testDeployIAM(t *testing.T, homeDir, sha string) {
-	moto := startMoto(t, "INITIAL_NO_AUTH_ACTION_COUNT=6")
+func testDeployIAM(t *testing.T, moto *testutil.Moto, homeDir, sha string) {
 	ctx := context.Background()
 	root := newAWSClients(moto.Endpoint, "AKIDROOT", "root")
 	keys := map[string][2]string{}
