@@ -71,12 +71,17 @@ type ImageSpec struct {
 func (c *Clients) ensureImage(ctx context.Context, w io.Writer, spec ImageSpec) (ami string, st *UploadStats, err error) {
 	fmt.Fprintf(w, "Creating AMI of %s (disk.raw sha256 %s) ... ", spec.Name, spec.SHA256[:12])
 	if ami, err = c.findImage(ctx, spec.SHA256); err != nil || ami != "" {
-		if err == nil {
-			fmt.Fprintf(w, "exists: %s\n", ami)
-		} else {
+		if err != nil {
 			fmt.Fprintln(w, "failed")
+			return "", nil, err
 		}
-		return ami, nil, err
+		fmt.Fprintf(w, "exists: %s\n", ami)
+		// One another run registered a moment ago may still be pending.
+		wt := ec2.NewImageAvailableWaiter(c.EC2, func(o *ec2.ImageAvailableWaiterOptions) { o.MinDelay = time.Second; o.MaxDelay = 10 * time.Second })
+		if err := wt.Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}}, 30*time.Minute); err != nil {
+			return "", nil, explain(err, "wait for AMI "+ami+" to be available", "")
+		}
+		return ami, nil, nil
 	}
 	fmt.Fprintln(w)
 	tags := map[string]string{TagImage: spec.Name, TagSHA256: spec.SHA256}
