@@ -76,7 +76,7 @@ func (c *Clients) ensureImage(ctx context.Context, w io.Writer, spec ImageSpec) 
 			return "", nil, err
 		}
 		fmt.Fprintf(w, "exists: %s\n", ami)
-		// One another run registered a moment ago may still be pending.
+		// One that another run registered a moment ago may still be pending.
 		wt := ec2.NewImageAvailableWaiter(c.EC2, func(o *ec2.ImageAvailableWaiterOptions) { o.MinDelay = time.Second; o.MaxDelay = 10 * time.Second })
 		if err := wt.Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}}, 30*time.Minute); err != nil {
 			return "", nil, explain(err, "wait for AMI "+ami+" to be available", "")
