@@ -1,0 +1,675 @@
+package insights
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Query is a compiled Logs Insights query.
+type Query struct {
+	Text string
+	cmds []command
+	// limit is the query's own final limit (the last limit command after
+	// the last stats or sort), 0 when it gives none.
+	limit int
+	// fieldsUsed are the JSON fields the query reads; nil when it may read
+	// any (then every discovered field is extracted).
+	fieldsUsed map[string]bool
+	allFields  bool
+	// aggregate: the output rows come from stats (no @ptr).
+	aggregate bool
+}
+
+type parser struct {
+	q    string
+	toks []token
+	pos  int
+	// stats compiles aggregate calls into this command's slots; nil
+	// outside stats, where an aggregate is an error.
+	stats *statsCmd
+	inAgg bool
+	used  map[string]bool
+}
+
+// Parse compiles a query. A query the grammar refuses gives a *CompileError
+// locating the problem.
+func Parse(q string) (*Query, error) {
+	toks, cerr := lex(q)
+	if cerr != nil {
+		return nil, cerr
+	}
+	p := &parser{q: q, toks: toks, used: map[string]bool{}}
+	query, cerr := p.query()
+	if cerr != nil {
+		return nil, cerr
+	}
+	return query, nil
+}
+
+func (p *parser) peek() token { return p.toks[p.pos] }
+func (p *parser) next() token {
+	t := p.toks[p.pos]
+	if t.kind != tEOF {
+		p.pos++
+	}
+	return t
+}
+
+func (p *parser) isOp(s string) bool {
+	t := p.peek()
+	return t.kind == tOp && t.text == s
+}
+
+func (p *parser) isWord(w string) bool {
+	t := p.peek()
+	return t.kind == tIdent && !t.quoted && strings.EqualFold(t.text, w)
+}
+
+func (p *parser) errAt(t token, format string, args ...any) *CompileError {
+	if t.kind == tEOF {
+		return newError(p.q, max(0, len(p.q)-1), len(p.q), "%s, but the query ends here", strings.TrimSuffix(fmtMsg(format, args...), "."))
+	}
+	return newError(p.q, t.start, t.end, format, args...)
+}
+
+func fmtMsg(format string, args ...any) string {
+	return newError("", 0, 0, format, args...).Message
+}
+
+func (p *parser) expectOp(s string) *CompileError {
+	if !p.isOp(s) {
+		t := p.peek()
+		return p.errAt(t, "expected %q here, found %s", s, describe(t))
+	}
+	p.next()
+	return nil
+}
+
+func describe(t token) string {
+	switch t.kind {
+	case tEOF:
+		return "the end of the query"
+	case tString:
+		return "a string"
+	case tRegex:
+		return "a regular expression"
+	}
+	return strconv.Quote(t.text)
+}
+
+var commandNames = "fields, display, filter, stats, sort, limit, parse, dedup, unmask"
+
+func (p *parser) query() (*Query, *CompileError) {
+	query := &Query{Text: p.q}
+	sawStats := false
+	for {
+		if p.peek().kind == tEOF {
+			if len(query.cmds) == 0 {
+				return nil, newError(p.q, 0, len(p.q), "the query is empty: give at least one command (%s)", commandNames)
+			}
+			break
+		}
+		t := p.next()
+		if t.kind != tIdent || t.quoted {
+			return nil, p.errAt(t, "expected a command (%s), found %s", commandNames, describe(t))
+		}
+		var c command
+		var err *CompileError
+		switch strings.ToLower(t.text) {
+		case "fields":
+			c, err = p.fields(false)
+		case "display":
+			c, err = p.fields(true)
+		case "filter":
+			var x expr
+			x, err = p.expr()
+			c = &filterCmd{cond: x}
+		case "stats":
+			c, err = p.statsCmd()
+			sawStats = true
+			query.limit = 0
+		case "sort":
+			c, err = p.sortCmd()
+			query.limit = 0
+		case "limit":
+			n := p.next()
+			v, perr := strconv.Atoi(n.text)
+			if n.kind != tNumber || perr != nil || v < 1 || v > MaxRows {
+				return nil, p.errAt(n, "limit takes a whole number from 1 to %d", MaxRows)
+			}
+			c = &limitCmd{n: v}
+			query.limit = v
+		case "parse":
+			c, err = p.parseCmd()
+		case "dedup":
+			var items []named
+			items, err = p.namedList(false)
+			c = &dedupCmd{keys: items}
+		case "unmask":
+			// Masking is a data protection policy of the service, which
+			// keel's server has none of: unmask changes nothing.
+			for !p.isOp("|") && p.peek().kind != tEOF {
+				p.next()
+			}
+			c = &unmaskCmd{}
+		default:
+			return nil, p.errAt(t, "%q is not a command keel's server knows; commands are %s", t.text, commandNames)
+		}
+		if err != nil {
+			return nil, err
+		}
+		query.cmds = append(query.cmds, c)
+		if p.peek().kind == tEOF {
+			break
+		}
+		if err := p.expectOp("|"); err != nil {
+			return nil, err
+		}
+		if p.peek().kind == tEOF {
+			return nil, p.errAt(p.peek(), "expected a command after |")
+		}
+	}
+	query.aggregate = sawStats
+	query.fieldsUsed = p.used
+	return query, nil
+}
+
+func (p *parser) fields(display bool) (command, *CompileError) {
+	items, err := p.namedList(true)
+	if err != nil {
+		return nil, err
+	}
+	return &fieldsCmd{items: items, display: display}, nil
+}
+
+// namedList parses `expr [as name], ...`.
+func (p *parser) namedList(alias bool) ([]named, *CompileError) {
+	var out []named
+	for {
+		start := p.peek()
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		name := p.q[start.start:p.toks[p.pos-1].end]
+		if f, ok := x.(*fieldRef); ok {
+			name = f.name
+		}
+		if p.isWord("as") {
+			if !alias {
+				return nil, p.errAt(p.peek(), "this command takes no alias")
+			}
+			p.next()
+			n := p.next()
+			if n.kind != tIdent {
+				return nil, p.errAt(n, "expected a name after as, found %s", describe(n))
+			}
+			name = n.text
+		}
+		out = append(out, named{name: name, x: x})
+		if !p.isOp(",") {
+			return out, nil
+		}
+		p.next()
+	}
+}
+
+func (p *parser) statsCmd() (command, *CompileError) {
+	st := &statsCmd{}
+	p.stats = st
+	defer func() { p.stats = nil }()
+	for {
+		start := p.peek()
+		nAggs := len(st.aggs)
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		if len(st.aggs) == nAggs {
+			return nil, newError(p.q, start.start, p.toks[p.pos-1].end, "stats needs an aggregate function here (count, sum, avg, min, max, pct, ...)")
+		}
+		name := p.q[start.start:p.toks[p.pos-1].end]
+		if p.isWord("as") {
+			p.next()
+			n := p.next()
+			if n.kind != tIdent {
+				return nil, p.errAt(n, "expected a name after as, found %s", describe(n))
+			}
+			name = n.text
+		}
+		st.outs = append(st.outs, named{name: name, x: x})
+		if !p.isOp(",") {
+			break
+		}
+		p.next()
+	}
+	p.stats = nil
+	if p.isWord("by") {
+		p.next()
+		items, err := p.namedList(true)
+		if err != nil {
+			return nil, err
+		}
+		st.by = items
+	}
+	return st, nil
+}
+
+func (p *parser) sortCmd() (command, *CompileError) {
+	sc := &sortCmd{}
+	for {
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		k := sortKey{x: x}
+		if p.isWord("desc") {
+			p.next()
+			k.desc = true
+		} else if p.isWord("asc") {
+			p.next()
+		}
+		sc.keys = append(sc.keys, k)
+		if !p.isOp(",") {
+			return sc, nil
+		}
+		p.next()
+	}
+}
+
+func (p *parser) parseCmd() (command, *CompileError) {
+	pc := &parseCmd{src: &fieldRef{name: "@message"}}
+	t := p.peek()
+	if t.kind == tIdent && !p.isWord("as") {
+		p.next()
+		pc.src = &fieldRef{name: t.text}
+		p.used[t.text] = true
+	}
+	pat := p.next()
+	switch pat.kind {
+	case tString:
+		pc.glob = strings.Split(pat.text, "*")
+		if len(pc.glob) < 2 {
+			return nil, p.errAt(pat, "a parse pattern needs at least one * to capture")
+		}
+		if !p.isWord("as") {
+			return nil, p.errAt(p.peek(), "expected as and %d names for the pattern's *s, found %s", len(pc.glob)-1, describe(p.peek()))
+		}
+		p.next()
+		for {
+			n := p.next()
+			if n.kind != tIdent {
+				return nil, p.errAt(n, "expected a field name, found %s", describe(n))
+			}
+			pc.names = append(pc.names, n.text)
+			if !p.isOp(",") {
+				break
+			}
+			p.next()
+		}
+		if len(pc.names) != len(pc.glob)-1 {
+			return nil, newError(p.q, pat.start, p.toks[p.pos-1].end, "the pattern has %d *s but %d names follow as", len(pc.glob)-1, len(pc.names))
+		}
+	case tRegex:
+		re, err := compileRegex(pat.text)
+		if err != nil {
+			return nil, p.errAt(pat, "%v", err)
+		}
+		for _, n := range re.SubexpNames()[1:] {
+			if n != "" {
+				pc.names = append(pc.names, n)
+			}
+		}
+		if len(pc.names) == 0 {
+			return nil, p.errAt(pat, "the regular expression names no group: capture with (?<name>...)")
+		}
+		pc.re = re
+	default:
+		return nil, p.errAt(pat, "parse takes a pattern in quotes (\"* user=*\") or a regular expression (/user=(?<user>\\S+)/), found %s", describe(pat))
+	}
+	return pc, nil
+}
+
+// compileRegex accepts the service's Java-style named groups (?<name>...).
+func compileRegex(src string) (*regexp.Regexp, error) {
+	src = strings.ReplaceAll(src, "(?<", "(?P<")
+	src = strings.ReplaceAll(src, "(?P<=", "(?<=") // lookbehind stays refused by RE2 below
+	src = strings.ReplaceAll(src, "(?P<!", "(?<!")
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	return re, nil
+}
+
+// Expressions, loosest binding first.
+
+func (p *parser) expr() (expr, *CompileError) { return p.or() }
+
+func (p *parser) or() (expr, *CompileError) {
+	l, err := p.and()
+	for err == nil && p.isWord("or") {
+		p.next()
+		var r expr
+		if r, err = p.and(); err == nil {
+			l = &orX{l, r}
+		}
+	}
+	return l, err
+}
+
+func (p *parser) and() (expr, *CompileError) {
+	l, err := p.not()
+	for err == nil && p.isWord("and") {
+		p.next()
+		var r expr
+		if r, err = p.not(); err == nil {
+			l = &andX{l, r}
+		}
+	}
+	return l, err
+}
+
+func (p *parser) not() (expr, *CompileError) {
+	if p.isWord("not") {
+		p.next()
+		x, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		return &notX{x}, nil
+	}
+	return p.cmp()
+}
+
+func (p *parser) cmp() (expr, *CompileError) {
+	l, err := p.add()
+	if err != nil {
+		return nil, err
+	}
+	t := p.peek()
+	negate := false
+	if p.isWord("not") {
+		p.next()
+		negate = true
+		t = p.peek()
+		if !p.isWord("like") && !p.isWord("in") {
+			return nil, p.errAt(t, "expected like or in after not, found %s", describe(t))
+		}
+	}
+	switch {
+	case t.kind == tOp && (t.text == "=" || t.text == "==" || t.text == "!=" || t.text == "<" || t.text == "<=" || t.text == ">" || t.text == ">="):
+		p.next()
+		r, err := p.add()
+		if err != nil {
+			return nil, err
+		}
+		op := t.text
+		if op == "==" {
+			op = "="
+		}
+		return &cmpX{op: op, l: l, r: r}, nil
+	case p.isWord("like") || t.kind == tOp && t.text == "=~":
+		p.next()
+		pat := p.next()
+		lx := &likeX{x: l, not: negate}
+		switch {
+		case pat.kind == tString && t.kind == tIdent:
+			lx.sub = pat.text
+		case pat.kind == tRegex:
+			re, err := compileRegex(pat.text)
+			if err != nil {
+				return nil, p.errAt(pat, "%v", err)
+			}
+			lx.re = re
+			if isLiteral(pat.text) {
+				lx.lit = []byte(pat.text)
+			}
+		default:
+			return nil, p.errAt(pat, "%s takes a string in quotes or a regular expression between slashes, found %s", t.text, describe(pat))
+		}
+		return lx, nil
+	case p.isWord("in"):
+		p.next()
+		if err := p.expectOp("["); err != nil {
+			return nil, err
+		}
+		in := &inList{x: l, not: negate}
+		for !p.isOp("]") {
+			x, err := p.add()
+			if err != nil {
+				return nil, err
+			}
+			in.items = append(in.items, x)
+			if !p.isOp(",") {
+				break
+			}
+			p.next()
+		}
+		if err := p.expectOp("]"); err != nil {
+			return nil, err
+		}
+		return in, nil
+	}
+	return l, nil
+}
+
+// isLiteral reports whether a regex matches exactly its own text.
+func isLiteral(src string) bool {
+	return src != "" && regexp.QuoteMeta(src) == src
+}
+
+func (p *parser) add() (expr, *CompileError) {
+	l, err := p.mul()
+	for err == nil && (p.isOp("+") || p.isOp("-")) {
+		op := p.next().text[0]
+		var r expr
+		if r, err = p.mul(); err == nil {
+			l = &arith{op, l, r}
+		}
+	}
+	return l, err
+}
+
+func (p *parser) mul() (expr, *CompileError) {
+	l, err := p.unary()
+	for err == nil && (p.isOp("*") || p.isOp("/") || p.isOp("%")) {
+		op := p.next().text[0]
+		var r expr
+		if r, err = p.unary(); err == nil {
+			l = &arith{op, l, r}
+		}
+	}
+	return l, err
+}
+
+func (p *parser) unary() (expr, *CompileError) {
+	if p.isOp("-") {
+		p.next()
+		x, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		return &neg{x}, nil
+	}
+	l, err := p.primary()
+	if err == nil && p.isOp("^") {
+		p.next()
+		var r expr
+		if r, err = p.unary(); err == nil {
+			l = &arith{'^', l, r}
+		}
+	}
+	return l, err
+}
+
+func (p *parser) primary() (expr, *CompileError) {
+	t := p.next()
+	switch t.kind {
+	case tNumber:
+		f, err := strconv.ParseFloat(t.text, 64)
+		if err != nil {
+			return nil, p.errAt(t, "%q is not a number", t.text)
+		}
+		return &lit{numText(f, "")}, nil
+	case tString:
+		return &lit{str(t.text)}, nil
+	case tDuration:
+		return parseDuration(p, t)
+	case tRegex:
+		re, err := compileRegex(t.text)
+		if err != nil {
+			return nil, p.errAt(t, "%v", err)
+		}
+		return &regexLit{re}, nil
+	case tOp:
+		if t.text == "(" {
+			x, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if err := p.expectOp(")"); err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case tIdent:
+		if p.isOp("(") && !t.quoted {
+			return p.call(t)
+		}
+		if !t.quoted {
+			switch strings.ToLower(t.text) {
+			case "and", "or", "not", "like", "in", "as", "by", "asc", "desc":
+				return nil, p.errAt(t, "expected a value, found the keyword %q", t.text)
+			}
+		}
+		if p.stats != nil && !p.inAgg {
+			return nil, p.errAt(t, "field %s must be inside an aggregate function here (for example count(%s)), or go after by", t.text, t.text)
+		}
+		p.used[t.text] = true
+		return &fieldRef{name: t.text}, nil
+	}
+	return nil, p.errAt(t, "expected a value (a field, a number, a string or a function), found %s", describe(t))
+}
+
+func parseDuration(p *parser, t token) (expr, *CompileError) {
+	i := 0
+	for i < len(t.text) && (isDigit(t.text[i]) || t.text[i] == '.') {
+		i++
+	}
+	n, err := strconv.ParseFloat(t.text[:i], 64)
+	unit := durationUnits[strings.ToLower(t.text[i:])]
+	if err != nil || n <= 0 {
+		return nil, p.errAt(t, "%q is not a positive duration", t.text)
+	}
+	if unit < 0 {
+		if n != float64(int64(n)) {
+			return nil, p.errAt(t, "a calendar duration (%s) must be a whole number", t.text[i:])
+		}
+		return &durLit{months: int64(n) * -unit, text: t.text}, nil
+	}
+	ms := int64(n * float64(unit))
+	if ms <= 0 {
+		return nil, p.errAt(t, "%q is shorter than a millisecond", t.text)
+	}
+	return &durLit{ms: ms, text: t.text}, nil
+}
+
+func (p *parser) call(name token) (expr, *CompileError) {
+	p.next() // (
+	fname := strings.ToLower(name.text)
+	if fname == "percentile" {
+		fname = "pct"
+	}
+	if isAggregate(fname) {
+		if p.stats == nil {
+			return nil, p.errAt(name, "%s is an aggregate function: use it in stats", name.text)
+		}
+		if p.inAgg {
+			return nil, p.errAt(name, "an aggregate function cannot be inside another")
+		}
+		return p.aggCall(name, fname)
+	}
+	f, ok := functions[fname]
+	if !ok {
+		return nil, p.errAt(name, "%q is not a function keel's server knows", name.text)
+	}
+	var args []expr
+	for !p.isOp(")") {
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, x)
+		if !p.isOp(",") {
+			break
+		}
+		p.next()
+	}
+	end := p.peek()
+	if err := p.expectOp(")"); err != nil {
+		return nil, err
+	}
+	if len(args) < f.min || f.max >= 0 && len(args) > f.max {
+		return nil, newError(p.q, name.start, end.end, "%s takes %s", name.text, arity(f.min, f.max))
+	}
+	if f.compile != nil {
+		x, msg := f.compile(args)
+		if msg != "" {
+			return nil, newError(p.q, name.start, end.end, "%s: %s", name.text, msg)
+		}
+		if fname == "bin" && len(args) == 1 {
+			p.used["@timestamp"] = true
+		}
+		return x, nil
+	}
+	return &callX{name: fname, args: args, fn: f.fn}, nil
+}
+
+func arity(lo, hi int) string {
+	switch {
+	case lo == hi && lo == 1:
+		return "1 argument"
+	case lo == hi:
+		return strconv.Itoa(lo) + " arguments"
+	case hi < 0:
+		return "at least " + strconv.Itoa(lo) + " arguments"
+	}
+	return strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + " arguments"
+}
+
+func (p *parser) aggCall(name token, fname string) (expr, *CompileError) {
+	a := &aggSpec{fn: fname, slot: len(p.stats.aggs)}
+	if fname == "count" && p.isOp("*") {
+		p.next()
+	} else if !p.isOp(")") {
+		p.inAgg = true
+		x, err := p.expr()
+		p.inAgg = false
+		if err != nil {
+			return nil, err
+		}
+		a.arg = x
+	}
+	if fname == "pct" {
+		if err := p.expectOp(","); err != nil {
+			return nil, err
+		}
+		n := p.next()
+		v, err := strconv.ParseFloat(n.text, 64)
+		if n.kind != tNumber || err != nil || v < 0 || v > 100 {
+			return nil, p.errAt(n, "pct takes a percentile from 0 to 100, as in pct(latency, 99)")
+		}
+		a.pct = v
+	}
+	end := p.peek()
+	if err := p.expectOp(")"); err != nil {
+		return nil, err
+	}
+	if a.arg == nil && fname != "count" {
+		return nil, newError(p.q, name.start, end.end, "%s takes a field", name.text)
+	}
+	p.stats.aggs = append(p.stats.aggs, a)
+	return &aggRef{slot: a.slot}, nil
+}
