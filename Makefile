@@ -28,6 +28,7 @@ test: deps build
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzDecodeRequest -fuzztime=15s ./logserver/
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzPutDecodeFast -fuzztime=10s ./logserver/
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzCompile -fuzztime=10s ./filterpattern/
+	$(GO) test -count=1 -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./insights/
 
 demo: deps build
 	@scripts/demo.sh
