@@ -2,6 +2,7 @@ package insights
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -204,5 +205,39 @@ func TestNaturalSort(t *testing.T) {
 		if c := naturalCompare(str(want[i]), str(want[i+1])); c > 0 {
 			t.Errorf("%q sorts after %q", want[i], want[i+1])
 		}
+	}
+}
+
+// TestPartialResults: while a query runs, Results shows what it has so
+// far, and the final answer once the events end.
+func TestPartialResults(t *testing.T) {
+	q, _ := Parse(`stats count(*) as n`)
+	e := q.NewExec(0)
+	half, resume := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- e.Run(context.Background(), func(yield func(*Event) bool) error {
+			ev := corpus[0]
+			for i := 0; i < 2*feedBatch; i++ {
+				if i == feedBatch {
+					close(half)
+					<-resume
+				}
+				yield(&ev)
+			}
+			return nil
+		})
+	}()
+	<-half
+	// Run releases its lock every feedBatch events: Results gets in.
+	if got := render(e.Results()); got != fmt.Sprintf("n=%d", feedBatch) {
+		t.Errorf("partial: %s", got)
+	}
+	close(resume)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := render(e.Results()); got != fmt.Sprintf("n=%d", 2*feedBatch) {
+		t.Errorf("final: %s", got)
 	}
 }

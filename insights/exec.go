@@ -233,24 +233,34 @@ const feedBatch = 4096
 // Run feeds the events src yields until it ends, ctx is done or the query
 // fails. src calls yield for each event and stops when yield says false.
 func (e *Exec) Run(ctx context.Context, src func(yield func(*Event) bool) error) error {
-	e.mu.Lock()
+	// The lock that Results takes is held for a batch of events at a time,
+	// never while src waits between batches.
+	locked := false
 	n := 0
-	var stop error
-	err := src(func(ev *Event) bool {
-		if !e.Feed(ev) {
-			return false
-		}
-		if n++; n%feedBatch == 0 {
-			e.mu.Unlock()
-			if err := ctx.Err(); err != nil {
-				stop = err
+	stop := ctx.Err()
+	var err error
+	if stop == nil {
+		err = src(func(ev *Event) bool {
+			if !locked {
 				e.mu.Lock()
+				locked = true
+			}
+			if !e.Feed(ev) {
 				return false
 			}
-			e.mu.Lock()
-		}
-		return true
-	})
+			if n++; n%feedBatch == 0 {
+				e.mu.Unlock()
+				locked = false
+				if stop = ctx.Err(); stop != nil {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	if !locked {
+		e.mu.Lock()
+	}
 	if e.err == nil && stop != nil {
 		e.err = stop
 	}

@@ -160,3 +160,13 @@ func DecodePtr(ptr string) (group string, streamID, seq uint64, ts int64, err er
 	}
 	return parts[3], streamID, seq, ts, nil
 }
+
+// DiscoverFields returns the fields a JSON message gives (flattened with
+// dots, arrays by index), as a query sees them.
+func DiscoverFields(msg []byte) []Field {
+	var out []Field
+	for _, f := range flattenJSON(msg, nil, nil) {
+		out = append(out, Field{f.name, f.v.String()})
+	}
+	return out
+}

@@ -48,6 +48,9 @@ type Config struct {
 	// service's quota does (15, the default): each may buffer up to
 	// maxTailPendingBytes for a slow reader.
 	MaxLiveTails int
+	// QueryTimeout ends a Logs Insights query with status Timeout, as the
+	// service does after 60 minutes (the default).
+	QueryTimeout time.Duration
 }
 
 // Server serves the CloudWatch Logs API over HTTP.
@@ -61,6 +64,9 @@ type Server struct {
 	tails    tailHub
 	unsub    func()
 	tagMu    sync.Mutex
+
+	queries     *queryHub // Logs Insights queries; see insights.go
+	queriesOnce sync.Once
 
 	// closing is closed by Close (and at the start of Run's graceful
 	// shutdown) to end live tail sessions, which would otherwise outlast
@@ -132,6 +138,9 @@ func New(cfg Config) (*Server, error) {
 		"UntagResource":         s.untagResource,
 		"ListTagsForResource":   s.listTagsForResource,
 	}
+	for op, h := range s.insightsOps() {
+		s.ops[op] = h
+	}
 	return s, nil
 }
 
@@ -139,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 // tail sessions.
 func (s *Server) Close() {
 	s.endLiveTails()
+	s.stopQueries()
 	s.unsub()
 }
 
