@@ -56,6 +56,30 @@ type query struct {
 	status   string
 	failure  string
 	finished int64 // ms, 0 while it runs
+
+	// Results are computed at most once per partialEvery while the query
+	// runs (a snapshot of a large stats costs time the query itself then
+	// waits for), and once when it is done.
+	resMu    sync.Mutex
+	results  [][]insights.Field
+	resAt    time.Time
+	resFinal bool
+}
+
+// partialEvery is how stale a running query's partial results may be.
+const partialEvery = time.Second
+
+// rows returns the query's results, from the cache when fresh enough.
+func (q *query) rows(done bool) [][]insights.Field {
+	q.resMu.Lock()
+	defer q.resMu.Unlock()
+	if q.resFinal || (!done && q.results != nil && time.Since(q.resAt) < partialEvery) {
+		return q.results
+	}
+	q.results = q.exec.Results()
+	q.resAt = time.Now()
+	q.resFinal = done
+	return q.results
 }
 
 func (q *query) state() (string, string, int64) {
@@ -369,7 +393,7 @@ func (s *Server) getQueryResults(c *call) (any, *apiError) {
 	status, _, _ := q.state()
 	out := getQueryResultsOutput{Status: status, QueryLanguage: "CWLI", Results: [][]insights.Field{}}
 	if status != "Scheduled" {
-		out.Results = q.exec.Results()
+		out.Results = q.rows(status != "Running")
 	}
 	st := q.exec.Stats()
 	out.Statistics = queryStatistics{RecordsMatched: float64(st.RecordsMatched), RecordsScanned: float64(st.RecordsScanned), BytesScanned: float64(st.BytesScanned)}

@@ -55,6 +55,7 @@ type bench struct {
 
 var benches = []bench{
 	{"logserver", benchLogserver},
+	{"insights", benchInsights},
 	{"ship", benchShip},
 	{"ship-multiline", benchMultiline},
 	{"boot", benchBoot},
