@@ -38,10 +38,19 @@ AWS CloudWatch Logs with the standard AWS configuration: profile, region,
 AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
 
 Following uses StartLiveTail, or FilterLogEvents polling where the endpoint has
-no live tail; no event is shown twice or skipped. Ctrl-C ends it.`
+no live tail; no event is shown twice or skipped. Ctrl-C ends it.
+
+-query runs a Logs Insights query instead (StartQuery, then GetQueryResults),
+the same against the local server as against AWS: over group keel/ENV, or the
+groups of -group (comma-separated), from -since to -until; with APP only over
+its stream. A terminal shows the records scanned while it runs, then an aligned
+table; -format json prints one object per row. For example:
+  keel logs hello -query 'filter level = "ERROR" | stats count(*) by bin(5m)'
+  keel logs -group keel/prod -query 'stats pct(latency, 99) by service'`
 
 type logsFlags struct {
 	env, since, until, filter, format, instance, level string
+	query                                              string
 	group, stream, prefix, region, user, endpoint      string
 	tail, boot, utc                                    bool
 }
@@ -65,6 +74,7 @@ func runLogs(args []string) error {
 	fs.StringVar(&f.endpoint, "endpoint", "", "CloudWatch Logs endpoint `URL` for envs other than dev (default: AWS, or AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)")
 	fs.StringVar(&f.user, "user", "", "`user` part of APP when APP has none (default $KEEL_USER or your login name)")
 	fs.BoolVar(&f.utc, "utc", false, "show times in UTC instead of local time")
+	fs.StringVar(&f.query, "query", "", "run this Logs Insights `query` (e.g. 'stats count(*) by level') and show its results as a table")
 	app, rest := splitApp(args)
 	if err := parse(fs, rest); err != nil {
 		return err
@@ -74,6 +84,9 @@ func runLogs(args []string) error {
 			return fmt.Errorf("unexpected arguments %q: give one APP", fs.Args())
 		}
 		app = fs.Arg(0)
+	}
+	if f.query != "" {
+		return f.runQuery(app)
 	}
 	src, err := f.source(app)
 	if err != nil {
