@@ -117,6 +117,10 @@ func TestInsightsQueries(t *testing.T) {
 		{[]string{"keel/prod"}, `filter level = "ERROR" | stats count(*) by service`, "service=api count(*)=12; service=db count(*)=12"},
 		{[]string{"keel/dev"}, `parse @message /status=(?<status>\d+)/ | stats count(*) as n by status`, "status=200 n=80; status=300 n=20"},
 		{both, `fields @logStream | sort @timestamp desc | limit 2`, "@logStream=alice/web/3; @logStream=alice/web/3"},
+		// README's three queries.
+		{both, `filter requestId = "r7" | sort @timestamp asc | fields service, instance | limit 3`, "service=api instance=0; service=api instance=1; service=api instance=2"},
+		{both, `filter user = "u2" | stats count(*) as requests, earliest(requestId) as first, latest(requestId) as last by service`, "service=api requests=32 first=r2 last=r23; service=db requests=32 first=r2 last=r23"},
+		{both, `filter service = "db" | stats count(*) as events, sum(level = "ERROR") as errors, max(latency) as worst by instance`, "instance=0 events=25 errors=3 worst=34; instance=1 events=25 errors=3 worst=34; instance=2 events=25 errors=3 worst=34; instance=3 events=25 errors=3 worst=34"},
 	}
 	for _, tt := range tests {
 		out := runQuery(t, c, &cwl.StartQueryInput{LogGroupNames: tt.groups, StartTime: aws.Int64(start), EndTime: aws.Int64(end), QueryString: aws.String(tt.q)})
