@@ -13,10 +13,9 @@ type Query struct {
 	// limit is the query's own final limit (the last limit command after
 	// the last stats or sort), 0 when it gives none.
 	limit int
-	// fieldsUsed are the JSON fields the query reads; nil when it may read
-	// any (then every discovered field is extracted).
+	// fieldsUsed are the fields the query names: only these are
+	// extracted from JSON messages.
 	fieldsUsed map[string]bool
-	allFields  bool
 	// aggregate: the output rows come from stats (no @ptr).
 	aggregate bool
 }

@@ -15,7 +15,6 @@ type statsStage struct {
 	byVals []Value
 	buf    []byte
 	rows   int
-	e      *Exec
 }
 
 func newStatsStage(c *statsCmd, next stage) *statsStage {

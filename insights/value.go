@@ -138,21 +138,6 @@ func compare(a, b Value) (c int, ok bool) {
 	return strings.Compare(a.text(), b.text()), true
 }
 
-// sortCompare is compare extended to missing values, which sort after
-// every present value in ascending order (decision: see the package doc).
-func sortCompare(a, b Value) int {
-	switch {
-	case a.k == kNull && b.k == kNull:
-		return 0
-	case a.k == kNull:
-		return 1
-	case b.k == kNull:
-		return -1
-	}
-	c, _ := compare(a, b)
-	return c
-}
-
 // naturalCompare is the service's sort order: non-number values before
 // number values; numbers by value; other text split into runs of digits
 // and of non-digits, digit runs ordered by length then value, the rest by
@@ -221,5 +206,5 @@ func chunk(s string) (string, string) {
 // sign, a decimal point), a "number value" in the sort's sense.
 func isPlainNumber(s string) bool {
 	_, ok := parseNum(s)
-	return ok && strings.IndexAny(s, "eE") < 0
+	return ok && !strings.ContainsAny(s, "eE")
 }
