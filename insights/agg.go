@@ -212,11 +212,53 @@ func (a *pctAgg) result() Value {
 	if len(a.exact) == 0 {
 		return null
 	}
+	// Nearest rank: the smallest value with at least p% of values at or
+	// below it. Selection, not a sort: partial results ask again and again.
 	s := append([]float64(nil), a.exact...)
-	sort.Float64s(s)
-	// Nearest rank: the smallest value with at least p% of values at or below it.
 	k := int(math.Ceil(a.p/100*float64(len(s)))) - 1
-	return num(s[min(max(k, 0), len(s)-1)])
+	return num(selectK(s, min(max(k, 0), len(s)-1)))
+}
+
+// selectK returns the k-th smallest element of s (0-based), reordering s
+// (quickselect, median-of-three pivots).
+func selectK(s []float64, k int) float64 {
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if s[mid] < s[lo] {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if s[hi] < s[lo] {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if s[hi] < s[mid] {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		p := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < p {
+				i++
+			}
+			for s[j] > p {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return s[k]
+		}
+	}
+	return s[k]
 }
 
 // ddSketch keeps counts of values in buckets whose bounds grow by gamma,

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // BenchmarkStatsJSON runs the stats_10m_s figure's query over JSON events
@@ -31,5 +32,9 @@ func BenchmarkStatsJSON(b *testing.B) {
 		}
 		return nil
 	})
-	e.Results()
+	b.StopTimer()
+	t0 := time.Now()
+	rows := e.Results()
+	b.ReportMetric(float64(time.Since(t0).Microseconds())/1000, "results-ms")
+	b.ReportMetric(float64(len(rows)), "rows")
 }

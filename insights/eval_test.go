@@ -3,6 +3,8 @@ package insights
 import (
 	"context"
 	"fmt"
+	"math/rand"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -239,5 +241,23 @@ func TestPartialResults(t *testing.T) {
 	}
 	if got := render(e.Results()); got != fmt.Sprintf("n=%d", 2*feedBatch) {
 		t.Errorf("final: %s", got)
+	}
+}
+
+func TestSelectK(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for n := 1; n < 200; n++ {
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = float64(rng.Intn(20))
+		}
+		sorted := append([]float64(nil), s...)
+		sort.Float64s(sorted)
+		for k := 0; k < n; k++ {
+			c := append([]float64(nil), s...)
+			if got := selectK(c, k); got != sorted[k] {
+				t.Fatalf("n=%d k=%d: %v, want %v", n, k, got, sorted[k])
+			}
+		}
 	}
 }

@@ -63,6 +63,7 @@ type query struct {
 	resMu    sync.Mutex
 	results  [][]insights.Field
 	resAt    time.Time
+	resEvery time.Duration
 	resFinal bool
 }
 
@@ -73,11 +74,15 @@ const partialEvery = time.Second
 func (q *query) rows(done bool) [][]insights.Field {
 	q.resMu.Lock()
 	defer q.resMu.Unlock()
-	if q.resFinal || (!done && q.results != nil && time.Since(q.resAt) < partialEvery) {
+	if q.resFinal || (!done && q.results != nil && time.Since(q.resAt) < q.resEvery) {
 		return q.results
 	}
+	t0 := time.Now()
 	q.results = q.exec.Results()
 	q.resAt = time.Now()
+	// A snapshot holds the query up while it is taken: keep that under a
+	// fifth of the query's time however often clients poll.
+	q.resEvery = max(partialEvery, 4*q.resAt.Sub(t0))
 	q.resFinal = done
 	return q.results
 }
