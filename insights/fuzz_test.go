@@ -2,6 +2,7 @@ package insights
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,6 +30,19 @@ func FuzzParse(f *testing.F) {
 		query, err := Parse(q)
 		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("Parse took %v", d)
+		}
+		// Differential: a leading newline changes nothing but the place
+		// of an error, one byte and one line further.
+		if ce, ok := err.(*CompileError); strings.TrimSpace(q) != "" && (!ok || !strings.HasPrefix(ce.Message, "the query is empty")) {
+			_, err2 := Parse("\n" + q)
+			ce1, _ := err.(*CompileError)
+			ce2, _ := err2.(*CompileError)
+			switch {
+			case (err == nil) != (err2 == nil):
+				t.Fatalf("Parse(%q) = %v but with a leading newline %v", q, err, err2)
+			case ce1 != nil && (ce2 == nil || ce2.Start != ce1.Start+1 || ce2.Line != ce1.Line+1 || ce2.Message != ce1.Message):
+				t.Fatalf("Parse(%q) = %+v but with a leading newline %+v", q, ce1, ce2)
+			}
 		}
 		if err != nil {
 			ce, ok := err.(*CompileError)
