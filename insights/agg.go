@@ -173,8 +173,9 @@ func detachValue(v Value) Value {
 }
 
 // pctExact is how many values pct keeps per group before it switches to a
-// sketch: up to it, percentiles are exact (8 bytes a value).
-const pctExact = 10_000
+// sketch: up to it, percentiles are exact (8 bytes a value, so at most
+// 8 KiB a group, about what the sketch of values spanning 1 to 1e6 costs).
+const pctExact = 1_000
 
 // pctAgg computes a percentile: exactly over the first pctExact values of
 // a group, then with a logarithmic-bucket sketch (DDSketch-style) whose

@@ -35,10 +35,11 @@
 //   - stats rows come ordered by their by values, ascending (a timeline
 //     reads forward); a stats without by over no rows gives one row
 //     (count 0).
-//   - pct is exact (nearest rank) up to 10,000 values per group, 8 bytes a
+//   - pct is exact (nearest rank) up to 1,000 values per group, 8 bytes a
 //     value; past that a logarithmic-bucket sketch answers within 1% of the
-//     true value in bounded memory (a few thousand buckets at most, however
-//     many values). stddev is the sample deviation (n-1).
+//     true value in bounded memory (one bucket per 2% step of the values'
+//     range, ~700 for values from 1 to 1e6, however many values). stddev
+//     is the sample deviation (n-1).
 //   - count_distinct counts exactly up to 100,000 values per group, then
 //     stops growing (a lower bound); one stats holds at most 1,000,000 groups.
 //   - A sort with nothing limiting it afterwards holds at most 1,000,000

@@ -182,6 +182,9 @@ func benchInsights(scratch string, rangeMiB int) error {
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		return fmt.Errorf("reset peak RSS: %w", err)
 	}
+	if before, err := currentRSS(); err == nil {
+		fmt.Fprintf(os.Stderr, "bench: insights RSS before the stats query: %.1f MiB\n", before)
+	}
 	d, res, err := query("json", `stats avg(latency), pct(latency, 99) by service, bin(1m)`)
 	if err != nil {
 		return err
@@ -234,16 +237,21 @@ func runInsights(c *benchClient, group string, from, to int64, q string) (string
 }
 
 // peakRSS is the process's VmHWM in MiB.
-func peakRSS() (float64, error) {
+func peakRSS() (float64, error) { return procStatus("VmHWM:") }
+
+// currentRSS is the process's VmRSS in MiB.
+func currentRSS() (float64, error) { return procStatus("VmRSS:") }
+
+func procStatus(key string) (float64, error) {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
 			kb, err := strconv.ParseFloat(f[1], 64)
 			return kb / 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
+	return 0, fmt.Errorf("no %s in /proc/self/status", key)
 }
