@@ -471,9 +471,12 @@ func appendKey(b []byte, v Value) []byte {
 	b = append(b, byte(v.k))
 	switch v.k {
 	case kNum, kTime, kBool:
-		if v.k == kNum && v.s != "" {
+		switch {
+		case v.k == kNum && v.s != "":
 			b = append(b, v.s...)
-		} else {
+		case v.n == float64(int64(v.n)):
+			b = strconv.AppendInt(b, int64(v.n), 10)
+		default:
 			b = strconv.AppendFloat(b, v.n, 'g', -1, 64)
 		}
 	case kStr:

@@ -15,7 +15,7 @@ const MaxJSONFields = 200
 // names in want are kept (all when want is nil); JSON null is no value.
 // A message that is not a JSON object has no fields. It never fails: what
 // it cannot read ends the discovery.
-func flattenJSON(msg []byte, want map[string]bool, out []kv) []kv {
+func flattenJSON(msg []byte, want map[string]string, out []kv) []kv {
 	i := skipWS(msg, 0)
 	if i >= len(msg) || msg[i] != '{' {
 		return out
@@ -27,7 +27,8 @@ func flattenJSON(msg []byte, want map[string]bool, out []kv) []kv {
 
 type jwalk struct {
 	b      []byte
-	want   map[string]bool
+	want   map[string]string // wanted name -> the same string, so that a kept field's name costs no allocation
+	name   string            // the name of the leaf wanted() accepted
 	out    []kv
 	path   []byte
 	leaves int
@@ -166,10 +167,16 @@ func (w *jwalk) wanted() bool {
 	if w.leaves > MaxJSONFields {
 		return false
 	}
-	return w.want == nil || w.want[string(w.path)]
+	if w.want == nil {
+		w.name = string(w.path)
+		return true
+	}
+	name, ok := w.want[string(w.path)]
+	w.name = name
+	return ok
 }
 
-func (w *jwalk) emit(v Value) { w.out = append(w.out, kv{string(w.path), v}) }
+func (w *jwalk) emit(v Value) { w.out = append(w.out, kv{w.name, v}) }
 
 // raw returns the bytes of the JSON string at i, without its quotes, and
 // whether it holds escapes.

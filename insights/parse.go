@@ -15,7 +15,7 @@ type Query struct {
 	limit int
 	// fieldsUsed are the fields the query names: only these are
 	// extracted from JSON messages.
-	fieldsUsed map[string]bool
+	fieldsUsed map[string]string
 	// aggregate: the output rows come from stats (no @ptr).
 	aggregate bool
 }
@@ -170,7 +170,10 @@ func (p *parser) query() (*Query, *CompileError) {
 		}
 	}
 	query.aggregate = sawStats
-	query.fieldsUsed = p.used
+	query.fieldsUsed = map[string]string{}
+	for n := range p.used {
+		query.fieldsUsed[n] = n
+	}
 	return query, nil
 }
 

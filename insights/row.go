@@ -33,9 +33,9 @@ type Row struct {
 	agg     bool // made by stats: only set holds fields
 	json    []kv
 	parsed  bool
-	want    map[string]bool // JSON fields worth extracting; nil = all
-	seen    int             // arrival order, for earliest/latest without @timestamp
-	aggVals []Value         // while stats computes its outputs: the aggregates' values
+	want    map[string]string // JSON fields worth extracting (name -> name); nil = all
+	seen    int               // arrival order, for earliest/latest without @timestamp
+	aggVals []Value           // while stats computes its outputs: the aggregates' values
 }
 
 func (r *Row) message() string {
