@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/logserver/auth"
 )
 
@@ -81,5 +84,33 @@ func TestLogsQuery(t *testing.T) {
 	var row map[string]string
 	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &row) != nil || row["n"] != "1" || row["@logStream"] != "alice/web" {
 		t.Fatalf("json rows: %q", r.stdout)
+	}
+}
+
+// TestLogsQueryProgressOnTerminal runs `keel logs -query` on a terminal
+// (script(1) gives it a pseudo-terminal): the progress line shows the
+// records scanned, and is erased before the table.
+func TestLogsQueryProgressOnTerminal(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		testutil.Unavailable(t, "script(1) from util-linux is needed to give keel a terminal")
+	}
+	home := t.TempDir()
+	r := keel(t, home, "logserver", "-daemon", "-addr", "127.0.0.1:0")
+	if r.code != 0 {
+		t.Fatalf("daemon: %+v", r)
+	}
+	t.Cleanup(func() { keel(t, home, "logserver", "stop") })
+	c := adminClient(t, filepath.Join(home, "logserver"), strings.TrimSpace(r.stdout))
+	put(t, c, "keel/dev", "alice/web", "a", "b", "c")
+	cmd := exec.Command(scriptBin, "-qec", os.Args[0]+` logs -group keel/dev -query 'stats count(*) as n'`, "/dev/null")
+	cmd.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+home, "TERM=xterm")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("script: %v\n%s", err, out)
+	}
+	s := string(out)
+	if !strings.Contains(s, "Complete: 3 records scanned, 3 matched") || !strings.Contains(s, "\r\033[K") || !strings.Contains(s, "n\r\n-\r\n3") {
+		t.Fatalf("terminal output: %q", s)
 	}
 }
