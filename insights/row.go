@@ -14,9 +14,11 @@ type Event struct {
 	IngestionTime int64
 	Message       []byte
 	Group         string
-	Stream        string
-	StreamID      uint64
-	Seq           uint64
+	// Log is @log: the service shows ACCOUNT:GROUP. Empty: Group.
+	Log      string
+	Stream   string
+	StreamID uint64
+	Seq      uint64
 }
 
 type kv struct {
@@ -65,6 +67,9 @@ func (r *Row) get(name string) Value {
 		case "@logStream":
 			return str(r.ev.Stream)
 		case "@log":
+			if r.ev.Log != "" {
+				return str(r.ev.Log)
+			}
 			return str(r.ev.Group)
 		case "@ingestionTime":
 			return timeMs(float64(r.ev.IngestionTime))

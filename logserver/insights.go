@@ -270,6 +270,7 @@ func (s *Server) startQuery(c *call) (any, *apiError) {
 			for _, t := range targets {
 				for _, st := range t.streams {
 					ev.Group, ev.Stream, ev.StreamID = t.group, st.Name, st.ID
+					ev.Log = s.cfg.Account + ":" + t.group
 					stopped := false
 					_, err := s.store.Scan(t.group, st.Name, rng, t.cutoff, func(se *store.ScanEvent) bool {
 						ev.Timestamp, ev.IngestionTime, ev.Seq, ev.Message = se.Timestamp, se.IngestionTime, se.Seq, se.Message

@@ -44,7 +44,7 @@ func TestInsightsAWSCLI(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	got := fmt.Sprint(res.Results)
-	if res.Status != "Complete" || got != "[[{@log keel/dev} {n 4}] [{@log keel/prod} {n 8}]]" || res.Statistics.RecordsScanned != 300 {
+	if res.Status != "Complete" || got != "[[{@log 000000000000:keel/dev} {n 4}] [{@log 000000000000:keel/prod} {n 8}]]" || res.Statistics.RecordsScanned != 300 {
 		t.Fatalf("get-query-results: %s %s %+v", res.Status, got, res.Statistics)
 	}
 	out := cli.fails("logs", "start-query", "--log-group-name", "keel/prod", "--start-time", "0", "--end-time", "1", "--query-string", "stats count(*) by")

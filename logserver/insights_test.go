@@ -107,7 +107,7 @@ func TestInsightsQueries(t *testing.T) {
 		want   string
 	}{
 		// Over several groups, many streams, JSON and plain lines.
-		{both, `stats count(*) as n by @log`, "@log=keel/dev n=100; @log=keel/prod n=200"},
+		{both, `stats count(*) as n by @log`, "@log=000000000000:keel/dev n=100; @log=000000000000:keel/prod n=200"},
 		// A single request across services.
 		{both, `filter requestId = "r7" or @message like "request=r7 " | stats count(*) as n`, "n=12"},
 		// All sessions of one user across services, in order.
