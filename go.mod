@@ -45,4 +45,5 @@ require (
 	github.com/vishvananda/netns v0.0.5 // indirect
 	golang.org/x/net v0.55.0 // indirect
 	golang.org/x/sync v0.3.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )

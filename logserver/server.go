@@ -48,6 +48,9 @@ type Config struct {
 	// service's quota does (15, the default): each may buffer up to
 	// maxTailPendingBytes for a slow reader.
 	MaxLiveTails int
+	// Quotas are the per-account request quotas (quota.go); the zero
+	// value enforces the service's defaults.
+	Quotas Quotas
 }
 
 // Server serves the CloudWatch Logs API over HTTP.
@@ -61,6 +64,7 @@ type Server struct {
 	tails    tailHub
 	unsub    func()
 	tagMu    sync.Mutex
+	quotas   quotaSet
 
 	// closing is closed by Close (and at the start of Run's graceful
 	// shutdown) to end live tail sessions, which would otherwise outlast
@@ -110,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, tokens: tokenCodec{key: cfg.TokenKey}, closing: make(chan struct{})}
 	s.unsub = cfg.Store.Subscribe(s.tails.publish)
+	s.quotas = newQuotaSet(cfg.Quotas, cfg.Region)
 	if cfg.Keys != nil {
 		s.verifier = &auth.Verifier{Keys: cfg.Keys, Now: cfg.Now}
 	}
@@ -214,6 +219,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string) (statu
 		key = k
 	}
 	keyName = key.Name
+	if aerr := s.overQuota(r, op); aerr != nil {
+		return fail(aerr)
+	}
 	if op == "StartLiveTail" && r.Header.Get("X-Amz-Target") == targetPrefix+op {
 		status, aerr := s.startLiveTail(w, &call{op: op, body: body, key: key, r: r})
 		if aerr != nil {

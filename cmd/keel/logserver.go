@@ -61,7 +61,12 @@ func runLogserver(args []string) error {
 	region := fs.String("region", "us-east-1", "`region` reported in ARNs")
 	daemon := fs.Bool("daemon", false, "start in the background (idempotent: reuses a healthy server on the same -data), print its endpoint and exit")
 	logFormat := fs.String("log.format", "text", "request log format: text or json")
+	q := quotaFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	quotas, err := q.quotas()
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -79,6 +84,7 @@ func runLogserver(args []string) error {
 			return fmt.Errorf("find keel's own executable: %w", err)
 		}
 		cmd := []string{exe, "logserver", "-addr", *addr, "-data", *data, "-auth", *authMode, "-region", *region, "-log.format", *logFormat}
+		cmd = append(cmd, q.args()...)
 		st, started, err := logserver.StartDaemon(logserver.DaemonConfig{Command: cmd, DataDir: *data})
 		if err != nil {
 			return err
@@ -101,8 +107,9 @@ func runLogserver(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err := logserver.Run(ctx, logserver.RunConfig{
+	err = logserver.Run(ctx, logserver.RunConfig{
 		Addr: *addr, DataDir: *data, AuthNone: *authMode == "none", Region: *region, Logger: slog.New(h),
+		Quotas: quotas, MaxLiveTails: *q.sessions,
 	})
 	if errors.Is(err, logserver.ErrAlreadyRunning) {
 		msg := err.Error()
