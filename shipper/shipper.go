@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -62,6 +63,8 @@ type Shipper struct {
 	spare         []*body // settled requests, for reuse
 	bodyBytes     int     // memory of the requests, in flight or spare
 	sortBytes     int
+	slowLinger    time.Duration // linger set by the last throttled request (throttle.go); 0: none
+	slowAt        time.Time     // when it was set
 
 	c cutter // the batcher's own state: only run's goroutine touches it
 
@@ -74,6 +77,7 @@ type Shipper struct {
 	sendCtx    context.Context
 	cancelSend context.CancelFunc
 	ensureMu   sync.Mutex
+	ensured    atomic.Uint64 // stream creations done, so that senders that saw it missing create it once
 }
 
 // batch is one request: the unit of retry.
