@@ -46,6 +46,27 @@ func (s *Shipper) ensure(created uint64) error {
 	}
 }
 
+// createEarly creates the stream in the background, once, when the first
+// request is throttled before it could learn whether the stream exists: a
+// new instance of a fleet throttled at scale-out would otherwise wait for
+// PutLogEvents to let a request through merely to be told that its stream
+// is missing, and only then queue for CreateLogStream (another quota).
+// A rebooted instance whose stream exists spends one CreateLogStream on it,
+// and only when throttled. The requests go on meanwhile; one that finds
+// the stream missing waits for this creation instead of making another.
+func (s *Shipper) createEarly() {
+	s.earlyOnce.Do(func() {
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			defer s.internalError("stream creation")
+			if err := s.ensure(0); err != nil && s.sendCtx.Err() == nil {
+				s.reportLocked("ensure", fmt.Sprintf("create log stream %s/%s: %v; retrying when a request finds it missing", s.cfg.Group, s.cfg.Stream, err))
+			}
+		}()
+	})
+}
+
 // ensureOnce makes one attempt of ensure.
 func (s *Shipper) ensureOnce() error {
 	ctx, cancel := context.WithTimeout(s.sendCtx, s.cfg.RequestTimeout)

@@ -95,7 +95,10 @@ func (s *Shipper) put(b *body) {
 		case errThrottled:
 			// Not an outage, and not a failure to report as one: the
 			// account's quota, shared by the fleet (throttle.go).
-			wait = s.throttled(attempt, err)
+			wait = s.throttled(err)
+			if since == 0 && created == 0 {
+				s.createEarly()
+			}
 		case errCredentials:
 			s.failing("credentials", fmt.Errorf("credentials refused (%s): %w", code, err), since)
 			wait = s.backoff(attempt, true)
@@ -179,6 +182,7 @@ func (s *Shipper) acked(b *body, out *cwl.PutLogEventsOutput) {
 	wasFailing := s.outage
 	s.healthy, s.outage = true, false
 	s.successes++
+	s.easeLinger()
 	delete(s.reported, "put")
 	delete(s.reported, "credentials")
 	delete(s.reported, "ensure")

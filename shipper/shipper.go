@@ -77,7 +77,9 @@ type Shipper struct {
 	sendCtx    context.Context
 	cancelSend context.CancelFunc
 	ensureMu   sync.Mutex
-	ensured    atomic.Uint64 // stream creations done, so that senders that saw it missing create it once
+	ensured    atomic.Uint64  // stream creations done, so that senders that saw it missing create it once
+	earlyOnce  sync.Once      // createEarly
+	background sync.WaitGroup // createEarly's goroutine
 }
 
 // batch is one request: the unit of retry.
@@ -376,6 +378,7 @@ func (s *Shipper) Close(ctx context.Context) error {
 	close(s.work) // under mu: release, which sends too, finds nothing held now
 	s.mu.Unlock()
 	s.senders.Wait()
+	s.background.Wait() // sendCtx is done: a creation in progress ends
 	s.mu.Lock()
 	lostNow := s.c.lose() // the batcher has stopped: its state is ours
 	for len(s.in.q) > 0 {

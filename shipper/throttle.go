@@ -51,6 +51,25 @@ func (s *Shipper) lingerAt(now time.Time) time.Duration {
 	return l
 }
 
+// easeLinger shortens the linger after an accepted request: acceptance is
+// the sign that the account has room, and a fleet whose linger only
+// decayed with time would leave its quota unused for long after a
+// transient (a scale-out, where every instance doubled at once). With the
+// doubling on throttling, this settles where about one request in five is
+// throttled. Called with mu held.
+func (s *Shipper) easeLinger() {
+	if s.slowLinger == 0 {
+		return
+	}
+	now := s.cfg.Now()
+	l := s.lingerAt(now) * 9 / 10
+	if l <= s.cfg.Linger {
+		s.slowLinger = 0
+		return
+	}
+	s.slowLinger, s.slowAt = l, now
+}
+
 // inflightCap is how many requests may be out at once: one while the
 // shipper is slowed by throttling. Called with mu held.
 func (s *Shipper) inflightCap(now time.Time) int {
@@ -61,18 +80,29 @@ func (s *Shipper) inflightCap(now time.Time) int {
 }
 
 // throttled records a throttled PutLogEvents request and returns how long
-// to wait before its next attempt (the attempt-th): the new linger, and at
-// least the capped exponential backoff, jittered over [1/2, 3/2) of it.
-func (s *Shipper) throttled(attempt int, err error) time.Duration {
+// to wait before its next attempt: the new linger, jittered over
+// [1/2, 3/2) of it.
+func (s *Shipper) throttled(err error) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
-	l := min(max(2*s.lingerAt(now), 2*s.cfg.Linger), s.cfg.MaxLinger)
-	s.slowLinger, s.slowAt = l, now
+	l := s.lingerAt(now)
+	// Once per linger, however many requests were throttled in it (as
+	// TCP halves its window once per round trip): the requests in
+	// flight together when the quota ran out are one signal, and
+	// doubling for each overshoots far past the fleet's fair share.
+	if s.slowLinger == 0 || now.Sub(s.slowAt) >= l {
+		l = min(max(l*3/2, 2*s.cfg.Linger), s.cfg.MaxLinger)
+		s.slowLinger, s.slowAt = l, now
+	}
 	s.stats.Throttled++
 	s.report("throttled", fmt.Sprintf("put log events to %s/%s throttled (%v): the account's quota is shared by the fleet; sending fewer, fuller requests (linger now %v), dropping nothing",
 		s.cfg.Group, s.cfg.Stream, err, l.Round(time.Millisecond)))
-	return jitter(s.expBackoff(attempt), l)
+	// The wait is the linger, not a backoff growing per attempt: the
+	// linger is this instance's estimate of its share of the account's
+	// rate, and waiting longer than that leaves the quota unused while
+	// the lines wait (a fleet flushing at shutdown has seconds).
+	return jitter(l, 0)
 }
 
 // createThrottled records a throttled CreateLogStream or CreateLogGroup

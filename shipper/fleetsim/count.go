@@ -1,0 +1,105 @@
+package fleetsim
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// requestCounter is the server's request log, read as it is written: it
+// counts PutLogEvents and CreateLogStream answers, and PutLogEvents
+// accepted per second, as the server saw them.
+type requestCounter struct {
+	mu        sync.Mutex
+	on        bool
+	start     time.Time
+	perSecond map[int64]int
+	thrPerS   map[int64]int
+	put       map[string]int // by error code; "" is 200
+	create    map[string]int
+}
+
+func (c *requestCounter) begin(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.on, c.start = true, t
+	c.perSecond, c.thrPerS, c.put, c.create = map[int64]int{}, map[int64]int{}, map[string]int{}, map[string]int{}
+}
+
+func (c *requestCounter) end() {
+	c.mu.Lock()
+	c.on = false
+	c.mu.Unlock()
+}
+
+func (c *requestCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *requestCounter) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *requestCounter) WithGroup(string) slog.Handler            { return c }
+
+func (c *requestCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "request" {
+		return nil
+	}
+	var op, code string
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "op":
+			op = a.Value.String()
+		case "error":
+			code = a.Value.String()
+		}
+		return true
+	})
+	if op != "PutLogEvents" && op != "CreateLogStream" {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on {
+		return nil
+	}
+	if op == "CreateLogStream" {
+		c.create[code]++
+		return nil
+	}
+	c.put[code]++
+	sec := int64(r.Time.Sub(c.start) / time.Second)
+	switch code {
+	case "":
+		c.perSecond[sec]++
+	case "ThrottlingException":
+		c.thrPerS[sec]++
+	}
+	return nil
+}
+
+func (c *requestCounter) result(res *Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for code, n := range c.put {
+		switch code {
+		case "":
+			res.PutAccepted += n
+		case "ThrottlingException":
+			res.PutThrottled += n
+		default:
+			res.PutOther += n
+		}
+	}
+	res.CreateOK = c.create[""] + c.create["ResourceAlreadyExistsException"]
+	res.CreateThrottled = c.create["ThrottlingException"]
+	for sec, n := range c.perSecond {
+		res.PutPeakPerS = max(res.PutPeakPerS, float64(n))
+		for int64(len(res.PutPerSecond)) <= sec {
+			res.PutPerSecond = append(res.PutPerSecond, [2]int{})
+		}
+		res.PutPerSecond[sec][0] = n
+	}
+	for sec, n := range c.thrPerS {
+		for int64(len(res.PutPerSecond)) <= sec {
+			res.PutPerSecond = append(res.PutPerSecond, [2]int{})
+		}
+		res.PutPerSecond[sec][1] = n
+	}
+}
