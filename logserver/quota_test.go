@@ -1,12 +1,16 @@
 package logserver_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -223,37 +227,75 @@ func TestDefaultQuotas(t *testing.T) {
 // exceeded"; with its retries it waits and gets through.
 func TestThrottlingAWSCLI(t *testing.T) {
 	bin := requireTool(t, "/usr/bin/aws")
-	var ans answers
-	// One request every 3 s: the CLI's start-up (about a second) cannot
-	// refill the bucket that the test drains just before it.
-	ts := startServer(t, withQuotas(map[string]float64{"DescribeLogStreams": 1.0 / 3}), withAnswers(&ans))
+	ts := startServer(t, withQuotas(map[string]float64{"DescribeLogStreams": 0.5}))
 	c := ts.adminClient()
 	if _, err := c.CreateLogGroup(ctxT(t), &cwl.CreateLogGroupInput{LogGroupName: aws.String("cli")}); err != nil {
 		t.Fatal(err)
 	}
-	drain := func() {
-		for i := 0; i < 10; i++ {
-			if _, err := c.DescribeLogStreams(ctxT(t), &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("cli")}, noRetry); err != nil {
-				return
+	env := awsEnv(t, ts)
+	// cli runs the CLI with --debug while the test keeps the bucket empty,
+	// until the CLI says it sends its request: however slow its start on a
+	// loaded machine, its first attempt finds no token.
+	cli := func(attempts int) (string, error) {
+		cmd := exec.Command(bin, "--endpoint-url", ts.endpoint, "--output", "json", "--debug",
+			"logs", "describe-log-streams", "--log-group-name", "cli")
+		cmd.Env = append(env, "AWS_RETRY_MODE=standard", "AWS_MAX_ATTEMPTS="+strconv.Itoa(attempts))
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		sending := make(chan struct{})
+		var log bytes.Buffer
+		scanned := make(chan struct{})
+		go func() {
+			defer close(scanned)
+			sc := bufio.NewScanner(stderr)
+			sc.Buffer(nil, 1<<20)
+			once := sync.Once{}
+			for sc.Scan() {
+				log.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), "Sending http request") {
+					once.Do(func() { close(sending) })
+				}
+			}
+		}()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+	drain:
+		for {
+			select {
+			case <-sending:
+				break drain
+			case <-scanned:
+				break drain
+			case <-time.After(20 * time.Millisecond):
+				c.DescribeLogStreams(ctxT(t), &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("cli")}, noRetry)
 			}
 		}
-		t.Fatal("DescribeLogStreams never throttled")
-	}
-	env := awsEnv(t, ts)
-	args := []string{"--endpoint-url", ts.endpoint, "--output", "json"}
-
-	drain()
-	cli := awsCLI{t: t, bin: bin, env: append(env, "AWS_RETRY_MODE=standard", "AWS_MAX_ATTEMPTS=1"), base: args}
-	out := cli.fails("logs", "describe-log-streams", "--log-group-name", "cli")
-	if !strings.Contains(out, "(ThrottlingException)") || !strings.Contains(out, "Rate exceeded") {
-		t.Fatalf("aws with retries off, over the quota: %s", out)
+		<-scanned
+		err = cmd.Wait()
+		return out.String() + log.String(), err
 	}
 
-	drain()
-	before := ans.count("DescribeLogStreams", "ThrottlingException")
-	cli = awsCLI{t: t, bin: bin, env: append(env, "AWS_RETRY_MODE=standard", "AWS_MAX_ATTEMPTS=10"), base: args}
-	cli.run("logs", "describe-log-streams", "--log-group-name", "cli")
-	if n := ans.count("DescribeLogStreams", "ThrottlingException") - before; n < 1 {
-		t.Fatalf("the CLI got through without being throttled first (%d throttled answers): the test proves nothing", n)
+	out, err := cli(1)
+	if err == nil || !strings.Contains(out, "(ThrottlingException)") || !strings.Contains(out, "Rate exceeded") {
+		t.Fatalf("aws with retries off, over the quota: %v\n%s", err, lastLines(out, 5))
 	}
+	out, err = cli(10)
+	if err != nil {
+		t.Fatalf("aws with retries: %v\n%s", err, lastLines(out, 5))
+	}
+	// Its debug log shows the service's answer, then the retry.
+	thr := strings.Index(out, `"__type":"ThrottlingException"`)
+	if thr < 0 || !strings.Contains(out[thr:], "Retry needed") || !strings.Contains(out, `"logStreams"`) {
+		t.Fatalf("the CLI did not see ThrottlingException and retry:\n%s", lastLines(out, 40))
+	}
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
