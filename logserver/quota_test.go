@@ -31,8 +31,8 @@ type answers struct {
 }
 
 func (a *answers) Enabled(context.Context, slog.Level) bool { return true }
-func (a *answers) WithAttrs([]slog.Attr) slog.Handler      { return a }
-func (a *answers) WithGroup(string) slog.Handler           { return a }
+func (a *answers) WithAttrs([]slog.Attr) slog.Handler       { return a }
+func (a *answers) WithGroup(string) slog.Handler            { return a }
 func (a *answers) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "request" {
 		return nil

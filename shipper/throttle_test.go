@@ -24,8 +24,8 @@ type serverAnswers struct {
 }
 
 func (a *serverAnswers) Enabled(context.Context, slog.Level) bool { return true }
-func (a *serverAnswers) WithAttrs([]slog.Attr) slog.Handler      { return a }
-func (a *serverAnswers) WithGroup(string) slog.Handler           { return a }
+func (a *serverAnswers) WithAttrs([]slog.Attr) slog.Handler       { return a }
+func (a *serverAnswers) WithGroup(string) slog.Handler            { return a }
 func (a *serverAnswers) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "request" {
 		return nil
