@@ -25,7 +25,7 @@ import (
 // A fleet at its quota holds its linger by being throttled about once per
 // half-life per instance: longer wastes fewer requests, shorter recovers
 // latency sooner.
-const lingerHalfLife = 10 * time.Second
+const lingerHalfLife = 60 * time.Second
 
 // isThrottle reports the service's "slow down" answers.
 func isThrottle(err error) bool {
@@ -92,7 +92,7 @@ func (s *Shipper) throttled(err error) time.Duration {
 	// flight together when the quota ran out are one signal, and
 	// doubling for each overshoots far past the fleet's fair share.
 	if s.slowLinger == 0 || now.Sub(s.slowAt) >= l {
-		l = min(max(l*3/2, 2*s.cfg.Linger), s.cfg.MaxLinger)
+		l = min(2*l, s.cfg.MaxLinger)
 		s.slowLinger, s.slowAt = l, now
 	}
 	s.stats.Throttled++

@@ -87,7 +87,7 @@ func (c *requestCounter) result(res *Result) {
 			res.PutOther += n
 		}
 	}
-	res.CreateOK = c.create[""] + c.create["ResourceAlreadyExistsException"]
+	res.CreateOK, res.CreateExists = c.create[""], c.create["ResourceAlreadyExistsException"]
 	res.CreateThrottled = c.create["ThrottlingException"]
 	for sec, n := range c.perSecond {
 		res.PutPeakPerS = max(res.PutPeakPerS, float64(n))

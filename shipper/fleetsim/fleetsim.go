@@ -57,19 +57,21 @@ type Config struct {
 
 // Result is what a simulation measured.
 type Result struct {
-	Logged     int // lines the instances logged
-	Read       int // distinct lines read back
-	Lost       int // logged and not read back
-	Duplicates int // read back more than once
-	Dropped    int // dropped by the shippers at their byte bound
-	Misplaced  int // read back from another instance's stream, or unparsable
+	Logged      int // lines the instances logged
+	Read        int // distinct lines read back
+	Lost        int // logged and not read back
+	Duplicates  int // read back more than once
+	Dropped     int // dropped by the shippers at their byte bound
+	ShipperLost int // the shippers' own count of lines not delivered by the end of their flush
+	Misplaced   int // read back from another instance's stream, or unparsable
 
 	PutAccepted, PutThrottled int     // PutLogEvents at the server: 200, ThrottlingException
 	PutOther                  int     // PutLogEvents answered otherwise (the first finds the stream missing)
 	PutPeakPerS               float64 // the most PutLogEvents accepted in one second
 	PutQuota                  float64
 	PutPerSecond              [][2]int // accepted and throttled PutLogEvents in each second from the start
-	CreateOK, CreateThrottled int      // CreateLogStream at the server
+	CreateOK, CreateThrottled int      // CreateLogStream at the server: created, throttled
+	CreateExists              int      // CreateLogStream answered ResourceAlreadyExistsException
 
 	StreamsReady   int             // instances whose stream was created
 	StreamReadyP50 time.Duration   // from the instance's start
@@ -209,6 +211,7 @@ func Run(cfg Config) (*Result, error) {
 		stats := in.s.Stats()
 		res.Logged += in.logged
 		res.Dropped += stats.Dropped
+		res.ShipperLost += stats.Lost
 		res.Requests += stats.Requests
 		if in.closeErr != nil {
 			res.CloseErrors++
@@ -227,6 +230,7 @@ func Run(cfg Config) (*Result, error) {
 	if err := readBack(adminClient, insts, res); err != nil {
 		return nil, err
 	}
+
 	return res, nil
 }
 

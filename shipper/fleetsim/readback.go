@@ -3,6 +3,7 @@ package fleetsim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
 // readBack reads every instance's stream from the head and checks each
@@ -65,6 +67,10 @@ func readStream(c *cwl.Client, in *instance) (lat, all []time.Duration, seen []i
 	for {
 		out, err := c.GetLogEvents(context.Background(), &cwl.GetLogEventsInput{LogGroupName: aws.String(group),
 			LogStreamName: aws.String(in.stream), StartFromHead: aws.Bool(true), NextToken: token})
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return nil, nil, seen, 0, nil // never created: every line lost
+		}
 		if err != nil {
 			return nil, nil, nil, 0, fmt.Errorf("read back %s: %w", in.stream, err)
 		}

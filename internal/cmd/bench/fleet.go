@@ -30,8 +30,9 @@ func benchFleet(scratch string, _ int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "fleet: %d instances, %d lines, PutLogEvents quota %.0f/s: %d accepted, %d throttled, %d other; CreateLogStream %d created, %d throttled; per second (accepted, throttled) %v\n",
-		*fleetN, res.Logged, q, res.PutAccepted, res.PutThrottled, res.PutOther, res.CreateOK, res.CreateThrottled, res.PutPerSecond)
+	fmt.Fprintf(os.Stderr, "fleet: %d instances, %d lines, PutLogEvents quota %.0f/s: %d accepted, %d throttled, %d other; CreateLogStream %d created, %d already there, %d throttled; per second (accepted, throttled) %v\n",
+		*fleetN, res.Logged, q, res.PutAccepted, res.PutThrottled, res.PutOther, res.CreateOK, res.CreateExists, res.CreateThrottled, res.PutPerSecond)
+	report("fleet.shipper_lost", float64(res.ShipperLost), "events")
 	report("fleet.events_logged", float64(res.Logged), "events")
 	report("fleet.events_lost", float64(res.Lost+res.Misplaced), "events")
 	report("fleet.events_duplicated", float64(res.Duplicates), "events")
