@@ -176,6 +176,21 @@ func TestThrottlingWire(t *testing.T) {
 		h.Get("x-amzn-RequestId") == "" || h.Get("Content-Type") != "application/x-amz-json-1.1" {
 		t.Fatalf("over the quota: %d %v %s", code, h, body)
 	}
+	// StartLiveTail, a streaming operation, is refused the same way
+	// before its stream starts.
+	tail := startServer(t, withAuthNone, withQuotas(map[string]float64{"StartLiveTail": 0.01}))
+	post(tail, "CreateLogGroup", `{"logGroupName":"g"}`)
+	req, _ := http.NewRequest(http.MethodPost, tail.endpoint+"/", strings.NewReader(`{"logGroupIdentifiers":["g"]}`))
+	req.Header.Set("X-Amz-Target", "Logs_20140328.StartLiveTail")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	first, err := http.DefaultClient.Do(req)
+	if err != nil || first.StatusCode != 200 {
+		t.Fatalf("first live tail: %v %v", err, first)
+	}
+	first.Body.Close()
+	if code, _, body := post(tail, "StartLiveTail", `{"logGroupIdentifiers":["g"]}`); code != 400 || !strings.Contains(body, `"__type":"ThrottlingException"`) {
+		t.Fatalf("second live tail within the second: %d %s", code, body)
+	}
 	// An unknown operation is not throttled: it is unknown.
 	if code, _, body := post(ts, "NoSuchOperation", "{}"); code != 400 || !strings.Contains(body, "UnknownOperationException") {
 		t.Fatalf("unknown operation: %d %s", code, body)
