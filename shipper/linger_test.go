@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// TestLingerUnderThrottling: a throttled request raises the linger by half
-// (at least to twice the default), once per linger however many requests
-// were throttled in it, up to MaxLinger, with one request in flight; the
-// linger then halves every lingerHalfLife and eases on each acceptance,
-// back to the default and its InFlight requests.
+// TestLingerUnderThrottling: a throttled request doubles the linger, once
+// per linger however many requests were throttled in it, up to MaxLinger,
+// with one request in flight, and waits the linger it had; the linger then
+// halves every lingerHalfLife and eases on each acceptance, back to the
+// default and its InFlight requests.
 func TestLingerUnderThrottling(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Unix(1_800_000_000, 0)
@@ -39,8 +39,7 @@ func TestLingerUnderThrottling(t *testing.T) {
 		t.Helper()
 		l, _ := linger()
 		w := s.throttled(throttle)
-		nl, _ := linger()
-		if lo, hi := max(l, nl)/2, 3*max(l, nl)/2; w < lo || w > hi+time.Millisecond {
+		if lo, hi := l/2, 3*l/2; w < lo || w > hi+time.Millisecond { // the linger before
 			t.Errorf("%s: wait %v, want [%v, %v]", step, w, lo, hi)
 		}
 	}
@@ -50,9 +49,9 @@ func TestLingerUnderThrottling(t *testing.T) {
 	throttled("again at once")
 	near("again at once", 400*time.Millisecond, 1) // one signal per linger
 	advance(400 * time.Millisecond)
-	near("a linger later", 389*time.Millisecond, 1) // decaying
+	near("a linger later", 398*time.Millisecond, 1) // decaying
 	throttled("a linger later")
-	near("throttled a linger later", 583*time.Millisecond, 1) // half again
+	near("throttled a linger later", 796*time.Millisecond, 1) // doubled again
 	for i := 0; i < 6; i++ {
 		advance(2 * time.Second) // at least the linger: each is a new signal
 		throttled("rising")
@@ -63,10 +62,12 @@ func TestLingerUnderThrottling(t *testing.T) {
 	s.mu.Lock()
 	s.easeLinger()
 	s.mu.Unlock()
-	near("accepted", 900*time.Millisecond, 1)
+	near("accepted", 950*time.Millisecond, 1)
+	throttled("throttled after an acceptance")
+	near("throttled after an acceptance", 1900*time.Millisecond, 1) // a new signal: the last raise is old
 	advance(5 * lingerHalfLife)
 	near("throttling over", 200*time.Millisecond, 4)
-	if got := s.Stats().Throttled; got != 9 {
-		t.Errorf("Stats.Throttled %d, want 9", got)
+	if got := s.Stats().Throttled; got != 10 {
+		t.Errorf("Stats.Throttled %d, want 10", got)
 	}
 }

@@ -64,7 +64,8 @@ type Shipper struct {
 	bodyBytes     int     // memory of the requests, in flight or spare
 	sortBytes     int
 	slowLinger    time.Duration // linger set by the last throttled request (throttle.go); 0: none
-	slowAt        time.Time     // when it was set
+	slowAt        time.Time     // when it was set, or eased
+	raisedAt      time.Time     // when throttling last raised it
 
 	c cutter // the batcher's own state: only run's goroutine touches it
 

@@ -15,16 +15,16 @@ import (
 // doubles its linger (up to MaxLinger) and sends one request at a time, so
 // that its batches fill and the fleet sends fewer, fuller requests for the
 // same lines; its waits are jittered so that a fleet throttled together
-// does not retry together. The linger then decays by half every
-// lingerHalfLife without throttling, back to Linger: a slow decay and a
-// fast rise, as TCP's congestion control, settle a fleet just under its
-// quota. Nothing is dropped for it: the events wait in the buffer, whose
-// byte bound alone drops.
+// does not retry together. Each accepted request eases the linger by a
+// twentieth, and it halves every lingerHalfLife besides (an instance that
+// sends nothing learns nothing), back to Linger: a fast rise and a slow
+// fall, as TCP's congestion control, settle a fleet near its quota, with
+// few requests throttled (where a doubling balances the easing of about
+// fourteen acceptances: one in fifteen). Nothing is dropped for it: the
+// events wait in the buffer, whose byte bound alone drops.
 
-// lingerHalfLife is how fast the linger falls back after throttling ends.
-// A fleet at its quota holds its linger by being throttled about once per
-// half-life per instance: longer wastes fewer requests, shorter recovers
-// latency sooner.
+// lingerHalfLife is how fast the linger falls back with time alone, for
+// an instance that sends little after throttling ends.
 const lingerHalfLife = 60 * time.Second
 
 // isThrottle reports the service's "slow down" answers.
@@ -54,15 +54,14 @@ func (s *Shipper) lingerAt(now time.Time) time.Duration {
 // easeLinger shortens the linger after an accepted request: acceptance is
 // the sign that the account has room, and a fleet whose linger only
 // decayed with time would leave its quota unused for long after a
-// transient (a scale-out, where every instance doubled at once). With the
-// doubling on throttling, this settles where about one request in five is
-// throttled. Called with mu held.
+// transient (a scale-out, where every instance doubled at once). Called
+// with mu held.
 func (s *Shipper) easeLinger() {
 	if s.slowLinger == 0 {
 		return
 	}
 	now := s.cfg.Now()
-	l := s.lingerAt(now) * 9 / 10
+	l := s.lingerAt(now) * 95 / 100
 	if l <= s.cfg.Linger {
 		s.slowLinger = 0
 		return
@@ -80,29 +79,32 @@ func (s *Shipper) inflightCap(now time.Time) int {
 }
 
 // throttled records a throttled PutLogEvents request and returns how long
-// to wait before its next attempt: the new linger, jittered over
+// to wait before its next attempt: the linger it had, jittered over
 // [1/2, 3/2) of it.
 func (s *Shipper) throttled(err error) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
-	l := s.lingerAt(now)
+	prev := s.lingerAt(now)
+	l := prev
 	// Once per linger, however many requests were throttled in it (as
 	// TCP halves its window once per round trip): the requests in
 	// flight together when the quota ran out are one signal, and
 	// doubling for each overshoots far past the fleet's fair share.
-	if s.slowLinger == 0 || now.Sub(s.slowAt) >= l {
+	if s.slowLinger == 0 || now.Sub(s.raisedAt) >= l {
 		l = min(2*l, s.cfg.MaxLinger)
-		s.slowLinger, s.slowAt = l, now
+		s.slowLinger, s.slowAt, s.raisedAt = l, now, now
 	}
 	s.stats.Throttled++
 	s.report("throttled", fmt.Sprintf("put log events to %s/%s throttled (%v): the account's quota is shared by the fleet; sending fewer, fuller requests (linger now %v), dropping nothing",
 		s.cfg.Group, s.cfg.Stream, err, l.Round(time.Millisecond)))
-	// The wait is the linger, not a backoff growing per attempt: the
-	// linger is this instance's estimate of its share of the account's
-	// rate, and waiting longer than that leaves the quota unused while
-	// the lines wait (a fleet flushing at shutdown has seconds).
-	return jitter(l, 0)
+	// The wait is the linger before this signal, not a backoff growing
+	// per attempt: the linger is this instance's estimate of its share
+	// of the account's rate; the new one spaces the requests to come,
+	// and making this one pay it too (or more) only ages its lines
+	// while the quota goes unused (a fleet flushing at shutdown has
+	// seconds).
+	return jitter(prev, 0)
 }
 
 // createThrottled records a throttled CreateLogStream or CreateLogGroup

@@ -85,6 +85,10 @@ func (c *requestCounter) result(res *Result) {
 			res.PutThrottled += n
 		default:
 			res.PutOther += n
+			if res.PutOtherCodes == nil {
+				res.PutOtherCodes = map[string]int{}
+			}
+			res.PutOtherCodes[code] += n
 		}
 	}
 	res.CreateOK, res.CreateExists = c.create[""], c.create["ResourceAlreadyExistsException"]

@@ -15,7 +15,7 @@ import (
 // have accepted more PutLogEvents in a second than its token bucket
 // allows.
 func TestFleet100(t *testing.T) {
-	res, err := fleetsim.Run(fleetsim.Config{N: 100, DataDir: t.TempDir(), Duration: 8 * time.Second, Logf: t.Logf})
+	res, err := fleetsim.Run(fleetsim.Config{N: 100, Duration: 8 * time.Second, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
