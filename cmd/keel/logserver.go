@@ -28,6 +28,11 @@ under -data. Real AWS clients work against it unchanged:
 On first start the server writes DATA/credentials (mode 0600) with an admin key.
 Requests must be signed with SigV4 unless -auth=none.
 
+Like CloudWatch Logs, the server throttles per account (PutLogEvents 5,000/s,
+CreateLogStream 50/s, DescribeLogStreams 25/s, FilterLogEvents and GetLogEvents
+25/s in us-east-1, StartQuery 10/s, StartLiveTail 5/s): over a quota it answers
+400 ThrottlingException "Rate exceeded". -quotas off disables them, -quota sets one.
+
 Subcommands:
     keel logserver stop              stop the server running on -data
     keel logserver status            print where the server on -data listens
@@ -54,7 +59,7 @@ func runLogserver(args []string) error {
 			return runKey(args[1:])
 		}
 	}
-	fs := newFlags("logserver", "logserver [-addr HOST:PORT] [-data DIR] [-auth sigv4|none] [-daemon]", logserverAbout)
+	fs := newFlags("logserver", "logserver [-addr HOST:PORT] [-data DIR] [-auth sigv4|none] [-quotas on|off] [-quota OP=RATE] [-daemon]", logserverAbout)
 	addr := fs.String("addr", logserver.DefaultAddr, "`address` to listen on; port 0 picks a free port (see DATA/logserver.json)")
 	data := fs.String("data", defaultDataDir(), "data `directory` ($KEEL_HOME/logserver)")
 	authMode := fs.String("auth", "sigv4", "request authentication: sigv4 (verify AWS signatures) or none (INSECURE: anyone who can connect has full access)")
