@@ -19,6 +19,7 @@ require (
 	github.com/klauspost/compress v1.18.5
 	github.com/vishvananda/netlink v1.3.1
 	golang.org/x/sys v0.49.0
+	golang.org/x/time v0.16.0
 )
 
 require (
@@ -45,5 +46,4 @@ require (
 	github.com/vishvananda/netns v0.0.5 // indirect
 	golang.org/x/net v0.55.0 // indirect
 	golang.org/x/sync v0.3.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
 )
