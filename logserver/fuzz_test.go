@@ -33,7 +33,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	srv, err := New(Config{Store: st, TokenKey: bytes.Repeat([]byte{7}, 32)})
+	srv, err := New(Config{Store: st, TokenKey: bytes.Repeat([]byte{7}, 32), Quotas: Quotas{Off: true}})
 	if err != nil {
 		f.Fatal(err)
 	}

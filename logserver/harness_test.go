@@ -31,6 +31,11 @@ type serverOpt func(*logserver.RunConfig)
 
 func withAuthNone(rc *logserver.RunConfig) { rc.AuthNone = true }
 
+// withQuotas enforces the service's default quotas, with rates overridden.
+func withQuotas(rates map[string]float64) serverOpt {
+	return func(rc *logserver.RunConfig) { rc.Quotas = logserver.Quotas{Rates: rates} }
+}
+
 func startServer(t testing.TB, opts ...serverOpt) *testServer {
 	t.Helper()
 	dir := t.TempDir()
@@ -40,8 +45,11 @@ func startServer(t testing.TB, opts ...serverOpt) *testServer {
 func startServerIn(t testing.TB, dir string, opts ...serverOpt) *testServer {
 	t.Helper()
 	ready := make(chan logserver.State, 1)
+	// Quotas off unless a test sets them (withQuotas): these tests check
+	// what the server answers, not its pacing, and some send hundreds of
+	// requests a second.
 	rc := logserver.RunConfig{
-		Addr: "127.0.0.1:0", DataDir: dir,
+		Addr: "127.0.0.1:0", DataDir: dir, Quotas: logserver.Quotas{Off: true},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ready:  func(s logserver.State) { ready <- s },
 	}

@@ -21,7 +21,7 @@ func newDirectServer(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(Config{Store: st, TokenKey: bytes.Repeat([]byte("k"), 32)})
+	s, err := New(Config{Store: st, TokenKey: bytes.Repeat([]byte("k"), 32), Quotas: Quotas{Off: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 func rawServer(t *testing.T, client *http.Client) (post func(op, body string) *http.Response, stop func()) {
 	t.Helper()
 	st, stop, err := logserver.Start(logserver.RunConfig{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthNone: true,
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthNone: true, Quotas: logserver.Quotas{Off: true},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

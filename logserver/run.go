@@ -35,6 +35,11 @@ type RunConfig struct {
 	Ready func(State)
 	// LiveTailTimeout ends live tail sessions (default 3 h, as AWS).
 	LiveTailTimeout time.Duration
+	// Quotas are the per-account request quotas; the zero value enforces
+	// the service's defaults (docs/quotas.md).
+	Quotas Quotas
+	// MaxLiveTails bounds the live tail sessions open at once (default 15, as AWS).
+	MaxLiveTails int
 }
 
 // Run serves the API until ctx is done, then shuts down gracefully: requests
@@ -72,7 +77,8 @@ func Run(ctx context.Context, rc RunConfig) error {
 	}
 	defer st.Close()
 
-	cfg := Config{Store: st, TokenKey: tokenKey, Region: rc.Region, Logger: log, LiveTailTimeout: rc.LiveTailTimeout}
+	cfg := Config{Store: st, TokenKey: tokenKey, Region: rc.Region, Logger: log, LiveTailTimeout: rc.LiveTailTimeout,
+		Quotas: rc.Quotas, MaxLiveTails: rc.MaxLiveTails}
 	credPath := filepath.Join(rc.DataDir, "credentials")
 	if rc.AuthNone {
 		log.Warn("INSECURE: -auth=none: every request is accepted without a signature and with full access; anyone who can reach " + rc.Addr + " can read and delete all logs")
@@ -128,7 +134,8 @@ func Run(ctx context.Context, rc RunConfig) error {
 	hs.RegisterOnShutdown(srv.endLiveTails)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("keel logserver listening", "endpoint", state.Endpoint, "data", rc.DataDir, "auth", state.Auth, "pid", state.PID)
+	log.Info("keel logserver listening", "endpoint", state.Endpoint, "data", rc.DataDir, "auth", state.Auth, "pid", state.PID,
+		"quotas", srv.quotas.describe())
 	if rc.Ready != nil {
 		rc.Ready(state)
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	// QueryTimeout ends a Logs Insights query with status Timeout, as the
 	// service does after 60 minutes (the default).
 	QueryTimeout time.Duration
+	// Quotas are the per-account request quotas (quota.go); the zero
+	// value enforces the service's defaults.
+	Quotas Quotas
 }
 
 // Server serves the CloudWatch Logs API over HTTP.
@@ -64,6 +67,7 @@ type Server struct {
 	tails    tailHub
 	unsub    func()
 	tagMu    sync.Mutex
+	quotas   quotaSet
 
 	queries     *queryHub // Logs Insights queries; see insights.go
 	queriesOnce sync.Once
@@ -116,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, tokens: tokenCodec{key: cfg.TokenKey}, closing: make(chan struct{})}
 	s.unsub = cfg.Store.Subscribe(s.tails.publish)
+	s.quotas = newQuotaSet(cfg.Quotas, cfg.Region)
 	if cfg.Keys != nil {
 		s.verifier = &auth.Verifier{Keys: cfg.Keys, Now: cfg.Now}
 	}
@@ -224,6 +229,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string) (statu
 		key = k
 	}
 	keyName = key.Name
+	if aerr := s.overQuota(r, op); aerr != nil {
+		return fail(aerr)
+	}
 	if op == "StartLiveTail" && r.Header.Get("X-Amz-Target") == targetPrefix+op {
 		status, aerr := s.startLiveTail(w, &call{op: op, body: body, key: key, r: r})
 		if aerr != nil {

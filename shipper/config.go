@@ -74,6 +74,10 @@ type Config struct {
 	BufferBytes int
 	// Linger is how long a batch that is not full waits for more events. Default 200 ms.
 	Linger time.Duration
+	// MaxLinger bounds the linger while the service throttles (throttle.go):
+	// it doubles on each throttled request up to this and decays back to
+	// Linger. Default 5 s.
+	MaxLinger time.Duration
 	// InFlight is the number of PutLogEvents requests at once. Default 4.
 	InFlight int
 	// RequestTimeout bounds one request. Default 30 s.
@@ -125,6 +129,10 @@ func (c *Config) setDefaults() error {
 	if c.MultilineWait <= 0 || c.MultilineWait > c.Linger {
 		c.MultilineWait = min(c.Linger, max(c.MultilineWait, c.Linger/2))
 	}
+	if c.MaxLinger <= 0 {
+		c.MaxLinger = 5 * time.Second
+	}
+	c.MaxLinger = max(c.MaxLinger, c.Linger)
 	if c.InFlight <= 0 {
 		c.InFlight = 4
 	}

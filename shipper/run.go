@@ -55,7 +55,7 @@ func (s *Shipper) pending() bool {
 // wait before the oldest input's linger ends (0: nothing to wait for).
 // Called with mu held; it lets go of it while a request is cut.
 func (s *Shipper) dispatch() time.Duration {
-	for tries := 0; len(s.inflight) < s.cfg.InFlight && tries < 64; tries++ {
+	for tries := 0; len(s.inflight) < s.inflightCap(s.cfg.Now()) && tries < 64; tries++ {
 		marker := (s.drops.n > 0 || s.drops.bytes > 0) && s.healthy
 		if !s.pending() && !marker || s.sendCtx.Err() != nil {
 			return 0 // nothing to do, or Close gave up: what is left is lost, not cut
@@ -64,7 +64,8 @@ func (s *Shipper) dispatch() time.Duration {
 		full := s.queued+s.claimedUnread >= s.batchBytes || s.queuedRecs >= maxBatchEvents
 		o := s.oldestSeq()
 		urgent := s.closing || o != 0 && o < s.flushTo || s.markerHeld || marker
-		wait := s.cfg.Linger - now.Sub(s.firstAt)
+		// The linger grows while the service throttles (throttle.go).
+		wait := s.lingerAt(now) - now.Sub(s.firstAt)
 		if !s.heldUntil.IsZero() {
 			// A held group ends sooner than the linger of what came
 			// after it (multiline.go).

@@ -50,6 +50,7 @@ func (s *Shipper) release(done *batch) {
 // InvalidParameterException splits it in halves until the offending event
 // is alone, and that event is rejected.
 func (s *Shipper) put(b *body) {
+	missing := 0 // attempts that found the stream missing
 	for attempt := 0; ; attempt++ {
 		if s.sendCtx.Err() != nil {
 			s.settle(b, outcomeLost, nil)
@@ -58,6 +59,7 @@ func (s *Shipper) put(b *body) {
 		s.mu.Lock()
 		since := s.successes
 		s.mu.Unlock()
+		created := s.ensured.Load()
 		ctx, cancel := context.WithTimeout(s.sendCtx, s.cfg.RequestTimeout)
 		out, err := s.send(ctx, b)
 		cancel()
@@ -80,14 +82,22 @@ func (s *Shipper) put(b *body) {
 			s.reportLocked("invalid", fmt.Sprintf("CloudWatch Logs refused an event for %s/%s (%v); it was dropped", s.cfg.Group, s.cfg.Stream, err))
 			return
 		case errNotFound:
-			if err := s.ensure(); err != nil {
+			if err := s.ensure(created); err != nil {
 				s.failing("ensure", err, since)
 				wait = s.backoff(attempt, false)
-			} else if attempt > 0 {
+			} else if missing > 0 {
 				// Created, or there already, and still not found: the
 				// service has not caught up, or something deletes the
 				// stream as fast as it comes. Not in a tight loop.
-				wait = s.backoff(attempt, false)
+				wait = s.backoff(missing, false)
+			}
+			missing++
+		case errThrottled:
+			// Not an outage, and not a failure to report as one: the
+			// account's quota, shared by the fleet (throttle.go).
+			wait = s.throttled(err)
+			if since == 0 && created == 0 {
+				s.createEarly()
 			}
 		case errCredentials:
 			s.failing("credentials", fmt.Errorf("credentials refused (%s): %w", code, err), since)
@@ -172,6 +182,7 @@ func (s *Shipper) acked(b *body, out *cwl.PutLogEventsOutput) {
 	wasFailing := s.outage
 	s.healthy, s.outage = true, false
 	s.successes++
+	s.easeLinger()
 	delete(s.reported, "put")
 	delete(s.reported, "credentials")
 	delete(s.reported, "ensure")
@@ -221,10 +232,11 @@ func (s *Shipper) backoff(attempt int, slow bool) time.Duration {
 type errClass int
 
 const (
-	errTransient   errClass = iota // throttling, 5xx, timeouts, network: retry
+	errTransient   errClass = iota // 5xx, timeouts, network: retry
 	errInvalid                     // InvalidParameterException: split or reject
 	errNotFound                    // the group or stream is missing: create, retry
 	errCredentials                 // expired or unknown credentials: report, retry slowly
+	errThrottled                   // over the account's request quota: slow down, retry
 )
 
 // classify sorts an error from PutLogEvents.
@@ -238,6 +250,9 @@ func classify(err error) (errClass, string) {
 		return errInvalid, ip.ErrorCode()
 	}
 	code := apiCode(err)
+	if isThrottle(err) {
+		return errThrottled, code
+	}
 	switch code {
 	case "ExpiredTokenException", "ExpiredToken", "UnrecognizedClientException", "InvalidSignatureException",
 		"InvalidClientTokenId", "IncompleteSignature", "AccessDeniedException", "AccessDenied", "MissingAuthenticationToken":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -62,6 +63,9 @@ type Shipper struct {
 	spare         []*body // settled requests, for reuse
 	bodyBytes     int     // memory of the requests, in flight or spare
 	sortBytes     int
+	slowLinger    time.Duration // linger set by the last throttled request (throttle.go); 0: none
+	slowAt        time.Time     // when it was set, or eased
+	raisedAt      time.Time     // when throttling last raised it
 
 	c cutter // the batcher's own state: only run's goroutine touches it
 
@@ -74,6 +78,9 @@ type Shipper struct {
 	sendCtx    context.Context
 	cancelSend context.CancelFunc
 	ensureMu   sync.Mutex
+	ensured    atomic.Uint64  // stream creations done, so that senders that saw it missing create it once
+	earlyOnce  sync.Once      // createEarly
+	background sync.WaitGroup // createEarly's goroutine
 }
 
 // batch is one request: the unit of retry.
@@ -372,6 +379,7 @@ func (s *Shipper) Close(ctx context.Context) error {
 	close(s.work) // under mu: release, which sends too, finds nothing held now
 	s.mu.Unlock()
 	s.senders.Wait()
+	s.background.Wait() // sendCtx is done: a creation in progress ends
 	s.mu.Lock()
 	lostNow := s.c.lose() // the batcher has stopped: its state is ours
 	for len(s.in.q) > 0 {

@@ -10,6 +10,7 @@ type Stats struct {
 	Sent          int   // events acknowledged by the service
 	Requests      int   // PutLogEvents requests made
 	Retried       int   // requests that failed and were retried
+	Throttled     int   // requests answered ThrottlingException (PutLogEvents, CreateLogStream, CreateLogGroup)
 	Dropped       int   // oldest unsent events dropped at the memory bound
 	DroppedBytes  int64 // their message bytes
 	Rejected      int   // events refused: outside the time window, or invalid

@@ -28,6 +28,11 @@ under -data. Real AWS clients work against it unchanged:
 On first start the server writes DATA/credentials (mode 0600) with an admin key.
 Requests must be signed with SigV4 unless -auth=none.
 
+Like CloudWatch Logs, the server throttles per account (PutLogEvents 5,000/s,
+CreateLogStream 50/s, DescribeLogStreams 25/s, FilterLogEvents and GetLogEvents
+25/s in us-east-1, StartQuery 10/s, StartLiveTail 5/s): over a quota it answers
+400 ThrottlingException "Rate exceeded". -quotas off disables them, -quota sets one.
+
 Subcommands:
     keel logserver stop              stop the server running on -data
     keel logserver status            print where the server on -data listens
@@ -54,14 +59,19 @@ func runLogserver(args []string) error {
 			return runKey(args[1:])
 		}
 	}
-	fs := newFlags("logserver", "logserver [-addr HOST:PORT] [-data DIR] [-auth sigv4|none] [-daemon]", logserverAbout)
+	fs := newFlags("logserver", "logserver [-addr HOST:PORT] [-data DIR] [-auth sigv4|none] [-quotas on|off] [-quota OP=RATE] [-daemon]", logserverAbout)
 	addr := fs.String("addr", logserver.DefaultAddr, "`address` to listen on; port 0 picks a free port (see DATA/logserver.json)")
 	data := fs.String("data", defaultDataDir(), "data `directory` ($KEEL_HOME/logserver)")
 	authMode := fs.String("auth", "sigv4", "request authentication: sigv4 (verify AWS signatures) or none (INSECURE: anyone who can connect has full access)")
 	region := fs.String("region", "us-east-1", "`region` reported in ARNs")
 	daemon := fs.Bool("daemon", false, "start in the background (idempotent: reuses a healthy server on the same -data), print its endpoint and exit")
 	logFormat := fs.String("log.format", "text", "request log format: text or json")
+	q := quotaFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	quotas, err := q.quotas()
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -79,6 +89,7 @@ func runLogserver(args []string) error {
 			return fmt.Errorf("find keel's own executable: %w", err)
 		}
 		cmd := []string{exe, "logserver", "-addr", *addr, "-data", *data, "-auth", *authMode, "-region", *region, "-log.format", *logFormat}
+		cmd = append(cmd, q.args()...)
 		st, started, err := logserver.StartDaemon(logserver.DaemonConfig{Command: cmd, DataDir: *data})
 		if err != nil {
 			return err
@@ -101,8 +112,9 @@ func runLogserver(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err := logserver.Run(ctx, logserver.RunConfig{
+	err = logserver.Run(ctx, logserver.RunConfig{
 		Addr: *addr, DataDir: *data, AuthNone: *authMode == "none", Region: *region, Logger: slog.New(h),
+		Quotas: quotas, MaxLiveTails: *q.sessions,
 	})
 	if errors.Is(err, logserver.ErrAlreadyRunning) {
 		msg := err.Error()

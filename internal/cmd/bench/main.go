@@ -60,6 +60,7 @@ var benches = []bench{
 	{"ship-multiline", benchMultiline},
 	{"boot", benchBoot},
 	{"image", benchImage},
+	{"fleet", benchFleet},
 }
 
 func report(name string, value float64, unit string) {
