@@ -19,7 +19,6 @@ require (
 	github.com/klauspost/compress v1.18.5
 	github.com/vishvananda/netlink v1.3.1
 	golang.org/x/sys v0.49.0
-	golang.org/x/time v0.16.0
 )
 
 require (

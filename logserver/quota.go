@@ -7,15 +7,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"golang.org/x/time/rate"
 )
 
 // Quotas are the service's per-account request quotas, which the server
-// enforces as CloudWatch Logs does: a token bucket per operation, refilled
-// at the published rate and holding one second of it, and a request that
-// finds it empty is answered 400 ThrottlingException "Rate exceeded"
-// before anything is done. The zero value is the service's defaults
+// enforces as CloudWatch Logs does: at most the published rate of each
+// operation in any one-second window (a quiet account may send a second's
+// worth at once; see windowLimiter), and a request over it is answered 400
+// ThrottlingException "Rate exceeded" before anything is done. The zero value is the service's defaults
 // (docs/quotas.md); the server has one account, so every key shares them.
 type Quotas struct {
 	// Off disables request quotas (the concurrent live tail sessions stay
@@ -82,8 +80,8 @@ func sortedKeys(m map[string]bool) []string {
 	return k
 }
 
-// quotaSet holds the token buckets; nil limits nothing.
-type quotaSet map[string]*rate.Limiter
+// quotaSet holds the limiters; nil limits nothing.
+type quotaSet map[string]*windowLimiter
 
 func newQuotaSet(q Quotas, region string) quotaSet {
 	if q.Off {
@@ -98,10 +96,7 @@ func newQuotaSet(q Quotas, region string) quotaSet {
 		if r <= 0 {
 			continue
 		}
-		// The burst is one second of the rate, at least one request:
-		// a quiet account may send a second's worth at once, and a busy
-		// one gets the rate, no more.
-		qs[op] = rate.NewLimiter(rate.Limit(r), max(1, int(math.Ceil(r))))
+		qs[op] = newWindowLimiter(r)
 	}
 	return qs
 }
@@ -109,14 +104,14 @@ func newQuotaSet(q Quotas, region string) quotaSet {
 // throttle takes a token for op, or returns the service's answer when
 // there is none. Operations without a quota pass.
 func (qs quotaSet) throttle(op string) *apiError {
-	if l := qs[op]; l != nil && !l.Allow() {
+	if l := qs[op]; l != nil && !l.allow() {
 		return errThrottling()
 	}
 	return nil
 }
 
 // errThrottling is the service's answer to a request over its quota,
-// word for word (REFERENCE.md section 1): the SDKs and the CLI retry it.
+// word for word (docs/cloudwatch-logs.md): the SDKs and the CLI retry it.
 func errThrottling() *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: "ThrottlingException", Message: "Rate exceeded"}
 }
@@ -128,7 +123,7 @@ func (qs quotaSet) describe() string {
 	}
 	parts := make([]string, 0, len(qs))
 	for op, l := range qs {
-		parts = append(parts, fmt.Sprintf("%s=%g/s", op, float64(l.Limit())))
+		parts = append(parts, fmt.Sprintf("%s=%g/s", op, l.perSec))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")

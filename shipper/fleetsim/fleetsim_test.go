@@ -12,8 +12,7 @@ import (
 // (PutLogEvents scaled to 100/s, CreateLogStream 50/s), logging with
 // bursts, then all flushed at once. Nothing may be lost, duplicated or
 // dropped, no instance may give up its stream, and the server must never
-// have accepted more PutLogEvents in a second than its token bucket
-// allows.
+// have accepted more PutLogEvents in a second than its quota.
 func TestFleet100(t *testing.T) {
 	res, err := fleetsim.Run(fleetsim.Config{N: 100, Duration: 8 * time.Second, Logf: t.Logf})
 	if err != nil {
@@ -30,9 +29,11 @@ func TestFleet100(t *testing.T) {
 	if res.PutThrottled == 0 {
 		t.Errorf("the fleet was never throttled: the test does not test what it says")
 	}
-	// The token bucket holds one second of the rate: two seconds' worth
-	// in one second is its bound, after a quiet spell.
-	if r := res.PeakRatio(); r > 2 {
+	// The server admits at most its rate in any one-second window. The
+	// count bins requests by their arrival, a little before the server
+	// admits them (body read, signature checked), so a request admitted
+	// early in a second may count in the one before: 5% of slack for it.
+	if r := res.PeakRatio(); r > 1.05 {
 		t.Errorf("the server accepted %.0f PutLogEvents in one second, %.2f times its quota of %.0f/s", res.PutPeakPerS, r, res.PutQuota)
 	}
 }
