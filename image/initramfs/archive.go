@@ -34,6 +34,11 @@ type Entry struct {
 	Source       string
 	Major, Minor uint32 // of a CharDev
 	UID, GID     int
+	// Link, for a File, is the path of another File of the archive that
+	// this one is a hard link to: one inode in the image, its content
+	// written once (with the first of them in archive order; the kernel
+	// links the later names to it).
+	Link string
 }
 
 // Archive collects entries; parent directories are added as needed.
@@ -104,8 +109,44 @@ func (a *Archive) writeCPIO(w io.Writer) error {
 	sort.Strings(paths)
 	cw := newcWriter{w: w}
 	a.written = a.written[:0]
+	links, err := a.linkGroups()
+	if err != nil {
+		return err
+	}
+	inos := map[string]uint32{}      // link group (its target's path) -> inode
+	carriers := map[string]Written{} // link group -> its name written with the content
 	for i, p := range paths {
 		e := a.entries[p]
+		ino := uint32(i + 1)
+		group, linked := "", false
+		if e.Kind == File {
+			group = e.Path
+			if e.Link != "" {
+				group = path.Clean("/" + e.Link)
+			}
+			if links[group] > 1 {
+				if n, ok := inos[group]; ok {
+					ino, linked = n, true
+				} else {
+					inos[group] = ino
+				}
+			}
+		}
+		if linked {
+			// The content went with the group's first name.
+			if err := cw.link(ino, uint32(links[group]), e); err != nil {
+				return fmt.Errorf("initramfs: write %s: %w", p, err)
+			}
+			wr := carriers[group]
+			wr.Entry = e
+			a.written = append(a.written, wr)
+			continue
+		}
+		if e.Kind == File && e.Link != "" {
+			// The group's first name in archive order carries the content.
+			tgt := a.entries[group]
+			e.Data, e.Source = tgt.Data, tgt.Source
+		}
 		data := e.Data
 		if e.Kind == File && e.Source != "" {
 			b, err := os.ReadFile(e.Source)
@@ -114,7 +155,11 @@ func (a *Archive) writeCPIO(w io.Writer) error {
 			}
 			data = b
 		}
-		if err := cw.entry(uint32(i+1), e, data); err != nil {
+		nlink := uint32(1)
+		if group != "" && links[group] > 1 {
+			nlink = uint32(links[group])
+		}
+		if err := cw.entry(ino, nlink, e, data); err != nil {
 			return fmt.Errorf("initramfs: write %s: %w", p, err)
 		}
 		wr := Written{Entry: e}
@@ -125,9 +170,33 @@ func (a *Archive) writeCPIO(w io.Writer) error {
 		case Symlink:
 			wr.Size = int64(len(data))
 		}
+		if group != "" && links[group] > 1 {
+			carriers[group] = wr
+		}
 		a.written = append(a.written, wr)
 	}
 	return cw.trailer()
+}
+
+// linkGroups counts the names of each file that has hard links, by the
+// path of its target, and checks that every link names a file.
+func (a *Archive) linkGroups() (map[string]int, error) {
+	groups := map[string]int{}
+	for p, e := range a.entries {
+		if e.Kind != File || e.Link == "" {
+			continue
+		}
+		t := path.Clean("/" + e.Link)
+		tgt, ok := a.entries[t]
+		if !ok || tgt.Kind != File || tgt.Link != "" {
+			return nil, fmt.Errorf("initramfs: %s is a hard link to %s, which is not a file of the archive", p, e.Link)
+		}
+		if groups[t] == 0 {
+			groups[t] = 1
+		}
+		groups[t]++
+	}
+	return groups, nil
 }
 
 type countWriter struct {

@@ -22,7 +22,14 @@ var maxEntrySize int64 = 1<<32 - 1 // a variable for tests
 // bytes, the data, padding to 4 bytes.
 type newcWriter struct{ w io.Writer }
 
-func (n newcWriter) entry(ino uint32, e Entry, data []byte) error {
+// link writes a further name of a file with hard links: no content, the
+// inode and link count of the first.
+func (n newcWriter) link(ino, nlink uint32, e Entry) error {
+	name := strings.TrimPrefix(e.Path, "/")
+	return n.write(ino, e.Mode&0o7777|sIFREG, uint32(e.UID), uint32(e.GID), nlink, 0, 0, name, nil)
+}
+
+func (n newcWriter) entry(ino, nlink uint32, e Entry, data []byte) error {
 	// Eight hex digits: a larger size would shift every later field and
 	// give an archive the kernel cannot unpack.
 	if int64(len(data)) > maxEntrySize {
@@ -43,7 +50,6 @@ func (n newcWriter) entry(ino uint32, e Entry, data []byte) error {
 		devMajor, devMinor = e.Major, e.Minor
 		data = nil
 	}
-	nlink := uint32(1)
 	if e.Kind == Dir {
 		nlink = 2
 	}

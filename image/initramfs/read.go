@@ -159,6 +159,9 @@ func zstdFrameLen(b []byte) (int, error) {
 
 func readCPIO(r io.Reader) ([]Entry, error) {
 	var out []Entry
+	// Files with hard links: the first name of each inode, whose content
+	// the later names share (Link names it).
+	firsts := map[uint32]int{}
 	var off int64
 	skip := func(n int64) error {
 		_, err := io.CopyN(io.Discard, r, n)
@@ -186,7 +189,7 @@ func readCPIO(r io.Reader) ([]Entry, error) {
 			}
 			f[i] = v
 		}
-		mode, uid, gid, size, rmaj, rmin, nameLen := f[1], f[2], f[3], f[6], f[9], f[10], f[11]
+		ino, mode, uid, gid, nlink, size, rmaj, rmin, nameLen := f[0], f[1], f[2], f[3], f[4], f[6], f[9], f[10], f[11]
 		name := make([]byte, nameLen)
 		if _, err := io.ReadFull(r, name); err != nil {
 			return out, fmt.Errorf("initramfs: read name at %d: %w", off, err)
@@ -211,6 +214,16 @@ func readCPIO(r io.Reader) ([]Entry, error) {
 		switch mode & 0o170000 {
 		case sIFREG:
 			e.Kind, e.Data = File, data
+			if nlink > 1 {
+				if i, ok := firsts[ino]; ok {
+					e.Link = out[i].Path
+					if len(data) == 0 {
+						e.Data = out[i].Data
+					}
+				} else {
+					firsts[ino] = len(out)
+				}
+			}
 		case sIFDIR:
 			e.Kind = Dir
 		case sIFLNK:
