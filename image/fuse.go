@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keelvm/keel/image/elfdeps"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/store"
@@ -35,11 +34,6 @@ var Targets = map[string][]string{
 // hanging on a panic, and a quiet console (the boot log still records
 // every kernel message).
 const DefaultCmdline = "console=ttyS0 panic=-1 quiet"
-
-// libDir is where the app's shared libraries go in the image: the first
-// of the multiarch directories that Debian's dynamic loader searches when
-// there is no ld.so.cache.
-const libDir = "/lib/x86_64-linux-gnu"
 
 // HostCABundle is where Debian-like hosts keep the CA certificates; Go's
 // crypto/x509 and OpenSSL look for it at the same path in the image.
@@ -66,6 +60,14 @@ type Fuse struct {
 	Force    bool
 	Store    store.Store
 	Progress io.Writer
+	// Verbose lists on Progress every file added from the host.
+	Verbose bool
+	// JRE is the Java runtime of a JAR app: a directory copied whole;
+	// empty: one made with the host JDK's jlink.
+	JRE string
+	// Runtimes caches the runtimes jlink makes (keel: $KEEL_HOME/runtimes);
+	// empty: a directory under the user's cache directory.
+	Runtimes string
 }
 
 // prepared is what Write needs besides the kernel, checked.
@@ -114,7 +116,7 @@ func (f Fuse) prepare() (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
-	files, app, err := f.appFiles()
+	files, app, lead, err := f.appFiles()
 	if err != nil {
 		return prepared{}, err
 	}
@@ -124,7 +126,7 @@ func (f Fuse) prepare() (prepared, error) {
 	if path.IsAbs(f.Dir) && !bootDir(files, path.Clean(f.Dir)) {
 		return prepared{}, fmt.Errorf("working directory %s: not in the image; use /app, a directory of the app's, or /tmp", f.Dir)
 	}
-	cfg := bootcfg.Config{App: app.Path, Args: f.Args, Env: f.Env, Dir: f.Dir, User: f.User, Restart: f.Restart, Logs: f.Logs}
+	cfg := bootcfg.Config{App: app.Path, Args: append(lead, f.Args...), Env: f.Env, Dir: f.Dir, User: f.User, Restart: f.Restart, Logs: f.Logs}
 	// The init checks its configuration at boot and powers off on a
 	// mistake: check it now, where the mistake can be fixed.
 	if _, err := bootcfg.Load(cfg.Marshal(), ""); err != nil {
@@ -199,183 +201,6 @@ func (f Fuse) Write() (store.Manifest, error) {
 	ok = true
 	fmt.Fprintf(f.Progress, "Fused %s in %s: %s\n", f.Ref, time.Since(t0).Round(10*time.Millisecond), f.Store.Path(f.Ref))
 	return m, nil
-}
-
-// appFiles returns the initramfs entries of the app and what it needs.
-func (f Fuse) appFiles() ([]initramfs.Entry, store.App, error) {
-	app := store.App{Source: f.App}
-	fi, err := os.Stat(f.App)
-	if err != nil {
-		return nil, app, fmt.Errorf("app %s: %w", f.App, err)
-	}
-	// The app's files belong to its user, so that it may use them; the
-	// names are those of the image's /etc/passwd.
-	owner := -1
-	switch f.User { // checked by prepare: a uid, root or nobody
-	case "", "nobody":
-		owner, _ = strconv.Atoi(bootcfg.DefaultUser)
-	case "root":
-		owner = 0
-	default:
-		if uid, err := strconv.Atoi(f.User); err == nil {
-			owner = uid
-		}
-	}
-	var files []initramfs.Entry
-	var exe string // host path of the executable
-	switch {
-	case fi.IsDir():
-		if f.Entrypoint == "" {
-			return nil, app, fmt.Errorf("app %s is a directory: name the program to run in it with -entrypoint (a path relative to the directory)", f.App)
-		}
-		// A root given as a symlink (current -> releases/v42) is its target.
-		// Absolute, so that the entrypoint's resolved path can be compared
-		// with it: a relative root ("." above all) and an absolute link
-		// into it would otherwise look like a link out of the directory.
-		abs, err := filepath.Abs(f.App)
-		if err != nil {
-			return nil, app, fmt.Errorf("app %s: %w", f.App, err)
-		}
-		root, err := filepath.EvalSymlinks(abs)
-		if err != nil {
-			return nil, app, fmt.Errorf("app %s: %w", f.App, err)
-		}
-		rel := path.Clean("/" + filepath.ToSlash(f.Entrypoint))
-		exe = filepath.Join(root, filepath.FromSlash(rel))
-		efi, err := os.Stat(exe)
-		if err != nil {
-			return nil, app, fmt.Errorf("entrypoint %s: %w", f.Entrypoint, err)
-		}
-		// Said plainly: read as a program, a directory fails with "is a
-		// directory" twice over, and "." would pass for a link out of it.
-		if efi.IsDir() {
-			return nil, app, fmt.Errorf("entrypoint %s is a directory: name the program to run, relative to %s (for example bin/server)", f.Entrypoint, f.App)
-		}
-		// What the image runs must be in the image: an entrypoint that
-		// is a link out of the directory would dangle there.
-		if real, err := filepath.EvalSymlinks(exe); err != nil || !strings.HasPrefix(real, root+string(filepath.Separator)) {
-			return nil, app, fmt.Errorf("entrypoint %s is a link to %s, outside %s: the image holds only the directory; copy the program into it", f.Entrypoint, real, f.App)
-		}
-		if efi.Mode()&0o111 == 0 {
-			return nil, app, fmt.Errorf("entrypoint %s is not executable: chmod +x it", exe)
-		}
-		app.Kind, app.Path = "directory", "/app"+rel
-		files, err = treeFiles(root, "/app", owner, abs)
-		if err != nil {
-			return nil, app, err
-		}
-	case fi.Mode().IsRegular():
-		if f.Entrypoint != "" {
-			return nil, app, fmt.Errorf("-entrypoint is for a directory app, and %s is a file", f.App)
-		}
-		exe = f.App
-		app.Path = "/app/" + filepath.Base(f.App)
-		files = []initramfs.Entry{{Path: app.Path, Kind: initramfs.File, Mode: 0o755, Source: f.App}}
-	default:
-		return nil, app, fmt.Errorf("app %s is neither a file nor a directory", f.App)
-	}
-	info, err := elfdeps.Inspect(exe)
-	if err != nil {
-		return nil, app, err
-	}
-	app.Kind = map[bool]string{true: "static", false: "dynamic"}[info.Static] + map[bool]string{true: " in a directory", false: ""}[fi.IsDir()]
-	if !info.Static {
-		present := map[string]bool{}
-		for _, e := range files {
-			present[e.Path] = true
-		}
-		add := func(guest, host string) {
-			if !present[guest] {
-				present[guest] = true
-				files = append(files, initramfs.Entry{Path: guest, Kind: initramfs.File, Mode: 0o755, Source: host})
-			}
-		}
-		add(info.Interp, info.InterpHost)
-		// The image has no ld.so.cache: every library goes to a directory
-		// the loader searches by default, whatever RUNPATH or
-		// ld.so.conf found it through on this host.
-		for _, l := range info.Libs {
-			guest := libDir + "/" + l.Name
-			add(guest, l.Path)
-			app.Libs = append(app.Libs, guest)
-		}
-	}
-	if f.Certs == "yes" || (f.Certs == "auto" && info.TLS) {
-		if _, err := os.Stat(f.CABundle); err != nil {
-			return nil, app, fmt.Errorf("the app makes TLS connections and needs CA certificates, but %s is missing: install the Debian package ca-certificates, or fuse with -certs=no", f.CABundle)
-		}
-		files = append(files, initramfs.Entry{Path: HostCABundle, Kind: initramfs.File, Mode: 0o644, Source: f.CABundle})
-		app.Certs = true
-	}
-	// Programs that look up their user (os/user, getpwuid) find one.
-	files = append(files,
-		initramfs.Entry{Path: "/etc/passwd", Kind: initramfs.File, Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")},
-		initramfs.Entry{Path: "/etc/group", Kind: initramfs.File, Mode: 0o644, Data: []byte("root:x:0:\nnogroup:x:65534:\n")},
-	)
-	return files, app, nil
-}
-
-// treeFiles copies a directory tree to prefix, keeping modes and symlinks.
-//
-// An absolute symlink into the tree (root, or one of aliases: the paths the
-// user knows it by) is pointed at the same file under prefix: as it was, it
-// would name a host path the image does not have. Other absolute links are
-// kept: they may name what the image has (/etc/ssl/certs).
-func treeFiles(root, prefix string, owner int, aliases ...string) ([]initramfs.Entry, error) {
-	var out []initramfs.Entry
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("read app directory: %w", err)
-		}
-		rel, _ := filepath.Rel(root, p)
-		guest := path.Join(prefix, filepath.ToSlash(rel))
-		fi, err := d.Info()
-		if err != nil {
-			return fmt.Errorf("read app directory: %w", err)
-		}
-		e := initramfs.Entry{Path: guest, Mode: unixMode(fi.Mode())}
-		if owner >= 0 {
-			e.UID, e.GID = owner, owner
-		}
-		switch {
-		case fi.Mode().IsDir():
-			e.Kind = initramfs.Dir
-		case fi.Mode().IsRegular():
-			e.Kind, e.Source = initramfs.File, p
-		case fi.Mode()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return fmt.Errorf("read app directory: %w", err)
-			}
-			e.Kind, e.Data = initramfs.Symlink, []byte(intoTree(t, prefix, append([]string{root}, aliases...)))
-		default:
-			return fmt.Errorf("app directory: %s is a %v, which an image cannot hold: remove it", p, fi.Mode().Type())
-		}
-		if guest == prefix {
-			e.Mode = 0o755
-		}
-		out = append(out, e)
-		return nil
-	})
-	return out, err
-}
-
-// intoTree maps an absolute link target inside one of roots to the same
-// path under prefix; anything else is returned as it is.
-func intoTree(target, prefix string, roots []string) string {
-	if !filepath.IsAbs(target) {
-		return target
-	}
-	clean := filepath.Clean(target)
-	for _, r := range roots {
-		if r == "" {
-			continue
-		}
-		if rel, err := filepath.Rel(filepath.Clean(r), clean); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			return path.Join(prefix, filepath.ToSlash(rel))
-		}
-	}
-	return target
 }
 
 // listing turns the archive's entries as written into manifest records.

@@ -88,6 +88,9 @@ type App struct {
 	Path   string   `json:"path"`   // in the image
 	Libs   []string `json:"libs,omitempty"`
 	Certs  bool     `json:"certs"` // CA certificates added
+	// Runtime is what runs the app: java, python, node, shell, or empty
+	// (a program of its own); keel run sets memory defaults by it.
+	Runtime string `json:"runtime,omitempty"`
 }
 
 // Part identifies a component by version and checksum.
