@@ -172,17 +172,30 @@ func (f Fuse) libraries(files []initramfs.Entry, entry string, roots []string) (
 	if err != nil {
 		return nil, plan, err
 	}
+	// Said by image path where the needing file is the app's.
+	guestOf := map[string]string{}
+	for _, e := range files {
+		if e.Source != "" {
+			guestOf[e.Source] = e.Path
+		}
+	}
+	name := func(host string) string {
+		if g, ok := guestOf[host]; ok {
+			return g
+		}
+		return host
+	}
 	var out []initramfs.Entry
 	for _, p := range append(plan.Interps, plan.Libs...) {
 		out = append(out, initramfs.Entry{Path: p.Guest, Kind: initramfs.File, Mode: 0o755, Source: p.Host})
 		if f.Verbose {
-			fmt.Fprintf(f.Progress, "  + %s (from the host, for %s)\n", p.Guest, p.For)
+			fmt.Fprintf(f.Progress, "  + %s (from the host, for %s)\n", p.Guest, name(p.For))
 		}
 	}
 	for _, l := range plan.Links {
 		out = append(out, initramfs.Entry{Path: l.Guest, Kind: initramfs.Symlink, Mode: 0o777, Data: []byte(l.Target)})
 		if f.Verbose {
-			fmt.Fprintf(f.Progress, "  + %s -> %s (for %s)\n", l.Guest, l.Target, l.For)
+			fmt.Fprintf(f.Progress, "  + %s -> %s (for %s)\n", l.Guest, l.Target, name(l.For))
 		}
 	}
 	for _, n := range plan.Notes {

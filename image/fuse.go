@@ -85,6 +85,7 @@ type prepared struct {
 // before fetching a kernel, so that a mistake is reported in a moment and
 // not after a download.
 func (f Fuse) Check() error {
+	f.Progress = nil // Write says it all again
 	_, err := f.prepare()
 	return err
 }

@@ -28,8 +28,11 @@ const fuseAbout = `
 Fuses APP into a bootable image: Debian's kernel, an initramfs holding keel's
 init as /init, the app, its configuration and the kernel modules of -target.
 APP is a static binary, a dynamically linked ELF binary (its interpreter and
-libraries are taken from this host and bundled), or a directory copied to /app
-whose program is -entrypoint. Arguments after -- are the app's arguments.
+libraries are taken from this host and bundled), a directory copied to /app
+whose program is -entrypoint (an ELF program, or a #! script whose interpreter
+the directory holds; the libraries of every ELF file in it are bundled), or a
+JAR (.jar, .war) run with java -jar and a Java runtime made with this host's
+jlink. Arguments after -- are the app's arguments.
 
 The image goes to $KEEL_HOME/images/USER/APP/VERSION (default ~/.keel) with a
 manifest.json listing every file and checksum: vmlinuz and initrd.img for direct
@@ -37,16 +40,18 @@ kernel boot (QEMU, Firecracker), plus GPT disk images with systemd-boot for
 -target virtualbox (disk.vdi, disk.vmdk, disk.raw) and aws (disk.raw).
 Fusing the same inputs twice gives the same bytes.
 
-Example:
+Examples:
     keel fuse ./hello -name alice/hello:1.0 -env GREETING=hi -- -port 8080
-    keel run alice/hello:1.0 -port 8080:8080 -logs.tail`
+    keel run alice/hello:1.0 -port 8080:8080 -logs.tail
+    keel fuse app.jar -name alice/shop:1.0
+    keel fuse ./py -entrypoint bin/python3 -name alice/api:1.0 -- /app/server.py`
 
 type fuseFlags struct {
 	name, target, logsType, logsGroup, logsStream, logsRegion, logsEndpoint, logsFormat string
-	user, restart, dir, entrypoint, kernel, init, certs, args, formats, multiline       string
+	user, restart, dir, entrypoint, kernel, init, certs, args, formats, multiline, jre  string
 	env                                                                                 stringList
 	retention, eventMax                                                                 int
-	force                                                                               bool
+	force, verbose                                                                      bool
 }
 
 func runFuse(args []string) error {
@@ -74,6 +79,8 @@ func runFuse(args []string) error {
 	fs.StringVar(&f.init, "init", "", "keel's init `binary` (default: keel-init beside this keel, or $KEEL_INIT)")
 	fs.StringVar(&f.certs, "certs", "auto", "add this host's CA certificates: auto (when the app uses TLS), yes or no")
 	fs.BoolVar(&f.force, "force", false, "replace an existing image of the same version")
+	fs.BoolVar(&f.verbose, "v", false, "list every file added from this host (libraries, interpreters) and why")
+	fs.StringVar(&f.jre, "jre", "", "with a JAR: the Java runtime `directory` to bundle (default: one made with this host's jlink, with the modules jdeps finds)")
 	app, rest := splitApp(args)
 	var appArgs []string
 	if i := indexOf(rest, "--"); i >= 0 {
@@ -179,7 +186,11 @@ func runFuse(args []string) error {
 	fmt.Fprintf(os.Stderr, "Fusing %s for %s from %s\n", ref, f.target, app)
 	fu := keelimage.Fuse{App: app, Entrypoint: f.entrypoint, Ref: ref, Args: appArgs, Env: f.env, Dir: f.dir,
 		User: f.user, Restart: f.restart, Logs: logsCfg, Target: f.target, Init: initBin,
-		Certs: f.certs, Disk: disk, Force: f.force, Store: store.Store{Dir: images}, Progress: os.Stderr}
+		Certs: f.certs, Disk: disk, Force: f.force, Store: store.Store{Dir: images}, Progress: os.Stderr,
+		Verbose: f.verbose, JRE: f.jre}
+	if fu.Runtimes, err = home.Path("runtimes"); err != nil {
+		return err
+	}
 	// The app and the configuration first: a mistake there is reported at
 	// once, not after a kernel download.
 	if err := fu.Check(); err != nil {
