@@ -212,6 +212,9 @@ func listing(entries []initramfs.Written) []store.File {
 		if e.Kind == initramfs.CharDev {
 			rec.Mode += fmt.Sprintf(" %d,%d", e.Major, e.Minor)
 		}
+		if e.Link != "" {
+			rec.Mode = fmt.Sprintf("%04o hardlink %s", e.Mode, e.Link)
+		}
 		out = append(out, rec)
 	}
 	return out
