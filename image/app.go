@@ -124,6 +124,11 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, []string, error) {
 		}
 		files = append(files, initramfs.Entry{Path: HostCABundle, Kind: initramfs.File, Mode: 0o644, Source: f.CABundle})
 		app.Certs = true
+		have := map[string]bool{}
+		for _, e := range files {
+			have[e.Path] = true
+		}
+		files = append(files, opensslCerts(plan, have)...)
 	}
 	// Programs that look up their user (os/user, getpwuid) find one.
 	files = append(files,

@@ -103,7 +103,9 @@ func scriptEntry(exe, guest, interp, arg string, files []initramfs.Entry) (entry
 					cands = append(cands, g)
 				}
 			}
-			sort.Slice(cands, func(i, j int) bool { return len(cands[i]) < len(cands[j]) || len(cands[i]) == len(cands[j]) && cands[i] < cands[j] })
+			sort.Slice(cands, func(i, j int) bool {
+				return len(cands[i]) < len(cands[j]) || len(cands[i]) == len(cands[j]) && cands[i] < cands[j]
+			})
 			if len(cands) > 0 {
 				return cands[0]
 			}
