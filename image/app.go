@@ -84,7 +84,9 @@ func (f Fuse) appFiles() ([]initramfs.Entry, store.App, []string, error) {
 			return nil, app, nil, err
 		}
 		for _, n := range notes {
-			fmt.Fprintf(f.Progress, "  note     %s\n", n)
+			if !f.checking {
+				fmt.Fprintf(f.Progress, "  note     %s\n", n)
+			}
 		}
 		exe, roots = "", nil
 	case fi.Mode().IsRegular():
@@ -193,18 +195,20 @@ func (f Fuse) libraries(files []initramfs.Entry, entry string, roots []string) (
 	var out []initramfs.Entry
 	for _, p := range append(plan.Interps, plan.Libs...) {
 		out = append(out, initramfs.Entry{Path: p.Guest, Kind: initramfs.File, Mode: 0o755, Source: p.Host})
-		if f.Verbose {
+		if f.Verbose && !f.checking {
 			fmt.Fprintf(f.Progress, "  + %s (from the host, for %s)\n", p.Guest, name(p.For))
 		}
 	}
 	for _, l := range plan.Links {
 		out = append(out, initramfs.Entry{Path: l.Guest, Kind: initramfs.Symlink, Mode: 0o777, Data: []byte(l.Target)})
-		if f.Verbose {
+		if f.Verbose && !f.checking {
 			fmt.Fprintf(f.Progress, "  + %s -> %s (for %s)\n", l.Guest, l.Target, name(l.For))
 		}
 	}
 	for _, n := range plan.Notes {
-		fmt.Fprintf(f.Progress, "  note     %s\n", n)
+		if !f.checking {
+			fmt.Fprintf(f.Progress, "  note     %s\n", n)
+		}
 	}
 	return out, plan, nil
 }

@@ -68,6 +68,7 @@ type Fuse struct {
 	// Runtimes caches the runtimes jlink makes (keel: $KEEL_HOME/runtimes);
 	// empty: a directory under the user's cache directory.
 	Runtimes string
+	checking bool // Check, before Write: the listing and notes wait for Write
 }
 
 // prepared is what Write needs besides the kernel, checked.
@@ -85,7 +86,7 @@ type prepared struct {
 // before fetching a kernel, so that a mistake is reported in a moment and
 // not after a download.
 func (f Fuse) Check() error {
-	f.Progress = nil // Write says it all again
+	f.checking = true // Write says it all again
 	_, err := f.prepare()
 	return err
 }

@@ -156,10 +156,13 @@ srv.handle_request()
 print("python: served one request", flush=True)
 `, 0o644)
 	env := []string{"KEEL_INIT=" + initBin}
+	t0 := time.Now()
 	r := keelEnv(t, homeDir, env, "fuse", app, "-entrypoint", "start.sh", "-name", "test/runtimes:1", "-v")
 	if r.code != 0 {
 		t.Fatalf("fuse: %+v", r)
 	}
+	t.Logf("fused in %v", time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
 	for _, w := range []string{"+ /lib/x86_64-linux-gnu/libz.so.1 (from the host, for /app/lib/python3.", "libssl.so.3 (from the host", "libffi.so.8 (from the host",
 		"+ /lib/x86_64-linux-gnu/libpython3."} {
 		if !strings.Contains(r.stderr, w) {
@@ -217,6 +220,7 @@ print("python: served one request", flush=True)
 		resp.Body.Close()
 		body = string(b)
 	}
+	t.Logf("answered %v after keel run started", time.Since(t0).Round(time.Millisecond))
 	if body != "hello from python\n" {
 		t.Fatalf("the app answered %q", body)
 	}
