@@ -269,7 +269,7 @@ func (f Fuse) jlinked(home, jlink, jmods string, mods []string) (string, error) 
 	}
 	release, _ := os.ReadFile(filepath.Join(home, "release"))
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n", home, release, strings.Join(mods, ","), strings.Join(jlinkOptions, " "))
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\ncds\n", home, release, strings.Join(mods, ","), strings.Join(jlinkOptions, " "))
 	if fi, err := os.Stat(filepath.Join(jmods, "java.base.jmod")); err == nil {
 		fmt.Fprintf(h, "%d %d\n", fi.Size(), fi.ModTime().UnixNano())
 	}
@@ -289,6 +289,14 @@ func (f Fuse) jlinked(home, jlink, jmods string, mods []string) (string, error) 
 	args := append([]string{"--module-path", jmods, "--add-modules", strings.Join(mods, ","), "--output", filepath.Join(tmp, "jre")}, jlinkOptions...)
 	if out, err := exec.Command(jlink, args...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("jlink failed (%v: %s)", err, lastLine(out))
+	}
+	// A class data sharing archive of the runtime's own classes
+	// (lib/server/classes.jsa, which the JDK ships and jlink before Java
+	// 21 does not make): the JVM maps the classes instead of loading and
+	// verifying them, a third less time to main on the host, more under
+	// TCG, for 2.5 MB of initramfs. Without it the JVM only starts slower.
+	if out, err := exec.Command(filepath.Join(tmp, "jre", "bin", "java"), "-Xshare:dump").CombinedOutput(); err != nil {
+		fmt.Fprintf(f.Progress, "  note     the runtime has no class data sharing archive (java -Xshare:dump: %v: %s)\n", err, lastLine(out))
 	}
 	if err := os.Rename(filepath.Join(tmp, "jre"), final); err != nil {
 		if _, serr := os.Stat(filepath.Join(final, "bin", "java")); serr == nil {

@@ -47,7 +47,7 @@ func TestQEMUJar(t *testing.T) {
 	if m.App.Runtime != "java" || m.App.Path != "/app/jre/bin/java" || strings.Join(m.Config.Args, " ") != "-jar /app/hello.jar world" {
 		t.Fatalf("manifest app %+v, args %q", m.App, m.Config.Args)
 	}
-	r = keel(t, homeDir, "run", "test/jar:1", "-memory", "1024")
+	r = keel(t, homeDir, "run", "test/jar:1") // the default memory is enough
 	if r.code != 0 {
 		t.Fatalf("run: %+v", r)
 	}
