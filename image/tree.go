@@ -45,10 +45,11 @@ type treeCopy struct {
 	// links: the first image path of each host inode with several names.
 	links map[[2]uint64]string
 	depth int
+	top   string // the image path of the tree
 }
 
 func copyTree(root, prefix string, owner int, opts treeOpts, aliases ...string) ([]initramfs.Entry, error) {
-	c := &treeCopy{owner: owner, opts: opts, links: map[[2]uint64]string{}}
+	c := &treeCopy{owner: owner, opts: opts, links: map[[2]uint64]string{}, top: prefix}
 	var roots []mapping
 	for _, r := range append([]string{root}, aliases...) {
 		if r != "" {
@@ -70,14 +71,14 @@ func (c *treeCopy) walk(dir, guestDir string, roots []mapping, top bool) error {
 			return fmt.Errorf("read app directory: %w", err)
 		}
 		rel, _ := filepath.Rel(dir, p)
-		relSlash := filepath.ToSlash(rel)
-		if top && c.opts.exclude != nil && rel != "." && c.opts.exclude(relSlash) {
+		guest := path.Join(guestDir, filepath.ToSlash(rel))
+		// Relative to the top of the copy, through copied links too.
+		if inTree, ok := strings.CutPrefix(guest, c.top+"/"); ok && c.opts.exclude != nil && c.opts.exclude(inTree) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		guest := path.Join(guestDir, relSlash)
 		fi, err := d.Info()
 		if err != nil {
 			return fmt.Errorf("read app directory: %w", err)
@@ -97,7 +98,7 @@ func (c *treeCopy) walk(dir, guestDir string, roots []mapping, top bool) error {
 		default:
 			return fmt.Errorf("app directory: %s is a %v, which an image cannot hold: remove it", p, fi.Mode().Type())
 		}
-		if guest == guestDir && top && guest == roots[0].guest {
+		if top && guest == guestDir {
 			e.Mode = 0o755
 		}
 		c.out = append(c.out, e)
