@@ -4,6 +4,11 @@
 // the way the dynamic loader would find them. It also guesses whether the
 // program speaks TLS, so that the image builder can add CA certificates.
 //
+// Plan does it for every ELF file of an app directory at once, as the
+// image's loader (with no ld.so.cache) will search: it says which host
+// libraries to add, where, and which links the image needs. It knows the
+// loader's rules, not how images are written.
+//
 // It reads ELF files with debug/elf; it never runs them (ldd would, and
 // ldd on an untrusted binary executes its code).
 package elfdeps
