@@ -42,6 +42,10 @@ func TestPlan(t *testing.T) {
 			// The absolute RUNPATH names the host's copies; the image
 			// takes the directory's own.
 			want: []string{"link /lib/x86_64-linux-gnu/libfoo.so -> /app/lib/libfoo.so", "link /lib/x86_64-linux-gnu/libbar.so -> /app/lib/libbar.so", "!lib libfoo.so"}},
+		{name: "absolute runpath into the directory", progFlags: []string{"-Wl,--enable-new-dtags,-rpath,APP/lib"}, fooFlags: []string{"-Wl,--enable-new-dtags,-rpath,APP/lib"}, foo: "app", bar: "app",
+			// pyenv's python: RUNPATH /root/.pyenv/versions/3.11.7/lib, a
+			// path the image does not have; the directory's lib/ is /app/lib.
+			want: []string{"link /lib/x86_64-linux-gnu/libfoo.so -> /app/lib/libfoo.so", "link /lib/x86_64-linux-gnu/libbar.so -> /app/lib/libbar.so", "!lib libfoo.so"}},
 		{name: "host runpath", progFlags: []string{"-Wl,--enable-new-dtags,-rpath,HOST"}, fooFlags: []string{"-Wl,--enable-new-dtags,-rpath,HOST"}, foo: "host", bar: "host",
 			// At their host path, which the RUNPATH names in the image too.
 			want: []string{"lib libfoo.so HOST/libfoo.so", "lib libbar.so HOST/libbar.so", "!link /lib/x86_64-linux-gnu/libfoo.so"}},
@@ -68,7 +72,7 @@ func TestPlan(t *testing.T) {
 			gcc := func(args ...string) {
 				t.Helper()
 				for i, a := range args {
-					args[i] = strings.ReplaceAll(a, "HOST", host)
+					args[i] = strings.ReplaceAll(strings.ReplaceAll(a, "HOST", host), "APP", app)
 				}
 				cmd := exec.Command("gcc", args...)
 				cmd.Dir = src
