@@ -9,87 +9,126 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// imdsBound bounds the whole IMDSv2 exchange: on EC2 it answers in a few
-// milliseconds; elsewhere (QEMU, VirtualBox) 169.254.169.254 is unreachable
-// or silent, and the boot must not wait on it.
-const imdsBound = 400 * time.Millisecond
+// imdsBound bounds the connection to the metadata service: on EC2 (and
+// under keel run) it connects at once; elsewhere (QEMU without it,
+// VirtualBox) 169.254.169.254 is unreachable or silent, and the boot must
+// not wait on it. Once connected, a request may take up to imdsAnswer: the
+// service is there, and under emulation it can be slow.
+const (
+	imdsBound  = 400 * time.Millisecond
+	imdsAnswer = 10 * time.Second
+)
 
-// imdsBase is EC2's instance metadata service.
-const imdsBase = "http://169.254.169.254"
+// imdsEndpoint is EC2's instance metadata service; tests change it.
+var imdsEndpoint = "http://169.254.169.254"
 
-// imdsIdentity asks IMDSv2 for the instance id and region: a session token
-// first (PUT, required by IMDSv2-only instances), then the two values.
-// Plain net/http: the SDK's imds package would add to the binary for three
-// requests.
-func imdsIdentity(ctx context.Context, base string) (instance, region string, err error) {
-	c := &http.Client{Transport: &http.Transport{
-		Proxy:             nil, // the metadata service is link-local: never through a proxy
-		DialContext:       (&net.Dialer{}).DialContext,
-		DisableKeepAlives: false,
-	}}
-	defer c.CloseIdleConnections()
-	req := func(method, path, token string) (string, error) {
-		r, err := http.NewRequestWithContext(ctx, method, base+path, nil)
-		if err != nil {
-			return "", err
-		}
-		if token == "" {
-			r.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
-		} else {
-			r.Header.Set("X-aws-ec2-metadata-token", token)
-		}
-		resp, err := c.Do(r)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		if err != nil {
-			return "", fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("%s %s: %s", method, path, resp.Status)
-		}
-		v := strings.TrimSpace(string(b))
-		if v == "" || strings.ContainsAny(v, " \t\n\"") {
-			return "", fmt.Errorf("%s %s: unexpected answer %q", method, path, v)
-		}
-		return v, nil
+// newIMDSClient is the SDK's IMDS client as init uses it: IMDSv2 only (a
+// token first; the SDK's fallback to IMDSv1 is off), never through a
+// proxy, every connection and answer bounded. retries: whether failed
+// requests are retried (the role's credentials) or not (the boot's one
+// look, which must not multiply its bound).
+func newIMDSClient(retries bool) *imds.Client {
+	tr := &http.Transport{
+		Proxy:                 nil, // link-local: never through a proxy
+		DialContext:           (&net.Dialer{Timeout: imdsBound}).DialContext,
+		ResponseHeaderTimeout: imdsAnswer,
+		MaxIdleConns:          2,
+		IdleConnTimeout:       30 * time.Second,
 	}
-	token, err := req(http.MethodPut, "/latest/api/token", "")
-	if err != nil {
-		return "", "", fmt.Errorf("IMDSv2 token: %w", err)
+	o := imds.Options{Endpoint: imdsEndpoint, EnableFallback: aws.FalseTernary,
+		HTTPClient: &http.Client{Transport: tr, Timeout: imdsAnswer}}
+	if !retries {
+		o.Retryer = aws.NopRetryer{}
 	}
-	if instance, err = req(http.MethodGet, "/latest/meta-data/instance-id", token); err != nil {
-		return "", "", fmt.Errorf("IMDSv2 instance id: %w", err)
-	}
-	if region, err = req(http.MethodGet, "/latest/meta-data/placement/region", token); err != nil {
-		return "", "", fmt.Errorf("IMDSv2 region: %w", err)
-	}
-	return instance, region, nil
+	return imds.New(o)
 }
 
-// identify returns the instance name of the events and the region found,
-// if any: EC2's instance id and region when the network came by DHCP and
-// IMDSv2 answers within imdsBound, else the hostname.
-func identify(dhcp bool) (instance, region string) {
-	host := hostname()
+// metadata is what the boot reads from IMDS: the instance's identity and
+// its launch-time settings.
+type metadata struct {
+	instance, region string
+	userData         []byte // nil: none
+}
+
+// readMetadata reads the instance id, the region and the user data.
+func readMetadata(ctx context.Context, c *imds.Client) (metadata, error) {
+	var md metadata
+	get := func(path string) ([]byte, error) {
+		out, err := c.GetMetadata(ctx, &imds.GetMetadataInput{Path: path})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Content.Close()
+		return io.ReadAll(io.LimitReader(out.Content, 64<<10))
+	}
+	id, err := get("instance-id")
+	if err != nil {
+		return md, fmt.Errorf("IMDSv2 instance id: %w", err)
+	}
+	reg, err := get("placement/region")
+	if err != nil {
+		return md, fmt.Errorf("IMDSv2 region: %w", err)
+	}
+	md.instance, md.region = strings.TrimSpace(string(id)), strings.TrimSpace(string(reg))
+	if md.instance == "" || strings.ContainsAny(md.instance+md.region, " \t\n\"") {
+		return md, fmt.Errorf("IMDSv2: unexpected instance id %q or region %q", md.instance, md.region)
+	}
+	ud, err := c.GetUserData(ctx, nil)
+	switch {
+	case httpStatus(err) == http.StatusNotFound: // launched without user data
+	case err != nil:
+		return md, fmt.Errorf("IMDSv2 user data: %w", err)
+	default:
+		defer ud.Content.Close()
+		md.userData, err = io.ReadAll(io.LimitReader(ud.Content, 1<<20))
+		if err != nil {
+			return md, fmt.Errorf("IMDSv2 user data: %w", err)
+		}
+		if md.userData == nil {
+			md.userData = []byte{}
+		}
+	}
+	return md, nil
+}
+
+// httpStatus is the HTTP status of a failed SDK request, or 0.
+func httpStatus(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// identify returns what IMDS says of the instance when the network came by
+// DHCP and the service connects within imdsBound; ok is false elsewhere,
+// and the events then name the instance by its hostname.
+func identify(dhcp bool) (md metadata, ok bool) {
 	if !dhcp {
-		return host, ""
+		return metadata{instance: hostname()}, false
 	}
 	t0 := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), imdsBound)
+	ctx, cancel := context.WithTimeout(context.Background(), imdsAnswer)
 	defer cancel()
-	id, reg, err := imdsIdentity(ctx, imdsBase)
+	md, err := readMetadata(ctx, newIMDSClient(false))
 	if err != nil {
+		host := hostname()
 		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("no answer within %v", imdsBound)
+			err = fmt.Errorf("no answer within %v", imdsAnswer)
 		}
-		logf("instance identity: not EC2 (%v, %v): using the hostname %s", err, time.Since(t0).Round(time.Millisecond), host)
-		return host, ""
+		logf("instance identity: no instance metadata service (%v, %v): using the hostname %s", err, time.Since(t0).Round(time.Millisecond), host)
+		return metadata{instance: host}, false
 	}
-	logf("instance identity: EC2 instance %s in %s (%v)", id, reg, time.Since(t0).Round(time.Millisecond))
-	return id, reg
+	ud := "no user data"
+	if md.userData != nil {
+		ud = fmt.Sprintf("%d bytes of user data", len(md.userData))
+	}
+	logf("instance identity: instance %s in %s, %s (IMDSv2, %v)", md.instance, md.region, ud, time.Since(t0).Round(time.Millisecond))
+	return md, true
 }
