@@ -23,11 +23,14 @@ import (
 
 // Targets maps each target to the kernel modules its hardware needs: a NIC
 // and, where the machine has one, the disk controller; the ACPI button and
-// evdev everywhere, so that the power button reaches init.
+// evdev everywhere, so that the power button reaches init. aws images also
+// carry virtio-net (a few hundred KB): QEMU has no ENA, and `keel run`
+// boots them with a virtio NIC; init loads virtio modules only where a
+// virtio device exists.
 var Targets = map[string][]string{
 	"qemu":       {"virtio_pci", "virtio_net", "button", "evdev"},
 	"virtualbox": {"e1000", "ahci", "button", "evdev"},
-	"aws":        {"ena", "nvme", "button", "evdev"},
+	"aws":        {"ena", "nvme", "virtio_pci", "virtio_net", "button", "evdev"},
 }
 
 // DefaultCmdline is the kernel command line of every image: the serial

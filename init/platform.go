@@ -80,10 +80,11 @@ func (p *platform) bringUp() {
 		// goes first.
 		<-p.appStarted
 	}
-	if len(cfg.Modules) > 0 {
+	mods := skipAbsentVirtio(cfg.Modules)
+	if len(mods) > 0 {
 		// A missing driver shows up as a network failure next; the
 		// step's message says which module failed.
-		_ = step(fmt.Sprintf("load %d modules", len(cfg.Modules)), func() error { return loadModules(cfg.Modules) })
+		_ = step(fmt.Sprintf("load %d modules", len(mods)), func() error { return loadModules(mods) })
 	}
 	// Watched from here on, so that a stop asked for while the network
 	// comes up is seen (and the app is not started); it needs the button

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestHasPCIVendor(t *testing.T) {
+	dir := t.TempDir()
+	for dev, vendor := range map[string]string{"0000:00:00.0": "0x8086", "0000:00:04.0": "0x1d0f"} { // Intel, Amazon (ENA)
+		os.MkdirAll(filepath.Join(dir, dev), 0o755)
+		os.WriteFile(filepath.Join(dir, dev, "vendor"), []byte(vendor+"\n"), 0o644)
+	}
+	if hasPCIVendor(dir, virtioVendor) {
+		t.Fatal("found virtio on a machine without")
+	}
+	os.MkdirAll(filepath.Join(dir, "0000:00:02.0"), 0o755)
+	os.WriteFile(filepath.Join(dir, "0000:00:02.0", "vendor"), []byte("0x1af4\n"), 0o644)
+	if !hasPCIVendor(dir, virtioVendor) {
+		t.Fatal("missed the virtio device")
+	}
+	if !hasPCIVendor(filepath.Join(dir, "missing"), virtioVendor) {
+		t.Fatal("unreadable sysfs must load the modules")
+	}
+}
+
+func TestModuleName(t *testing.T) {
+	got := []string{moduleName("/lib/modules/6.1/kernel/drivers/net/virtio_net.ko"), moduleName("net-failover"), moduleName("ena")}
+	if want := []string{"virtio_net", "net_failover", "ena"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+}
