@@ -20,8 +20,8 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/iampolicy"
+	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/imds"
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
