@@ -90,8 +90,8 @@ wait:
 		t.Fatalf("keel run: %v\n%s", runErr, out)
 	}
 	for _, w := range []string{
-		"NVMe",                  // the firmware boots the NVMe disk
-		"nvme", "virtio_net",    // init's module line
+		"NVMe",               // the firmware boots the NVMe disk
+		"nvme", "virtio_net", // init's module line
 		"instance identity: instance i-", "in us-east-1", "user data: applied",
 		"credentials: the instance role (IMDSv2)",
 		"powering off (status 0)",
