@@ -62,6 +62,11 @@ type Fuse struct {
 	Init       string        // host path of keel's init binary
 	Kernel     *kernel.Kernel
 	Certs      string // auto (default), yes or no
+	// Credentials, if set, is a shared-credentials file (a scoped key of
+	// `keel logserver key create`) put into the image root-only at
+	// bootcfg.DefaultCredentials: for hypervisors without IMDS
+	// (VirtualBox). Nothing else puts a key into an image.
+	Credentials []byte
 	CABundle   string // default HostCABundle
 	// Disk writes the disk images of targets that boot from one; nil
 	// writes none.
@@ -179,6 +184,9 @@ func (f Fuse) Write() (store.Manifest, error) {
 		return m, err
 	}
 	initrd := filepath.Join(st.Dir, "initrd.img")
+	if f.Credentials != nil {
+		files = append(files, initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: f.Credentials})
+	}
 	b := Build{Init: f.Init, Kernel: f.Kernel, Modules: mods, Config: cfg, Files: files}
 	modPaths, entries, err := b.WriteListed(initrd)
 	if err != nil {
