@@ -67,7 +67,7 @@ type Fuse struct {
 	// bootcfg.DefaultCredentials: for hypervisors without IMDS
 	// (VirtualBox). Nothing else puts a key into an image.
 	Credentials []byte
-	CABundle   string // default HostCABundle
+	CABundle    string // default HostCABundle
 	// Disk writes the disk images of targets that boot from one; nil
 	// writes none.
 	Disk     func(kernel, initrd, cmdline, dir string) error
