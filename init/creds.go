@@ -84,7 +84,7 @@ type roleCredentials struct {
 }
 
 func newRoleCredentials() *roleCredentials {
-	c := newIMDSClient(true)
+	c := newIMDSClient()
 	return &roleCredentials{src: ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = c })}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"golang.org/x/sys/unix"
 )
 
 // imdsBound bounds the connection to the metadata service: on EC2 (and
@@ -28,12 +29,10 @@ const (
 // imdsEndpoint is EC2's instance metadata service; tests change it.
 var imdsEndpoint = "http://169.254.169.254"
 
-// newIMDSClient is the SDK's IMDS client as init uses it: IMDSv2 only (a
-// token first; the SDK's fallback to IMDSv1 is off), never through a
-// proxy, every connection and answer bounded. retries: whether failed
-// requests are retried (the role's credentials) or not (the boot's one
-// look, which must not multiply its bound).
-func newIMDSClient(retries bool) *imds.Client {
+// newIMDSClient is the SDK's IMDS client as init uses it for the role's
+// credentials: IMDSv2 only (a token first; the SDK's fallback to IMDSv1
+// is off), never through a proxy, every connection and answer bounded.
+func newIMDSClient() *imds.Client {
 	tr := &http.Transport{
 		Proxy:                 nil, // link-local: never through a proxy
 		DialContext:           (&net.Dialer{Timeout: imdsBound}).DialContext,
@@ -43,9 +42,6 @@ func newIMDSClient(retries bool) *imds.Client {
 	}
 	o := imds.Options{Endpoint: imdsEndpoint, EnableFallback: aws.FalseTernary,
 		HTTPClient: &http.Client{Transport: tr, Timeout: imdsAnswer}}
-	if !retries {
-		o.Retryer = aws.NopRetryer{}
-	}
 	return imds.New(o)
 }
 
@@ -56,45 +52,97 @@ type metadata struct {
 	userData         []byte // nil: none
 }
 
-// readMetadata reads the instance id, the region and the user data.
-func readMetadata(ctx context.Context, c *imds.Client) (metadata, error) {
+// errNotFound is a 404 from IMDS.
+var errNotFound = errors.New("404 Not Found")
+
+// readMetadata reads the instance id, the region and the user data with
+// IMDSv2: a session token first (PUT), then the three values with it.
+// Plain net/http, not the SDK's client: the boot waits for these three
+// requests, and under emulation the SDK's middleware stack costs the
+// first use tens of milliseconds (its client serves the credentials,
+// which nothing waits for).
+func readMetadata(ctx context.Context, base string) (metadata, error) {
 	var md metadata
-	get := func(path string) ([]byte, error) {
-		out, err := c.GetMetadata(ctx, &imds.GetMetadataInput{Path: path})
+	c := &http.Client{Transport: &http.Transport{
+		Proxy:       nil, // link-local: never through a proxy
+		DialContext: (&net.Dialer{Timeout: imdsBound}).DialContext,
+	}}
+	defer c.CloseIdleConnections()
+	req := func(method, path, token string, limit int64) ([]byte, error) {
+		r, err := http.NewRequestWithContext(ctx, method, base+path, nil)
 		if err != nil {
 			return nil, err
 		}
-		defer out.Content.Close()
-		return io.ReadAll(io.LimitReader(out.Content, 64<<10))
+		if token == "" {
+			r.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
+		} else {
+			r.Header.Set("X-aws-ec2-metadata-token", token)
+		}
+		resp, err := c.Do(r)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		case resp.StatusCode == http.StatusNotFound:
+			return nil, errNotFound
+		case resp.StatusCode != http.StatusOK:
+			return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		}
+		return b, nil
 	}
-	id, err := get("instance-id")
+	word := func(path, token string) (string, error) {
+		b, err := req(http.MethodGet, path, token, 4096)
+		if err != nil {
+			return "", err
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" || strings.ContainsAny(v, " \t\n\"") {
+			return "", fmt.Errorf("GET %s: unexpected answer %q", path, v)
+		}
+		return v, nil
+	}
+	tok, err := req(http.MethodPut, "/latest/api/token", "", 4096)
 	if err != nil {
+		return md, fmt.Errorf("IMDSv2 token: %w", err)
+	}
+	token := strings.TrimSpace(string(tok))
+	if md.instance, err = word("/latest/meta-data/instance-id", token); err != nil {
 		return md, fmt.Errorf("IMDSv2 instance id: %w", err)
 	}
-	reg, err := get("placement/region")
-	if err != nil {
+	if md.region, err = word("/latest/meta-data/placement/region", token); err != nil {
 		return md, fmt.Errorf("IMDSv2 region: %w", err)
 	}
-	md.instance, md.region = strings.TrimSpace(string(id)), strings.TrimSpace(string(reg))
-	if md.instance == "" || strings.ContainsAny(md.instance+md.region, " \t\n\"") {
-		return md, fmt.Errorf("IMDSv2: unexpected instance id %q or region %q", md.instance, md.region)
-	}
-	ud, err := c.GetUserData(ctx, nil)
+	ud, err := req(http.MethodGet, "/latest/user-data", token, 1<<20)
 	switch {
-	case httpStatus(err) == http.StatusNotFound: // launched without user data
+	case errors.Is(err, errNotFound): // launched without user data
 	case err != nil:
 		return md, fmt.Errorf("IMDSv2 user data: %w", err)
+	case ud == nil:
+		md.userData = []byte{}
 	default:
-		defer ud.Content.Close()
-		md.userData, err = io.ReadAll(io.LimitReader(ud.Content, 1<<20))
-		if err != nil {
-			return md, fmt.Errorf("IMDSv2 user data: %w", err)
-		}
-		if md.userData == nil {
-			md.userData = []byte{}
-		}
+		md.userData = ud
 	}
 	return md, nil
+}
+
+// routeToIMDS asks the kernel for a route to the metadata service: where
+// there is none (QEMU's default network, no network) the boot does not
+// try at all. A UDP socket's connect sends no packet; raw system calls,
+// since under emulation net.Dial's first use alone costs milliseconds.
+func routeToIMDS() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("route to 169.254.169.254: socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: 80, Addr: [4]byte{169, 254, 169, 254}}); err != nil {
+		return fmt.Errorf("route to 169.254.169.254: %w", err)
+	}
+	return nil
 }
 
 // httpStatus is the HTTP status of a failed SDK request, or 0.
@@ -116,7 +164,10 @@ func identify(dhcp bool) (md metadata, ok bool) {
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), imdsAnswer)
 	defer cancel()
-	md, err := readMetadata(ctx, newIMDSClient(false))
+	err := routeToIMDS()
+	if err == nil {
+		md, err = readMetadata(ctx, imdsEndpoint)
+	}
 	if err != nil {
 		host := hostname()
 		if errors.Is(err, context.DeadlineExceeded) {
