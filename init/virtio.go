@@ -18,17 +18,22 @@ var virtioModules = map[string]bool{
 // virtioVendor is the PCI vendor id of virtio devices (Red Hat, Qumranet).
 const virtioVendor = "0x1af4"
 
-// skipAbsentVirtio drops the virtio modules from mods when the machine has
-// no virtio PCI device, and says so; other modules stay in their order.
+// otherNICs are drivers of NICs that an image may carry beside virtio's:
+// ENA, EC2's. Only such an image (-target aws) looks for a virtio device
+// before loading virtio's modules; for an image whose one NIC is virtio
+// (-target qemu) the look would only cost boot time.
+var otherNICs = map[string]bool{"ena": true}
+
+// skipAbsentVirtio drops the virtio modules from mods when they are there
+// beside another NIC's driver and the machine has no virtio PCI device,
+// and says so; other modules stay in their order.
 func skipAbsentVirtio(mods []string) []string {
-	has := false
+	virtio, other := false, false
 	for _, m := range mods {
-		if virtioModules[moduleName(m)] {
-			has = true
-			break
-		}
+		virtio = virtio || virtioModules[moduleName(m)]
+		other = other || otherNICs[moduleName(m)]
 	}
-	if !has || hasPCIVendor("/sys/bus/pci/devices", virtioVendor) {
+	if !virtio || !other || hasPCIVendor("/sys/bus/pci/devices", virtioVendor) {
 		return mods
 	}
 	out := make([]string, 0, len(mods))
