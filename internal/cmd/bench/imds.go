@@ -116,6 +116,7 @@ func benchIMDS(scratch string, _ int) error {
 				return err
 			}
 			runs[kind] = append(runs[kind], v)
+			fmt.Fprintf(os.Stderr, "bench: imds round %d %s: %.0f ms\n", i+1, kind, v)
 		}
 	}
 	median := func(v []float64) float64 { sort.Float64s(v); return v[len(v)/2] }
