@@ -22,11 +22,14 @@ import (
 
 // Targets maps each target to the kernel modules its hardware needs: a NIC
 // and, where the machine has one, the disk controller; the ACPI button and
-// evdev everywhere, so that the power button reaches init.
+// evdev everywhere, so that the power button reaches init. aws images also
+// carry virtio-net (a few hundred KB): QEMU has no ENA, and `keel run`
+// boots them with a virtio NIC; init loads virtio modules only where a
+// virtio device exists.
 var Targets = map[string][]string{
 	"qemu":       {"virtio_pci", "virtio_net", "button", "evdev"},
 	"virtualbox": {"e1000", "ahci", "button", "evdev"},
-	"aws":        {"ena", "nvme", "button", "evdev"},
+	"aws":        {"ena", "nvme", "virtio_pci", "virtio_net", "button", "evdev"},
 }
 
 // DefaultCmdline is the kernel command line of every image: the serial
@@ -53,7 +56,12 @@ type Fuse struct {
 	Init       string        // host path of keel's init binary
 	Kernel     *kernel.Kernel
 	Certs      string // auto (default), yes or no
-	CABundle   string // default HostCABundle
+	// Credentials, if set, is a shared-credentials file (a scoped key of
+	// `keel logserver key create`) put into the image root-only at
+	// bootcfg.DefaultCredentials: for hypervisors without IMDS
+	// (VirtualBox). Nothing else puts a key into an image.
+	Credentials []byte
+	CABundle    string // default HostCABundle
 	// Disk writes the disk images of targets that boot from one; nil
 	// writes none.
 	Disk     func(kernel, initrd, cmdline, dir string) error
@@ -180,6 +188,9 @@ func (f Fuse) Write() (store.Manifest, error) {
 		return m, err
 	}
 	initrd := filepath.Join(st.Dir, "initrd.img")
+	if f.Credentials != nil {
+		files = append(files, initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: f.Credentials})
+	}
 	b := Build{Init: f.Init, Kernel: f.Kernel, Modules: mods, Config: cfg, Files: files}
 	modPaths, entries, err := b.WriteListed(initrd)
 	if err != nil {

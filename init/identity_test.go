@@ -2,68 +2,57 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keelvm/keel/imds"
 )
 
-// fakeIMDS emulates IMDSv2: a token from PUT /latest/api/token (with a
-// TTL header) is required by every GET.
-func fakeIMDS(t *testing.T, delay time.Duration) *httptest.Server {
-	const token = "tok-123"
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(delay)
-		if r.URL.Path == "/latest/api/token" {
-			if r.Method != http.MethodPut || r.Header.Get("X-aws-ec2-metadata-token-ttl-seconds") == "" {
-				http.Error(w, "bad token request", http.StatusBadRequest)
-				return
-			}
-			w.Write([]byte(token))
-			return
-		}
-		if r.Header.Get("X-aws-ec2-metadata-token") != token {
-			http.Error(w, "", http.StatusUnauthorized)
-			return
-		}
-		switch r.URL.Path {
-		case "/latest/meta-data/instance-id":
-			w.Write([]byte("i-0123456789abcdef0"))
-		case "/latest/meta-data/placement/region":
-			w.Write([]byte("eu-west-3\n"))
-		default:
-			http.NotFound(w, r)
-		}
-	}))
+// closedAddr is an address where nothing listens: the connection is refused.
+func closedAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
 }
 
-func TestIMDSIdentity(t *testing.T) {
-	ok := fakeIMDS(t, 0)
+func TestReadMetadata(t *testing.T) {
+	srv := &imds.Server{InstanceID: "i-0123456789abcdef0", Region: "eu-west-3", UserData: []byte("keel.wait=network\n")}
+	ok := httptest.NewServer(srv)
 	defer ok.Close()
-	slow := fakeIMDS(t, time.Second)
-	defer slow.Close()
+	noUD := httptest.NewServer(&imds.Server{InstanceID: "i-0123456789abcdef0", Region: "eu-west-3"})
+	defer noUD.Close()
 	v1 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "", http.StatusForbidden) // IMDSv1-only or token refused
+		if r.Method == http.MethodPut {
+			http.Error(w, "", http.StatusForbidden) // tokens refused: never fall back to IMDSv1
+			return
+		}
+		w.Write([]byte("i-v1"))
 	}))
 	defer v1.Close()
 	cases := []struct {
-		name, base       string
-		instance, region string
-		err              string
+		name, base string
+		ud         string
+		noUserData bool
+		err        string
 	}{
-		{"answers", ok.URL, "i-0123456789abcdef0", "eu-west-3", ""},
-		{"too slow", slow.URL, "", "", "deadline exceeded"},
-		{"token refused", v1.URL, "", "", "403"},
-		{"unreachable", "http://127.0.0.1:1", "", "", "refused"},
+		{"answers", ok.URL, "keel.wait=network\n", false, ""},
+		{"no user data", noUD.URL, "", true, ""},
+		{"IMDSv1 only", v1.URL, "", false, "403"},
+		{"unreachable", closedAddr(t), "", false, "refused"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), imdsBound)
-			defer cancel()
 			t0 := time.Now()
-			id, region, err := imdsIdentity(ctx, tc.base)
-			if d := time.Since(t0); d > imdsBound+200*time.Millisecond {
+			md, err := readMetadata(context.Background(), tc.base)
+			if d := time.Since(t0); d > imdsBound+300*time.Millisecond {
 				t.Fatalf("took %v, over the bound %v", d, imdsBound)
 			}
 			if tc.err != "" {
@@ -72,8 +61,8 @@ func TestIMDSIdentity(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || id != tc.instance || region != tc.region {
-				t.Fatalf("got %q %q %v", id, region, err)
+			if err != nil || md.instance != "i-0123456789abcdef0" || md.region != "eu-west-3" || string(md.userData) != tc.ud || (md.userData == nil) != tc.noUserData {
+				t.Fatalf("got %+v %v", md, err)
 			}
 		})
 	}

@@ -103,6 +103,16 @@ func run(sigs <-chan os.Signal) int {
 		p.shutdown(time.Duration(cfg.FlushTimeout))
 		return 0
 	}
+	if cfg.Wait == "network" {
+		// The instance's user data (IMDS) is applied by now.
+		if p.userDataErr != nil {
+			logf("configuration: %v", p.userDataErr)
+			p.shutdown(time.Duration(cfg.FlushTimeout))
+			return 1
+		}
+		cfg = p.cfg
+		rebootAtEnd = cfg.Halt == "reboot"
+	}
 	status := runApp(cfg, sigs, p)
 	p.shutdown(time.Duration(cfg.FlushTimeout))
 	return status

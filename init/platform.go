@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/keelvm/keel/internal/bootcfg"
@@ -23,6 +26,17 @@ type platform struct {
 
 	appLog *heldLog  // the app's events until its shipper exists; nil: console only
 	ships  *shippers // nil: console only
+
+	// What IMDS said of the instance (set before netDone closes);
+	// imdsOK: it answered.
+	md     metadata
+	imdsOK bool
+	// userDataErr is a refused user data setting (set before netDone
+	// closes): the machine powers off, as for the command line.
+	userDataErr error
+	// lateLogs are the logs settings with user data applied, when
+	// keel.wait=none started the app first (p.cfg stays as it was).
+	lateLogs *bootcfg.Logs
 }
 
 func newPlatform(cfg bootcfg.Config) *platform {
@@ -66,10 +80,11 @@ func (p *platform) bringUp() {
 		// goes first.
 		<-p.appStarted
 	}
-	if len(cfg.Modules) > 0 {
+	mods := skipAbsentVirtio(cfg.Modules)
+	if len(mods) > 0 {
 		// A missing driver shows up as a network failure next; the
 		// step's message says which module failed.
-		_ = step(fmt.Sprintf("load %d modules", len(cfg.Modules)), func() error { return loadModules(cfg.Modules) })
+		_ = step(fmt.Sprintf("load %d modules", len(mods)), func() error { return loadModules(mods) })
 	}
 	// Watched from here on, so that a stop asked for while the network
 	// comes up is seen (and the app is not started); it needs the button
@@ -84,6 +99,10 @@ func (p *platform) bringUp() {
 	if cfg.Net == "none" || !netOK {
 		seedHosts(nil)
 	}
+	p.md, p.imdsOK = identify(netOK && cfg.Net == "dhcp")
+	if p.imdsOK && p.md.userData != nil {
+		p.applyUserData()
+	}
 	close(p.netDone)
 	netClosed = true
 
@@ -97,6 +116,9 @@ func (p *platform) bringUp() {
 // power button is watched (buttons < 0: none was looked for).
 func (p *platform) settle(netOK bool, buttons int) {
 	cfg := p.cfg
+	if p.lateLogs != nil {
+		cfg.Logs = p.lateLogs
+	}
 	boot := &bootRecords{err: errNotOwnKernel}
 	if ownsMachine {
 		boot = collectBootLog()
@@ -109,15 +131,27 @@ func (p *platform) settle(netOK bool, buttons int) {
 		boot.summary()
 		return
 	}
-	instance, region := identify(netOK && cfg.Net == "dhcp")
-	ships, err := startShippers(cfg.Logs, instance, region)
+	if !ownsMachine {
+		p.md = metadata{instance: hostname()}
+	}
+	instance, region := p.md.instance, p.md.region
+	creds, err := logCredentials(cfg.Logs)
+	if err == nil && creds.role && checkRole(creds, cfg.Logs, regionOf(cfg.Logs, region)) {
+		p.appLog.drop()
+		boot.summary()
+		return
+	}
+	var ships *shippers
+	if err == nil {
+		ships, err = startShippers(cfg.Logs, creds, instance, region)
+	}
 	if err != nil {
 		logf("logs: %v; the app's output goes to the console only", err)
 		p.appLog.drop()
 		boot.summary()
 		return
 	}
-	logf("logs: shipping to group %s, streams %s and %s/boot (instance %s)", cfg.Logs.Group, cfg.Logs.Stream, cfg.Logs.Stream, instance)
+	logf("logs: shipping to group %s, streams %s and %s/boot (instance %s, credentials: %s)", cfg.Logs.Group, cfg.Logs.Stream, cfg.Logs.Stream, instance, creds.what)
 	if n := initLog.attach(ships.boot); n > 0 {
 		logf("logs: %d of init's lines did not fit in memory before the shipper started", n)
 	}
@@ -127,6 +161,44 @@ func (p *platform) settle(netOK bool, buttons int) {
 	}
 	p.ships = ships
 	boot.summary()
+}
+
+// applyUserData applies the instance's user data over the configuration
+// (launch-time settings win). It runs before the app starts, unless
+// keel.wait=none started it first: the app's own settings then come too
+// late, and only the logs' apply.
+func (p *platform) applyUserData() {
+	c := p.cfg
+	if c.Logs != nil {
+		l := *c.Logs
+		c.Logs = &l
+	}
+	c.Args = append([]string(nil), c.Args...)
+	c.Env = append([]string(nil), c.Env...)
+	c.Modules = append([]string(nil), c.Modules...)
+	c.Rlimits = maps.Clone(c.Rlimits)
+	if err := c.ApplyUserData(p.md.userData); err != nil {
+		p.userDataErr = err
+		if p.cfg.Wait == "none" {
+			// The app runs already: stop the machine, in order.
+			logf("configuration: %v: stopping the machine", err)
+			syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		}
+		return
+	}
+	if p.cfg.Wait == "none" {
+		// The main goroutine reads p.cfg meanwhile: not replaced.
+		if p.cfg.Logs != nil {
+			p.lateLogs = c.Logs
+		}
+		logf("user data: applied to the logs only: keel.wait=none started the app before the network and its user data")
+		return
+	}
+	if c.Logs != nil && p.appLog == nil {
+		p.appLog = newHeldLog(100_000, 16<<20)
+	}
+	p.cfg = c
+	logf("user data: applied")
 }
 
 // markStarted says the app started (or will not): the rest of the

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/keelvm/keel/internal/bootcfg"
@@ -25,33 +21,6 @@ type shippers struct {
 	app, boot *shipper.Shipper
 }
 
-// readCredentials reads the [default] profile of a shared-credentials file.
-func readCredentials(path string) (aws.CredentialsProvider, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read log credentials %s: %w", path, err)
-	}
-	defer f.Close()
-	vals := map[string]string{}
-	profile := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
-			profile = strings.TrimSpace(line[1 : len(line)-1])
-		case profile == "default" && strings.Contains(line, "="):
-			k, v, _ := strings.Cut(line, "=")
-			vals[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
-	id, secret := vals["aws_access_key_id"], vals["aws_secret_access_key"]
-	if id == "" || secret == "" {
-		return nil, fmt.Errorf("log credentials %s: no aws_access_key_id and aws_secret_access_key in [default]", path)
-	}
-	return credentials.NewStaticCredentialsProvider(id, secret, vals["aws_session_token"]), nil
-}
-
 // requestTimeout bounds one delivery: a request of at most 1 MiB takes far
 // less on a working network, and one that hangs on a cut path holds its
 // events until it times out, longer than the flush timeout at shutdown
@@ -60,18 +29,9 @@ const requestTimeout = 5 * time.Second
 
 // startShippers creates the shippers of a logs configuration; region is
 // the instance's (from IMDSv2), used when none is configured.
-func startShippers(l *bootcfg.Logs, instance, region string) (*shippers, error) {
-	creds, err := readCredentials(l.Credentials)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case l.Region != "":
-		region = l.Region
-	case region == "":
-		region = bootcfg.DefaultRegion
-	}
-	opts := cwl.Options{Region: region, Credentials: creds, RetryMaxAttempts: 1}
+func startShippers(l *bootcfg.Logs, creds credSource, instance, region string) (*shippers, error) {
+	region = regionOf(l, region)
+	opts := cwl.Options{Region: region, Credentials: creds.CredentialsProvider, RetryMaxAttempts: 1}
 	if l.Endpoint != "" {
 		opts.BaseEndpoint = aws.String(l.Endpoint)
 	}
@@ -84,7 +44,7 @@ func startShippers(l *bootcfg.Logs, instance, region string) (*shippers, error) 
 	mk := func(stream, multiline string) (*shipper.Shipper, error) {
 		return shipper.New(shipper.Config{Client: client, Group: l.Group, Stream: stream, Format: l.Format,
 			Instance: instance, Image: l.Image, RetentionDays: l.Retention, Redactor: red, Notice: notice,
-			RequestTimeout: requestTimeout, Multiline: multiline, MaxEventBytes: l.EventMax})
+			RequestTimeout: requestTimeout, Multiline: multiline, MaxEventBytes: l.EventMax, RefreshCredentials: creds.refresh})
 	}
 	app, err := mk(l.Stream, l.Multiline)
 	if err != nil {
@@ -95,6 +55,18 @@ func startShippers(l *bootcfg.Logs, instance, region string) (*shippers, error) 
 		return nil, fmt.Errorf("start the boot log shipper: %w", err)
 	}
 	return &shippers{app: app, boot: boot}, nil
+}
+
+// regionOf is the region the logs go to: the configured one, else the
+// instance's (from IMDS), else bootcfg.DefaultRegion.
+func regionOf(l *bootcfg.Logs, instanceRegion string) string {
+	switch {
+	case l.Region != "":
+		return l.Region
+	case instanceRegion != "":
+		return instanceRegion
+	}
+	return bootcfg.DefaultRegion
 }
 
 // close flushes both shippers within d and reports what could not be

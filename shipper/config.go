@@ -91,6 +91,10 @@ type Config struct {
 	// Notice receives the shipper's own reports (outages, drops, rejections),
 	// at most once per episode. Nil discards them.
 	Notice func(string)
+	// RefreshCredentials, if set, is called when the service answers
+	// ExpiredTokenException: it drops the client's cached credentials, so
+	// that the request, resent at once, is signed with fresh ones.
+	RefreshCredentials func()
 	// Now is the clock; nil: time.Now. Tests set it.
 	Now func() time.Time
 }

@@ -100,6 +100,17 @@ func (s *Shipper) put(b *body) {
 				s.createEarly()
 			}
 		case errCredentials:
+			if expiredToken(code) && s.cfg.RefreshCredentials != nil {
+				// Temporary credentials ran out before the client
+				// refreshed them: refresh and resend. Expected now and
+				// then; an outage only if it goes on.
+				s.cfg.RefreshCredentials()
+				if attempt > 0 {
+					s.failing("credentials", fmt.Errorf("credentials refused (%s): %w", code, err), since)
+				}
+				wait = s.backoff(attempt, false)
+				break
+			}
 			s.failing("credentials", fmt.Errorf("credentials refused (%s): %w", code, err), since)
 			wait = s.backoff(attempt, true)
 		default:
@@ -238,6 +249,12 @@ const (
 	errCredentials                 // expired or unknown credentials: report, retry slowly
 	errThrottled                   // over the account's request quota: slow down, retry
 )
+
+// expiredToken reports whether an error code says the request's temporary
+// credentials expired.
+func expiredToken(code string) bool {
+	return code == "ExpiredTokenException" || code == "ExpiredToken"
+}
 
 // classify sorts an error from PutLogEvents.
 func classify(err error) (errClass, string) {

@@ -49,6 +49,7 @@ Examples:
 type fuseFlags struct {
 	name, target, logsType, logsGroup, logsStream, logsRegion, logsEndpoint, logsFormat string
 	user, restart, dir, entrypoint, kernel, init, certs, args, formats, multiline, jre  string
+	logsCredentials                                                                     string
 	env                                                                                 stringList
 	retention, eventMax                                                                 int
 	force, verbose                                                                      bool
@@ -66,6 +67,7 @@ func runFuse(args []string) error {
 	fs.StringVar(&f.logsRegion, "logs.region", "", "AWS `region` of the logs (default: the instance's region, else us-east-1)")
 	fs.StringVar(&f.logsEndpoint, "logs.endpoint", "", "CloudWatch Logs endpoint `URL` (default: AWS's; keel run points it at the local server)")
 	fs.StringVar(&f.logsFormat, "logs.format", "json", "event `format`: json or text")
+	fs.StringVar(&f.logsCredentials, "logs.credentials", "", "put this shared-credentials `file` (a scoped key from 'keel logserver key create') into the image, root-only: for hypervisors without IMDS such as VirtualBox; on EC2 and under keel run the instance role's credentials come through IMDS")
 	fs.IntVar(&f.retention, "logs.retention", 0, "retention in `days` when the image creates its log group (0: never expire)")
 	fs.StringVar(&f.multiline, "logs.multiline", "auto", "stack traces as one event: auto (Java, Python, Go, Node.js, Ruby), off, or a `regexp` matching the first line of an event (image key keel.logs.multiline)")
 	fs.IntVar(&f.eventMax, "logs.event.max", bootcfg.MaxEvent, "largest event in `bytes`; longer lines are split into marked parts (image key keel.logs.event.max)")
@@ -156,6 +158,15 @@ func runFuse(args []string) error {
 	default:
 		return fmt.Errorf("-logs.type=%q: use cloudwatch-logs, console or none", f.logsType)
 	}
+	var keyFile []byte
+	if f.logsCredentials != "" {
+		if logsCfg == nil {
+			return fmt.Errorf("-logs.credentials with -logs.type=%s: an image that ships no logs needs no key", f.logsType)
+		}
+		if keyFile, err = readKeyFile(f.logsCredentials); err != nil {
+			return err
+		}
+	}
 	initBin, err := findInit(f.init)
 	if err != nil {
 		return err
@@ -187,7 +198,7 @@ func runFuse(args []string) error {
 	fu := keelimage.Fuse{App: app, Entrypoint: f.entrypoint, Ref: ref, Args: appArgs, Env: f.env, Dir: f.dir,
 		User: f.user, Restart: f.restart, Logs: logsCfg, Target: f.target, Init: initBin,
 		Certs: f.certs, Disk: disk, Force: f.force, Store: store.Store{Dir: images}, Progress: os.Stderr,
-		Verbose: f.verbose, JRE: f.jre}
+		Verbose: f.verbose, JRE: f.jre, Credentials: keyFile}
 	if fu.Runtimes, err = home.Path("runtimes"); err != nil {
 		return err
 	}
@@ -208,9 +219,10 @@ func runFuse(args []string) error {
 	for _, a := range m.Artifacts {
 		fmt.Fprintf(os.Stderr, "  %-8s %.1f MB\n", a.Name, float64(a.Size)/1e6)
 	}
-	if f.target == "qemu" || f.target == "virtualbox" {
-		fmt.Fprintf(os.Stderr, "Run it: keel run %s\n", ref)
+	if keyFile != nil {
+		fmt.Fprintf(os.Stderr, "  key      %s (root-only) from %s: the image ships its logs with it, before any instance role\n", bootcfg.DefaultCredentials, f.logsCredentials)
 	}
+	fmt.Fprintf(os.Stderr, "Run it: keel run %s\n", ref)
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,9 +20,9 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	keelimage "github.com/keelvm/keel/image"
-	"github.com/keelvm/keel/image/initramfs"
+	"github.com/keelvm/keel/iampolicy"
 	"github.com/keelvm/keel/image/store"
+	"github.com/keelvm/keel/imds"
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
@@ -38,16 +37,24 @@ func init() {
 
 const runAbout = `
 Boots a fused image under QEMU (KVM when /dev/kvm is usable, else software
-emulation) as it would run on a cloud machine, with its logs going to keel's
-local CloudWatch Logs server: the server is started in the background if it is
-not running, log group keel/ENV and stream user/app are created, and the VM gets
-a write-only key of its own (in an extra initramfs, never on the command line),
-revoked when it stops.
+emulation) as its target's machine boots it (qemu: kernel and initramfs, a
+virtio NIC; virtualbox: UEFI from disk.vdi on SATA, an e1000 NIC; aws: UEFI
+from disk.raw on NVMe, a virtio NIC), with its logs going to keel's local
+CloudWatch Logs server: the server is started in the background if it is not
+running, and log group keel/ENV and stream user/app are created.
 
-The guest reaches nothing but the log server (QEMU user networking with
-restrict=on); -port makes a guest port reachable on the host's loopback.
-keel run shows the boot, then the app's output from the serial console, or with
--logs.tail the app's events as the log server received them.
+The VM gets what an EC2 instance gets, the same way: an instance metadata
+service (IMDSv2) at 169.254.169.254 with its instance id, its region, its user
+data (the log server's endpoint, the group of -env, and every -set
+keel.KEY=VALUE) and its instance role's credentials: session credentials
+that may only create and write its own log streams, expire (-session.ttl,
+default 1h) and are rotated before they do, and are revoked when it stops. The
+image's own files are booted unchanged: no key is put into it.
+
+The guest reaches nothing but the log server and the metadata service (QEMU
+user networking with restrict=on); -port makes a guest port reachable on the
+host's loopback. keel run shows the boot, then the app's output from the serial
+console, or with -logs.tail the app's events as the log server received them.
 
 Ctrl-C presses the VM's power button and waits for the orderly shutdown (the
 app gets SIGTERM, its last lines are delivered); a second Ctrl-C kills the VM.
@@ -60,6 +67,8 @@ type runFlags struct {
 	detach        bool
 	cpus, memory  int
 	ports         stringList
+	sets          stringList    // -set keel.KEY=VALUE: user data
+	sessionTTL    time.Duration // the VM's session credentials' life
 }
 
 func runRun(args []string) error {
@@ -75,6 +84,8 @@ func runRun(args []string) error {
 	fs.IntVar(&f.memory, "memory", 512, "memory in `MB`")
 	fs.BoolVar(&f.detach, "detach", false, "run in the background: return once the app has started (see keel ps, keel kill)")
 	fs.Var(&f.ports, "port", "make guest port GUEST reachable at 127.0.0.1:HOST (`HOST:GUEST`, or PORT for both; repeatable)")
+	fs.Var(&f.sets, "set", "a launch-time setting `keel.KEY=VALUE` passed in the VM's user data, over the image's (repeatable)")
+	fs.DurationVar(&f.sessionTTL, "session.ttl", DefaultSessionTTL, "life of the VM's session credentials (rotated at half of it)")
 	name, rest := splitApp(args)
 	if err := parse(fs, rest); err != nil {
 		return err
@@ -93,6 +104,14 @@ func runRun(args []string) error {
 	}
 	if f.cpus < 1 || f.memory < 128 {
 		return fmt.Errorf("-cpus %d -memory %d: give at least 1 CPU and 128 MB", f.cpus, f.memory)
+	}
+	for _, v := range f.sets {
+		if err := checkSet(v); err != nil {
+			return err
+		}
+	}
+	if f.sessionTTL < 10*time.Second || f.sessionTTL > auth.MaxSessionTTL {
+		return fmt.Errorf("-session.ttl %v: give 10s to %v", f.sessionTTL, auth.MaxSessionTTL)
 	}
 	fwds, err := parsePorts(f.ports)
 	if err != nil {
@@ -114,14 +133,20 @@ func runRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := st.Verify(ref, m, "vmlinuz", "initrd.img"); err != nil {
+	machine, err := targetMachine(st.Path(ref), m.Target)
+	if err != nil {
+		return fmt.Errorf("image %s: %w", ref, err)
+	}
+	if err := st.Verify(ref, m, machine.files...); err != nil {
 		return err
 	}
-	nic := map[string]string{"qemu": "virtio-net-pci", "virtualbox": "e1000"}[m.Target]
-	if nic == "" {
-		return fmt.Errorf("image %s was fused for %s, whose network card QEMU does not have: fuse it with -target qemu to run it here", ref, m.Target)
-	}
 	if err := qemu.Available(); err != nil {
+		return err
+	}
+	// What the VM gets at launch, checked now: a -set the image would
+	// refuse at boot is the user's to hear before it boots.
+	launch, err := launchConfig(m.Config, f)
+	if err != nil {
 		return err
 	}
 	// Checked before detaching: a missing image is the user's to hear
@@ -156,18 +181,26 @@ func runRun(args []string) error {
 		}
 	}()
 	r := &runner{flags: f, ref: ref, manifest: m, stdout: os.Stdout, stderr: os.Stderr, sigs: sigs, booting: booting}
-	initrd := filepath.Join(st.Path(ref), "initrd.img")
-	cfg := qemu.Config{Kernel: filepath.Join(st.Path(ref), "vmlinuz"), Initrd: initrd, Cmdline: m.Cmdline,
-		MemoryMB: f.memory, CPUs: f.cpus, NIC: nic, HostForwards: fwds, Dir: dir, Console: r.consoleWriter()}
-	if m.Config.Logs != nil {
-		cleanup, err := r.setupLogs(ctx, dir, &cfg)
+	cfg := machine.cfg
+	cfg.Cmdline, cfg.MemoryMB, cfg.CPUs, cfg.HostForwards, cfg.Dir, cfg.Console = m.Cmdline, f.memory, f.cpus, fwds, dir, r.consoleWriter()
+	md := &imds.Server{InstanceID: newInstanceID(), Region: localRegion, Account: localAccount}
+	if launch.Logs != nil {
+		cleanup, err := r.setupLogs(ctx, launch.Logs, md, &cfg)
 		if cleanup != nil {
 			defer cleanup()
 		}
 		if err != nil {
 			return err
 		}
+	} else if len(f.sets) > 0 {
+		md.UserData = userData("", "", f.sets)
 	}
+	imdsAddr, stopIMDS, err := serveIMDS(md)
+	if err != nil {
+		return err
+	}
+	defer stopIMDS()
+	cfg.IMDS = imdsAddr
 	return r.boot(ctx, cfg)
 }
 
@@ -211,13 +244,18 @@ type runner struct {
 	lastEvent time.Time
 }
 
-// guestLogPort is where the guest reaches the log server (10.0.2.100).
+// guestLogPort is where the guest reaches the log server
+// (qemu.LinkLocalServiceAddr).
 const guestLogPort = 4566
 
+// guestLogEndpoint is the log server's endpoint as the guest sees it.
+var guestLogEndpoint = fmt.Sprintf("http://%s:%d", qemu.LinkLocalServiceAddr, guestLogPort)
+
 // setupLogs makes sure the local log server runs, creates the group and
-// stream, issues the VM's key, and appends an initramfs that points the
-// image's config at the server and carries the key.
-func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (cleanup func(), err error) {
+// stream, and makes the VM's instance role: session credentials limited to
+// its group and stream, served by md with the user data that points the
+// image at the server. The image itself is booted unchanged.
+func (r *runner) setupLogs(ctx context.Context, lc *bootcfg.Logs, md *imds.Server, cfg *qemu.Config) (cleanup func(), err error) {
 	data, err := home.Path("logserver")
 	if err != nil {
 		return nil, err
@@ -235,7 +273,7 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 		fmt.Fprintf(r.stderr, "Started the local log server at %s (stop it with 'keel logserver stop')\n", srv.Endpoint)
 	}
 	if srv.Auth == "none" {
-		return nil, fmt.Errorf("the log server on %s runs with -auth=none; keel run gives VMs write-only keys: restart it with SigV4 ('keel logserver stop', then run again)", data)
+		return nil, fmt.Errorf("the log server on %s runs with -auth=none; keel run gives VMs scoped session credentials: restart it with SigV4 ('keel logserver stop', then run again)", data)
 	}
 	kr, _, err := auth.OpenKeyring(data)
 	if err != nil {
@@ -244,52 +282,24 @@ func (r *runner) setupLogs(ctx context.Context, dir string, cfg *qemu.Config) (c
 	if r.client, err = logs.AdminClient(data, srv.Endpoint); err != nil {
 		return nil, err
 	}
-	lc := *r.manifest.Config.Logs
-	r.group, r.stream = "keel/"+r.flags.env, lc.Stream
+	r.group, r.stream = lc.Group, lc.Stream
 	if err := r.createLogs(ctx, lc.Retention); err != nil {
 		return nil, err
 	}
 	revokeStale(kr, r.stderr)
+	policy := iampolicy.ShipOwnLogs(localPartition, localRegion, localAccount, r.group, r.stream)
 	name := fmt.Sprintf("%s%s-%s-%s", vmKeyPrefix, keelRunID(), r.ref.User, r.ref.App)
-	key, err := kr.Create(name[:min(len(name), 64)], &auth.Scope{Group: r.group, Stream: r.stream})
+	sess, err := startSessions(kr, policy, r.flags.sessionTTL, name[:min(len(name), 56)])
 	if err != nil {
-		return nil, fmt.Errorf("issue the VM's log key: %w", err)
+		return nil, err
 	}
 	cleanup = func() {
-		if err := kr.Delete(key.ID); err != nil {
-			fmt.Fprintf(r.stderr, "keel run: revoke the VM's key %s: %v (revoke it with 'keel logserver key delete %s')\n", key.ID, err, key.ID)
+		if err := sess.close(); err != nil {
+			fmt.Fprintf(r.stderr, "keel run: revoke the VM's session credentials: %v (they expire by themselves within %v)\n", err, r.flags.sessionTTL)
 		}
 	}
-	c := r.manifest.Config
-	lc.Group, lc.Endpoint, lc.Region = r.group, fmt.Sprintf("http://10.0.2.100:%d", guestLogPort), "us-east-1"
-	lc.Credentials = bootcfg.DefaultCredentials
-	c.Logs = &lc
-	overlay := initramfs.New()
-	for _, e := range []initramfs.Entry{
-		{Path: bootcfg.Path, Kind: initramfs.File, Mode: 0o644, Data: c.Marshal()},
-		keelimage.Credentials(key),
-	} {
-		if err := overlay.Add(e); err != nil {
-			return cleanup, err
-		}
-	}
-	// The kernel unpacks concatenated archives in order, later files
-	// replacing earlier ones: the image stays untouched and shared.
-	base, err := os.ReadFile(cfg.Initrd)
-	if err != nil {
-		return cleanup, fmt.Errorf("read %s: %w", cfg.Initrd, err)
-	}
-	buf := bytes.NewBuffer(base)
-	for buf.Len()%4 != 0 {
-		buf.WriteByte(0)
-	}
-	if _, err := overlay.WriteTo(buf); err != nil {
-		return cleanup, err
-	}
-	cfg.Initrd = filepath.Join(dir, "initrd.img")
-	if err := os.WriteFile(cfg.Initrd, buf.Bytes(), 0o600); err != nil {
-		return cleanup, fmt.Errorf("write %s: %w", cfg.Initrd, err)
-	}
+	md.Role, md.Credentials = runRole, sess.credentials
+	md.UserData = userData(guestLogEndpoint, "keel/"+r.flags.env, r.flags.sets)
 	cfg.Forwards = []qemu.Forward{{Port: guestLogPort, Host: strings.TrimPrefix(srv.Endpoint, "http://")}}
 	return cleanup, nil
 }

@@ -29,7 +29,7 @@ import (
 const Binary = "qemu-system-x86_64"
 
 // Forward makes host address Host (on loopback) reachable from the guest at
-// 10.0.2.100:Port.
+// Config.ServiceAddr():Port (10.0.2.100, or 169.254.0.100 with IMDS).
 type Forward struct {
 	Port int
 	Host string // host:port on 127.0.0.1
@@ -47,10 +47,11 @@ type HostForward struct {
 type Config struct {
 	Kernel, Initrd string
 	Cmdline        string
-	// Disk is a disk image attached to the machine's AHCI controller, as
-	// VirtualBox's default SATA disk; DiskFormat is QEMU's name for its
-	// format (raw, vdi, vmdk; default raw).
-	Disk, DiskFormat string
+	// Disk is a disk image attached to the controller DiskBus names
+	// (BusAHCI, VirtualBox's default SATA disk, by default; BusNVMe as on
+	// EC2); DiskFormat is QEMU's name for its format (raw, vdi, vmdk;
+	// default raw). The image is never written (snapshot=on).
+	Disk, DiskFormat, DiskBus string
 	// Firmware is a UEFI firmware image (OVMF) to boot Disk with; it is
 	// copied, never written.
 	Firmware     string
@@ -59,6 +60,10 @@ type Config struct {
 	NIC          string // QEMU device model: virtio-net-pci (default) or e1000
 	Forwards     []Forward
 	HostForwards []HostForward
+	// IMDS, if set, is a local instance metadata service (host:port on
+	// loopback) that the guest reaches at 169.254.169.254:80, as on EC2;
+	// the user network is link-local then (see ServiceAddr).
+	IMDS string
 	// ForwardCmd is the command QEMU runs per guest connection, with the
 	// connection on its stdin and stdout, to reach Host; %s is replaced
 	// by Host. Default: this program re-run with Marker (see ServeForward).
@@ -114,7 +119,7 @@ func Start(cfg Config) (*VM, error) {
 		return nil, fmt.Errorf("start VM: accelerator %q: want kvm or tcg", cfg.Accel)
 	}
 	var cleanup []string
-	if cfg.ForwardCmd == "" && len(cfg.Forwards) > 0 {
+	if cfg.ForwardCmd == "" && (len(cfg.Forwards) > 0 || cfg.IMDS != "") {
 		exe, err := os.Executable()
 		if err != nil {
 			return nil, err
@@ -142,15 +147,8 @@ func Start(cfg Config) (*VM, error) {
 	if cfg.CPUs == 0 {
 		cfg.CPUs = 1
 	}
-	// restrict=on: the guest reaches nothing but what is forwarded below.
-	netdev := "user,id=n0,restrict=on"
-	for _, f := range cfg.Forwards {
-		cmd := strings.ReplaceAll(fmt.Sprintf(cfg.ForwardCmd, f.Host), ",", ",,")
-		netdev += fmt.Sprintf(",guestfwd=tcp:10.0.2.100:%d-cmd:%s", f.Port, cmd)
-	}
-	for _, f := range cfg.HostForwards {
-		netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", f.Host, f.Guest)
-	}
+	// restrict=on: the guest reaches nothing but what is forwarded.
+	netdev := netdevArg(cfg)
 	qmp := filepath.Join(cfg.Dir, "qmp.sock")
 	args := []string{
 		"-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
@@ -162,22 +160,11 @@ func Start(cfg Config) (*VM, error) {
 	}
 	switch {
 	case cfg.Disk != "":
-		if cfg.Firmware == "" {
-			return nil, errors.New("boot disk: no UEFI firmware given (install the Debian package ovmf)")
+		da, err := diskArgs(cfg)
+		if err != nil {
+			return nil, err
 		}
-		// OVMF writes its variable store: boot a copy so the host's stays clean.
-		fw := filepath.Join(cfg.Dir, "firmware.fd")
-		if err := copyFile(cfg.Firmware, fw); err != nil {
-			return nil, fmt.Errorf("copy firmware %s: %w", cfg.Firmware, err)
-		}
-		format := cfg.DiskFormat
-		if format == "" {
-			format = "raw"
-		}
-		args = append(args, "-bios", fw,
-			"-drive", "file="+strings.ReplaceAll(cfg.Disk, ",", ",,")+",format="+format+",if=none,id=d0,snapshot=on",
-			// q35's built-in ICH9 AHCI controller: the SATA disk VirtualBox gives by default.
-			"-device", "ide-hd,drive=d0,bus=ide.0")
+		args = append(args, da...)
 	case cfg.Kernel != "":
 		args = append(args, "-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Cmdline)
 	default:

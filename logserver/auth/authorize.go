@@ -8,6 +8,9 @@ import "fmt"
 // AccessDeniedException worded as AWS words it for an IAM user named after
 // the key, with account and region filling in the ARNs.
 func Authorize(key Key, action, group, stream, account, region string) *Error {
+	if key.Policy != nil {
+		return authorizePolicy(key, action, group, stream, account, region)
+	}
 	if key.Scope.Allows(action, group, stream) {
 		return nil
 	}

@@ -20,6 +20,7 @@ const (
 	CodeInvalidSignature           = "InvalidSignatureException"
 	CodeAccessDenied               = "AccessDeniedException"
 	CodeInternalFailure            = "InternalFailure"
+	CodeExpiredToken               = "ExpiredTokenException"
 )
 
 // msgSignatureMismatch is AWS's text for every kind of mismatch, wrong secret

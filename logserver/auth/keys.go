@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"time"
+
+	"github.com/keelvm/keel/iampolicy"
 )
 
 // Key is one access key of the server. Treat a Key you are handed as read
@@ -13,7 +15,13 @@ type Key struct {
 	Secret  string    `json:"secret"` // secret access key
 	Name    string    `json:"name"`   // shown in AccessDenied messages as the IAM user name
 	Created time.Time `json:"created"`
-	Scope   *Scope    `json:"scope,omitempty"` // nil: full (admin) access
+	Scope   *Scope    `json:"scope,omitempty"` // nil: full (admin) access, unless Policy is set
+
+	// Session credentials (see session.go) carry a token that every
+	// request must present, an end, and their rights as an IAM policy.
+	Token   string              `json:"token,omitempty"`
+	Expires time.Time           `json:"expires,omitzero"`
+	Policy  *iampolicy.Document `json:"policy,omitempty"`
 }
 
 // Access key ids are "KEEL" and 16 characters of [A-Z0-9]: 20 characters like

@@ -92,6 +92,11 @@ func parseKeysFile(data []byte) ([]Key, error) {
 			return nil, fmt.Errorf("key #%d (%q) has no id or no secret", i+1, k.Name)
 		case seen[k.ID]:
 			return nil, fmt.Errorf("key id %s appears twice", k.ID)
+		case k.Token != "" && (k.Policy == nil || k.Expires.IsZero()):
+			// Without its policy a session would have the admin's rights.
+			return nil, fmt.Errorf("key %s has a session token but no policy or no expiry", k.ID)
+		case k.Token == "" && k.Policy != nil:
+			return nil, fmt.Errorf("key %s has a policy but no session token: only session credentials carry a policy", k.ID)
 		case k.Scope != nil && k.Scope.Group == "":
 			return nil, fmt.Errorf("key %s has a scope without a group; remove the scope for full access", k.ID)
 		}

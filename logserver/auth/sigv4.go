@@ -85,6 +85,9 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Key, *Error) {
 	if !ok {
 		return Key{}, errUnrecognizedClient()
 	}
+	if e := v.checkSessionToken(key, r.Header.Get(securityTokenHeader)); e != nil {
+		return Key{}, e
+	}
 
 	sum := sha256.Sum256(body)
 	var payloadHash [2 * sha256.Size]byte

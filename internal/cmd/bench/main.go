@@ -59,6 +59,7 @@ var benches = []bench{
 	{"ship", benchShip},
 	{"ship-multiline", benchMultiline},
 	{"boot", benchBoot},
+	{"imds", benchIMDS},
 	{"image", benchImage},
 	{"fleet", benchFleet},
 }

@@ -1,0 +1,84 @@
+package bootcfg
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// User data is the instance's launch-time configuration: EC2's (and keel
+// run's) IMDS serves it at /latest/user-data. keel reads keel.* settings
+// from it in the kernel command line's syntax (key=value, double quotes
+// grouping), one or more per line, '#' starting a comment outside quotes;
+// blank lines are skipped. It is applied over the image's config.json and
+// the kernel command line: launch-time settings win, as with cloud-init.
+//
+// Every word must be a keel.* setting: user data meant for something else
+// (a cloud-init script) is refused rather than half-read, and so is an
+// unknown or malformed key, with the line and the key named. Credentials
+// never come from user data, which every process on the instance can
+// read through IMDS.
+
+// MaxUserData is EC2's limit on user data: 16 KiB.
+const MaxUserData = 16 << 10
+
+// ApplyUserData applies the keel.* settings of user data over c.
+func (c *Config) ApplyUserData(data []byte) error {
+	if len(data) > MaxUserData {
+		return fmt.Errorf("user data: %d bytes, more than EC2's %d", len(data), MaxUserData)
+	}
+	argsSeen := false
+	for n, line := range strings.Split(string(data), "\n") {
+		n++
+		line = stripComment(strings.TrimRight(line, "\r"))
+		for _, kv := range SplitCmdline(line) {
+			k, v, hasValue := strings.Cut(kv, "=")
+			if !strings.HasPrefix(k, "keel.") {
+				return fmt.Errorf("user data line %d: %q is not a keel.KEY=VALUE setting (keel reads only keel.* settings from user data; '#' starts a comment); the keys are:\n%s", n, kv, CmdlineKeys)
+			}
+			bad := func(err error) error {
+				return fmt.Errorf("user data line %d: %s=%q: %w", n, k, v, err)
+			}
+			if !hasValue {
+				return fmt.Errorf("user data line %d: %q: want %s=VALUE", n, kv, k)
+			}
+			if k == "keel.logs.credentials" {
+				return bad(errors.New("credentials never come from user data, which every process on the instance can read through IMDS: attach an instance profile (its role's credentials come through IMDS) or put a key file in the image (keel fuse -logs.credentials)"))
+			}
+			if v == "" {
+				return bad(errors.New("empty value"))
+			}
+			if k == "keel.arg" && !argsSeen {
+				c.Args, argsSeen = nil, true
+			}
+			if err := c.applyKey(k, v); errors.Is(err, errUnknownKey) {
+				return fmt.Errorf("user data line %d: unknown key %q (in %q); the keys are:\n%s", n, k, kv, CmdlineKeys)
+			} else if err != nil {
+				return bad(err)
+			}
+		}
+	}
+	if l := c.Logs; l != nil && (l.Group == "" || l.Stream == "") {
+		return errors.New("user data: logs need both a group and a stream (keel.logs.group= and keel.logs.stream=, here or in the image)")
+	}
+	if l := c.Logs; l != nil && l.Credentials == "" {
+		l.Credentials = DefaultCredentials
+	}
+	return nil
+}
+
+// stripComment cuts a line at the first '#' outside double quotes that
+// starts the line or follows white space, as a shell does: a '#' inside a
+// value (keel.env=URL=http://h/#top) stays.
+func stripComment(line string) string {
+	inQuote := false
+	for i := 0; i < len(line); i++ {
+		switch b := line[i]; {
+		case b == '"':
+			inQuote = !inQuote
+		case b == '#' && !inQuote && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+			return line[:i]
+		}
+	}
+	return line
+}
