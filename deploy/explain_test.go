@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"github.com/keelvm/keel/internal/bootcfg"
+
 	"errors"
 	"strings"
 	"testing"
@@ -59,9 +61,17 @@ func TestNames(t *testing.T) {
 
 func TestUserData(t *testing.T) {
 	got := string(UserData([]string{"keel.logs.group=keel/prod", "keel.env=A=b c"}))
-	want := "# keel launch settings (keel run -env): key=value lines, # comments\nkeel.logs.group=keel/prod\nkeel.env=A=b c\n"
+	want := "# keel launch settings (keel run -env): key=value lines, # comments\nkeel.logs.group=keel/prod\n\"keel.env=A=b c\"\n"
 	if got != want {
 		t.Errorf("UserData = %q, want %q", got, want)
+	}
+	// The init reads back what was meant, the value with its space.
+	var c bootcfg.Config
+	if err := c.ApplyUserData([]byte(got + "keel.logs.stream=u/a\n")); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Env) != 1 || c.Env[0] != "A=b c" {
+		t.Errorf("env read back: %q", c.Env)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // UserData is what an instance gets as its user data: the launch's keel.*
@@ -20,8 +22,7 @@ func UserData(settings []string) []byte {
 	var b strings.Builder
 	b.WriteString("# keel launch settings (keel run -env): key=value lines, # comments\n")
 	for _, s := range settings {
-		b.WriteString(s)
-		b.WriteByte('\n')
+		b.WriteString(bootcfg.UserDataLine(s))
 	}
 	return []byte(b.String())
 }

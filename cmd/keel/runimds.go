@@ -156,10 +156,7 @@ func userData(endpoint, group string, sets []string) []byte {
 		b.WriteString("# -set\n")
 	}
 	for _, s := range sets {
-		if strings.ContainsAny(s, " \t#") {
-			s = `"` + s + `"`
-		}
-		b.WriteString(s + "\n")
+		b.WriteString(bootcfg.UserDataLine(s))
 	}
 	return []byte(b.String())
 }

@@ -82,3 +82,15 @@ func stripComment(line string) string {
 	}
 	return line
 }
+
+// UserDataLine writes one keel.KEY=VALUE setting as a line of user data
+// that ApplyUserData reads back as that setting: quoted when it holds
+// white space or '#'. keel run's local IMDS and keel run -env's EC2 launch
+// both write user data with it, so that the writer and the reader are one
+// format.
+func UserDataLine(setting string) string {
+	if strings.ContainsAny(setting, " \t\n\r\v\f#\u00a0") {
+		return `"` + setting + "\"\n"
+	}
+	return setting + "\n"
+}

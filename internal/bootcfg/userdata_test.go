@@ -2,6 +2,7 @@ package bootcfg
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -95,5 +96,25 @@ func TestUserDataAddsLogs(t *testing.T) {
 	}
 	if c.Logs == nil || c.Logs.Credentials != DefaultCredentials {
 		t.Fatalf("logs %+v", c.Logs)
+	}
+}
+
+// TestUserDataLineRoundTrip: what keel run and keel run -env write as user
+// data is read back by the init as the same settings.
+func TestUserDataLineRoundTrip(t *testing.T) {
+	sets := []string{"keel.env=GREETING=hello world", "keel.env=TAG=#1", "keel.arg=--name", "keel.arg=a\tb", "keel.logs.group=keel/prod", "keel.logs.stream=u/a"}
+	var data string
+	for _, s := range sets {
+		data += UserDataLine(s)
+	}
+	var c Config
+	if err := c.ApplyUserData([]byte(data)); err != nil {
+		t.Fatalf("%q: %v", data, err)
+	}
+	if want := []string{"GREETING=hello world", "TAG=#1"}; !slices.Equal(c.Env, want) {
+		t.Errorf("env %q, want %q", c.Env, want)
+	}
+	if want := []string{"--name", "a\tb"}; !slices.Equal(c.Args, want) {
+		t.Errorf("args %q, want %q", c.Args, want)
 	}
 }
