@@ -66,6 +66,12 @@ type Fuse struct {
 	// writes none.
 	Disk     func(kernel, initrd, cmdline, dir string) error
 	Force    bool
+	// AppDisk says where the app goes: auto (default: on an app disk
+	// when its files pass AppDiskThreshold and the target has one), yes
+	// or no (the initramfs).
+	AppDisk string
+	// MemoryMB is the app's own memory need; 0: the default of its runtime.
+	MemoryMB int
 	Store    store.Store
 	Progress io.Writer
 	// Verbose lists on Progress every file added from the host.
@@ -192,14 +198,26 @@ func (f Fuse) Write() (store.Manifest, error) {
 		files = append(files, initramfs.Entry{Path: bootcfg.DefaultCredentials, Kind: initramfs.File, Mode: 0o600, Data: f.Credentials})
 	}
 	b := Build{Init: f.Init, Kernel: f.Kernel, Modules: mods, Config: cfg, Files: files}
-	modPaths, entries, err := b.WriteListed(initrd)
+	useDisk, err := f.useAppDisk(files)
+	if err != nil {
+		return m, err
+	}
+	if useDisk {
+		md, cd, ram, err := f.writeAppDisk(st.Dir, files)
+		if err != nil {
+			return m, err
+		}
+		m.AppDisk, b.Config.AppDisk, b.Files, b.DiskModules = md, cd, ram, diskModules[f.Target]
+		fmt.Fprintf(f.Progress, "  app disk %s (%s, %d files, %s uncompressed)\n", mb(md.Size), md.FS, len(md.Files), mb(md.Bytes))
+	}
+	written, modPaths, entries, err := b.write(initrd)
 	if err != nil {
 		return m, err
 	}
 	m.Modules = modPaths
-	m.Config = cfg
-	m.Config.Modules = modPaths
+	m.Config = written
 	m.Files = listing(entries)
+	m.Memory = f.memoryNeed(initrd, entries, written.AppDisk, app.Runtime)
 	if fi, err := os.Stat(initrd); err == nil {
 		fmt.Fprintf(f.Progress, "  initrd   %s (%d files, %d modules)\n", mb(fi.Size()), len(entries), len(modPaths))
 	}

@@ -27,6 +27,9 @@ type Build struct {
 	Modules []string          // module names; their dependencies are added
 	Config  bootcfg.Config    // Modules is filled in by Write
 	Files   []initramfs.Entry // the app and anything else it needs
+	// DiskModules are the modules the app disk needs (Config.AppDisk),
+	// loaded first; Config.AppDisk.Modules is filled in by Write.
+	DiskModules []string
 }
 
 // Credentials is the initramfs file that gives an image's init its key for
@@ -47,35 +50,66 @@ func (b Build) Write(path string) ([]string, error) {
 // WriteListed is Write that also returns the archive's entries as
 // written, in order.
 func (b Build) WriteListed(path string) ([]string, []initramfs.Written, error) {
+	_, mods, entries, err := b.write(path)
+	return mods, entries, err
+}
+
+// write writes the initramfs and returns the configuration as written in
+// it, every module path in load order, and the entries.
+func (b Build) write(path string) (bootcfg.Config, []string, []initramfs.Written, error) {
+	var none bootcfg.Config
 	a := initramfs.New()
 	if b.Kernel != nil {
 		if err := b.Kernel.CheckInitramfs(); err != nil {
-			return nil, nil, fmt.Errorf("build initramfs %s: %w", path, err)
+			return none, nil, nil, fmt.Errorf("build initramfs %s: %w", path, err)
 		}
 	}
-	var mods []string
-	if len(b.Modules) > 0 {
+	var mods, diskMods []string
+	if len(b.Modules)+len(b.DiskModules) > 0 {
 		if b.Kernel == nil {
-			return nil, nil, fmt.Errorf("build initramfs %s: modules %v need a kernel", path, b.Modules)
+			return none, nil, nil, fmt.Errorf("build initramfs %s: modules %v need a kernel", path, append(b.DiskModules, b.Modules...))
 		}
 		tree, err := modules.Open(b.Kernel.Modules)
 		if err != nil {
-			return nil, nil, err
+			return none, nil, nil, err
 		}
-		rels, err := tree.Resolve(b.Modules...)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, rel := range rels {
-			p := "/lib/modules/" + b.Kernel.Version + "/" + rel
-			mods = append(mods, p)
-			if err := a.Add(initramfs.Entry{Path: p, Kind: initramfs.File, Mode: 0o644, Source: filepath.Join(b.Kernel.Modules, rel)}); err != nil {
-				return nil, nil, err
+		added := map[string]bool{}
+		add := func(names []string) ([]string, error) {
+			if len(names) == 0 {
+				return nil, nil
 			}
+			rels, err := tree.Resolve(names...)
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, rel := range rels {
+				if added[rel] {
+					continue // loaded with the disk's
+				}
+				added[rel] = true
+				p := "/lib/modules/" + b.Kernel.Version + "/" + rel
+				out = append(out, p)
+				if err := a.Add(initramfs.Entry{Path: p, Kind: initramfs.File, Mode: 0o644, Source: filepath.Join(b.Kernel.Modules, rel)}); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		}
+		if diskMods, err = add(b.DiskModules); err != nil {
+			return none, nil, nil, err
+		}
+		if mods, err = add(b.Modules); err != nil {
+			return none, nil, nil, err
 		}
 	}
 	cfg := b.Config
 	cfg.Modules = mods
+	if cfg.AppDisk != nil {
+		d := *cfg.AppDisk
+		d.Modules = diskMods
+		cfg.AppDisk = &d
+	}
 	base := []initramfs.Entry{
 		{Path: "/init", Kind: initramfs.File, Mode: 0o755, Source: b.Init},
 		{Path: bootcfg.Path, Kind: initramfs.File, Mode: 0o644, Data: cfg.Marshal()},
@@ -86,17 +120,20 @@ func (b Build) WriteListed(path string) ([]string, []initramfs.Written, error) {
 	}
 	for _, e := range append(base, b.Files...) {
 		if err := a.Add(e); err != nil {
-			return nil, nil, err
+			return none, nil, nil, err
 		}
+	}
+	if err := a.AddLast(initramfs.Entry{Path: bootcfg.Unpacked, Kind: initramfs.File, Mode: 0o444, Data: []byte("keel's initramfs unpacked whole\n")}); err != nil {
+		return none, nil, nil, err
 	}
 	var buf bytes.Buffer
 	if _, err := a.WriteTo(&buf); err != nil {
-		return nil, nil, err
+		return none, nil, nil, err
 	}
 	// WriteFileAtomic removes its temporary file when the write fails
 	// (a full disk), which a plain WriteFile and rename left behind.
 	if err := fsutil.WriteFileAtomic(path, buf.Bytes(), 0o644); err != nil {
-		return nil, nil, fmt.Errorf("write initramfs: %w", err)
+		return none, nil, nil, fmt.Errorf("write initramfs: %w", err)
 	}
-	return mods, a.Written(), nil
+	return cfg, append(diskMods, mods...), a.Written(), nil
 }

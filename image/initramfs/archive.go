@@ -45,6 +45,23 @@ type Entry struct {
 type Archive struct {
 	entries map[string]Entry
 	written []Written
+	last    *Entry
+}
+
+// AddLast makes e, a file at the top of the archive, its last entry: its
+// presence tells that the kernel unpacked the whole archive (an unpacking
+// that runs out of memory stops part way, and the kernel boots anyway).
+func (a *Archive) AddLast(e Entry) error {
+	p := path.Clean("/" + e.Path)
+	if path.Dir(p) != "/" || e.Kind != File {
+		return fmt.Errorf("initramfs: last entry %q: want a file at the top", e.Path)
+	}
+	if _, ok := a.entries[p]; ok {
+		return fmt.Errorf("initramfs: %s added twice", p)
+	}
+	e.Path = p
+	a.last = &e
+	return nil
 }
 
 // New returns an empty archive.
@@ -107,6 +124,9 @@ func (a *Archive) writeCPIO(w io.Writer) error {
 	}
 	// Sorted, so a directory precedes its content and the order is stable.
 	sort.Strings(paths)
+	if a.last != nil {
+		paths = append(paths, a.last.Path)
+	}
 	cw := newcWriter{w: w}
 	a.written = a.written[:0]
 	links, err := a.linkGroups()
@@ -116,7 +136,10 @@ func (a *Archive) writeCPIO(w io.Writer) error {
 	inos := map[string]uint32{}      // link group (its target's path) -> inode
 	carriers := map[string]Written{} // link group -> its name written with the content
 	for i, p := range paths {
-		e := a.entries[p]
+		e, ok := a.entries[p]
+		if !ok {
+			e = *a.last // the marker, after the sorted entries
+		}
 		ino := uint32(i + 1)
 		group, linked := "", false
 		if e.Kind == File {

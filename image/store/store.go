@@ -79,6 +79,33 @@ type Manifest struct {
 	Files []File `json:"files"`
 	// Artifacts are the files of the image directory, manifest excepted.
 	Artifacts []Artifact `json:"artifacts"`
+	// AppDisk describes the app disk (artifact app.img), when the app is
+	// on one rather than in the initramfs.
+	AppDisk *AppDisk `json:"app_disk,omitempty"`
+	// Memory is what the image needs to boot and run its app.
+	Memory *Memory `json:"memory,omitempty"`
+}
+
+// AppDisk is the app's read-only filesystem image.
+type AppDisk struct {
+	Artifact string `json:"artifact"` // app.img
+	FS       string `json:"fs"`       // squashfs
+	Size     int64  `json:"size"`
+	SHA256   string `json:"sha256"`
+	// Bytes is the uncompressed size of its files.
+	Bytes int64  `json:"bytes"`
+	Files []File `json:"files"`
+}
+
+// Memory is the image's memory need in MB, and its parts.
+type Memory struct {
+	MinMB int `json:"min_mb"` // keel run refuses less
+	// The parts: the kernel and init, the initramfs (compressed, and
+	// unpacked into RAM), the tmpfs overlays at their bound, the app.
+	KernelMB    int `json:"kernel_mb"`
+	InitramfsMB int `json:"initramfs_mb"`
+	OverlayMB   int `json:"overlay_mb"`
+	AppMB       int `json:"app_mb"`
 }
 
 // App says what was fused.

@@ -48,6 +48,12 @@ type Config struct {
 	// "core", ...): "N" (soft and hard), "SOFT:HARD", with "unlimited" for
 	// either. RLIMIT_NOFILE defaults to DefaultNofile.
 	Rlimits map[string]string `json:"rlimits,omitempty"`
+	// AppDisk is where the app lives when it is not in the initramfs.
+	AppDisk *AppDisk `json:"app_disk,omitempty"`
+	// Instance names this machine in the events (their "instance"): keel
+	// run gives each run its own; empty: EC2's instance id, else the
+	// hostname.
+	Instance string `json:"instance,omitempty"`
 }
 
 // Logs says where the app's and the boot's events go.
@@ -197,6 +203,7 @@ func (c *Config) check() error {
 		{"net", c.Net, checkNet},
 		{"halt", c.Halt, checkHalt},
 		{"wait", c.Wait, checkWait},
+		{"instance", c.Instance, checkInstance},
 	})
 	if err != nil {
 		return err
@@ -224,6 +231,11 @@ func (c *Config) check() error {
 	}
 	if c.FlushTimeout < 0 {
 		return fmt.Errorf("flush_timeout %v: must not be negative", c.FlushTimeout)
+	}
+	if d := c.AppDisk; d != nil {
+		if err := d.check(); err != nil {
+			return err
+		}
 	}
 	if l := c.Logs; l != nil {
 		return l.check()

@@ -1,0 +1,283 @@
+// Package appfs writes the app disk of a keel image: a read-only squashfs
+// filesystem, zstd-compressed, holding the app's files at their image
+// paths, which init mounts instead of unpacking the app into RAM with the
+// initramfs.
+//
+// It is written with go-diskfs (already keel's GPT and FAT32 writer): its
+// squashfs writer has zstd. Two things make its output reproducible here:
+// the workspace it reads is written with fixed times (go-diskfs records
+// each file's mtime), and the superblock's creation time, which go-diskfs
+// sets to the time of writing, is set to zero afterwards (squashfs has no
+// checksum over the superblock, and the kernel does not use the time).
+//
+// It knows how to lay out a filesystem from entries, not which entries an
+// image has (package image decides that).
+package appfs
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/diskfs/go-diskfs/backend/file"
+	"github.com/diskfs/go-diskfs/filesystem/squashfs"
+
+	"github.com/keelvm/keel/image/initramfs"
+)
+
+// Serial is the serial number of the app disk as keel run attaches it
+// (virtio-blk), and PartName the GPT partition name of the app disk in
+// disk images: how init finds it.
+const (
+	Serial   = "keel-app"
+	PartName = "keel-app"
+)
+
+// FSType is the filesystem of the app disk, as mount(2) names it.
+const FSType = "squashfs"
+
+// epoch is every file's time: the same inputs give the same bytes.
+var epoch = time.Unix(0, 0)
+
+// Result describes a written app disk.
+type Result struct {
+	Size   int64
+	SHA256 string
+	// Files are the entries as written: regular files with their size
+	// and checksum, for the manifest.
+	Files []initramfs.Written
+	// Bytes is the sum of the regular files' sizes (uncompressed).
+	Bytes int64
+}
+
+// Write writes entries as a squashfs image to dst (a new file), atomically:
+// a failure leaves nothing behind. Parent directories missing from entries
+// are added (0755, root).
+func Write(dst string, entries []initramfs.Entry) (Result, error) {
+	var res Result
+	tmp := dst + ".tmp"
+	os.Remove(tmp)
+	ok := false
+	defer func() {
+		if !ok {
+			os.Remove(tmp)
+		}
+	}()
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_RDWR|os.O_EXCL, 0o644)
+	if err != nil {
+		return res, fmt.Errorf("create app disk %s: %w", dst, err)
+	}
+	defer f.Close()
+	fs, err := squashfs.Create(file.New(f, false), 0, 0, 0)
+	if err != nil {
+		return res, fmt.Errorf("create app disk %s: %w", dst, err)
+	}
+	ws := fs.Workspace()
+	defer os.RemoveAll(ws)
+	files, err := populate(ws, entries)
+	if err != nil {
+		return res, err
+	}
+	res.Files = files
+	for _, w := range files {
+		res.Bytes += w.Size
+	}
+	if err := fs.Finalize(squashfs.FinalizeOptions{Compression: &squashfs.CompressorZstd{}, NonExportable: true}); err != nil {
+		return res, fmt.Errorf("write app disk %s: %w", dst, err)
+	}
+	// The superblock's modification time (bytes 8 to 11): zero.
+	if _, err := f.WriteAt(make([]byte, 4), 8); err != nil {
+		return res, fmt.Errorf("write app disk %s: %w", dst, err)
+	}
+	if err := f.Sync(); err != nil {
+		return res, fmt.Errorf("write app disk %s: %w", dst, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return res, err
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return res, fmt.Errorf("read app disk %s: %w", dst, err)
+	}
+	res.Size, res.SHA256 = n, hex.EncodeToString(h.Sum(nil))
+	if err := f.Close(); err != nil {
+		return res, fmt.Errorf("write app disk %s: %w", dst, err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return res, fmt.Errorf("write app disk %s: %w", dst, err)
+	}
+	ok = true
+	return res, nil
+}
+
+// populate lays the entries out in the workspace dir, with their modes,
+// owners and a fixed time, and returns them as written.
+func populate(ws string, entries []initramfs.Entry) ([]initramfs.Written, error) {
+	sorted := append([]initramfs.Entry(nil), entries...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
+	var out []initramfs.Written
+	seen := map[string]bool{}
+	var dirs []string // given times last: writing into a directory changes its mtime
+	chown := func(p string, uid, gid int) error {
+		err := os.Lchown(p, uid, gid)
+		if errors.Is(err, syscall.EPERM) && uid == os.Getuid() {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("app disk: own %s by %d:%d (fusing an app disk needs root, or an app owned by the user fusing): %w", p, uid, gid, err)
+		}
+		return nil
+	}
+	mkParents := func(p string) error {
+		for d := path.Dir(p); d != "/" && !seen[d]; d = path.Dir(d) {
+			if err := mkParentsOne(ws, d); err != nil {
+				return err
+			}
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+		return nil
+	}
+	for _, e := range sorted {
+		p := path.Clean("/" + e.Path)
+		if p == "/" || strings.Contains(p, "\x00") {
+			return nil, fmt.Errorf("app disk: invalid path %q", e.Path)
+		}
+		if seen[p] && e.Kind != initramfs.Dir {
+			return nil, fmt.Errorf("app disk: %s added twice", p)
+		}
+		if err := mkParents(p); err != nil {
+			return nil, err
+		}
+		host := filepath.Join(ws, filepath.FromSlash(p))
+		w := initramfs.Written{Entry: e}
+		w.Path = p
+		switch e.Kind {
+		case initramfs.Dir:
+			if err := os.MkdirAll(host, 0o755); err != nil {
+				return nil, fmt.Errorf("app disk: %w", err)
+			}
+			dirs = append(dirs, p)
+		case initramfs.File:
+			sum, n, err := writeFile(host, e)
+			if err != nil {
+				return nil, err
+			}
+			w.Size, w.SHA256 = n, sum
+		case initramfs.Symlink:
+			if err := os.Symlink(string(e.Data), host); err != nil {
+				return nil, fmt.Errorf("app disk: %w", err)
+			}
+			w.Size = int64(len(e.Data))
+		default:
+			return nil, fmt.Errorf("app disk: %s: only files, directories and symlinks go on the app disk", p)
+		}
+		seen[p] = true
+		if err := chown(host, e.UID, e.GID); err != nil {
+			return nil, err
+		}
+		if e.Kind != initramfs.Symlink {
+			if err := os.Chmod(host, fileMode(e.Mode)); err != nil {
+				return nil, fmt.Errorf("app disk: %w", err)
+			}
+			if e.Kind == initramfs.File {
+				if err := os.Chtimes(host, epoch, epoch); err != nil {
+					return nil, fmt.Errorf("app disk: %w", err)
+				}
+			}
+		} else if err := lutimesZero(host); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	// Deepest first, the root last.
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+	for _, d := range append(dirs, "/") {
+		if err := os.Chtimes(filepath.Join(ws, filepath.FromSlash(d)), epoch, epoch); err != nil {
+			return nil, fmt.Errorf("app disk: %w", err)
+		}
+	}
+	if err := os.Chmod(ws, 0o755); err != nil {
+		return nil, fmt.Errorf("app disk: %w", err)
+	}
+	if err := os.Chtimes(ws, epoch, epoch); err != nil {
+		return nil, fmt.Errorf("app disk: %w", err)
+	}
+	return out, nil
+}
+
+func mkParentsOne(ws, d string) error {
+	host := filepath.Join(ws, filepath.FromSlash(d))
+	if err := os.Mkdir(host, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("app disk: %w", err)
+	}
+	return nil
+}
+
+// writeFile writes e's content to host and returns its sha256 and size.
+func writeFile(host string, e initramfs.Entry) (string, int64, error) {
+	out, err := os.OpenFile(host, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", 0, fmt.Errorf("app disk: %w", err)
+	}
+	defer out.Close()
+	h := sha256.New()
+	var n int64
+	if e.Source != "" {
+		in, err := os.Open(e.Source)
+		if err != nil {
+			return "", 0, fmt.Errorf("app disk: read %s for %s: %w", e.Source, e.Path, err)
+		}
+		defer in.Close()
+		n, err = io.Copy(io.MultiWriter(out, h), in)
+		if err != nil {
+			return "", 0, fmt.Errorf("app disk: copy %s for %s: %w", e.Source, e.Path, err)
+		}
+	} else {
+		m, err := io.MultiWriter(out, h).Write(e.Data)
+		if err != nil {
+			return "", 0, fmt.Errorf("app disk: write %s: %w", e.Path, err)
+		}
+		n = int64(m)
+	}
+	if err := out.Close(); err != nil {
+		return "", 0, fmt.Errorf("app disk: write %s: %w", e.Path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// fileMode turns chmod(2) bits into an os.FileMode.
+func fileMode(m uint32) os.FileMode {
+	fm := os.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		fm |= os.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		fm |= os.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		fm |= os.ModeSticky
+	}
+	return fm
+}
+
+// Superblock reads the size a squashfs image declares (bytes_used) from
+// its first 96 bytes, checking its magic: init compares it with the
+// device's size to tell a truncated disk.
+func Superblock(b []byte) (size int64, err error) {
+	if len(b) < 96 || binary.LittleEndian.Uint32(b[0:4]) != 0x73717368 {
+		return 0, errors.New("no squashfs superblock")
+	}
+	return int64(binary.LittleEndian.Uint64(b[40:48])), nil
+}
