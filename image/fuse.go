@@ -64,8 +64,8 @@ type Fuse struct {
 	CABundle    string // default HostCABundle
 	// Disk writes the disk images of targets that boot from one; nil
 	// writes none.
-	Disk     func(kernel, initrd, cmdline, dir string) error
-	Force    bool
+	Disk  func(kernel, initrd, cmdline, dir string) error
+	Force bool
 	// AppDisk says where the app goes: auto (default: on an app disk
 	// when its files pass AppDiskThreshold and the target has one), yes
 	// or no (the initramfs).
