@@ -107,6 +107,6 @@ func (f Fuse) writeAppDisk(dir string, files []initramfs.Entry) (*store.AppDisk,
 			}
 		}
 	}
-	cd := &bootcfg.AppDisk{FS: appfs.FSType, Serial: appfs.Serial, PartName: appfs.PartName, Size: res.Size, Writable: writable, OverlayMB: DefaultOverlayMB}
+	cd := &bootcfg.AppDisk{FS: appfs.FSType, Serial: appfs.Serial, PartName: appfs.PartName, Size: res.Used, Writable: writable, OverlayMB: DefaultOverlayMB}
 	return md, cd, ram, nil
 }

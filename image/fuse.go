@@ -27,7 +27,7 @@ import (
 // boots them with a virtio NIC; init loads virtio modules only where a
 // virtio device exists.
 var Targets = map[string][]string{
-	"qemu":       {"virtio_pci", "virtio_net", "button", "evdev"},
+	"qemu":       {"virtio_pci", "virtio_net", "virtio_rng", "button", "evdev"},
 	"virtualbox": {"e1000", "ahci", "button", "evdev"},
 	"aws":        {"ena", "nvme", "virtio_pci", "virtio_net", "button", "evdev"},
 }

@@ -75,6 +75,10 @@ func run(sigs <-chan os.Signal) int {
 	}
 	logf("starting (pid %d, monotonic-us %d%s)", os.Getpid(), monotonicUS(), where)
 	if ownsMachine {
+		if err := checkUnpacked(); err != nil {
+			logf("initramfs: %v", err)
+			return 1
+		}
 		if err := step("mount", mountAll); err != nil {
 			return 1
 		}
@@ -90,6 +94,11 @@ func run(sigs <-chan os.Signal) int {
 		return 1
 	}
 	rebootAtEnd = cfg.Halt == "reboot"
+	if ownsMachine && cfg.AppDisk != nil {
+		if err := step("app disk", func() error { return mountAppDisk(cfg.AppDisk) }); err != nil {
+			return 1
+		}
+	}
 	setDefaultHostname()
 	// Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot.
 	if ownsMachine {

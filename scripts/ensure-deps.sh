@@ -12,6 +12,7 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)   # the QEMU
 command -v qemu-img >/dev/null || need+=(qemu-utils)  # an independent check of the VMDK and VDI writers
 command -v fsck.fat >/dev/null || need+=(dosfstools)  # an independent check of the ESP's FAT32
 command -v sgdisk >/dev/null || need+=(gdisk)         # an independent check of the GPT
+command -v mksquashfs >/dev/null || need+=(squashfs-tools) # writes the app disk (squashfs, zstd): keel fuse needs it for large apps
 command -v gcc >/dev/null || need+=(gcc)              # builds dynamic test programs (RPATH, RUNPATH) for the library search
 command -v unshare >/dev/null && command -v setpriv >/dev/null || need+=(util-linux)  # the container and DHCP namespace tests
 if [ ${#need[@]} -eq 0 ]; then

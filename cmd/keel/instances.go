@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,9 +50,7 @@ func detach(args []string, image string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	var rnd [3]byte
-	rand.Read(rnd[:])
-	id := fmt.Sprintf("%s-%x", strings.NewReplacer("/", "-", ":", "-").Replace(image), rnd)
+	id := newInstanceID()
 	logPath := filepath.Join(dir, id+".log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
 	if err != nil {

@@ -81,7 +81,7 @@ func runRun(args []string) error {
 	fs.BoolVar(&f.tail, "logs.tail", false, "show the app's events live from the log server instead of its console output")
 	fs.BoolVar(&f.console, "console", false, "show the whole serial console (kernel messages too)")
 	fs.IntVar(&f.cpus, "cpus", 1, "virtual `CPUs`")
-	fs.IntVar(&f.memory, "memory", 512, "memory in `MB`")
+	fs.IntVar(&f.memory, "memory", 0, "memory in `MB` (default: what the image needs, from its manifest)")
 	fs.BoolVar(&f.detach, "detach", false, "run in the background: return once the app has started (see keel ps, keel kill)")
 	fs.Var(&f.ports, "port", "make guest port GUEST reachable at 127.0.0.1:HOST (`HOST:GUEST`, or PORT for both; repeatable)")
 	fs.Var(&f.sets, "set", "a launch-time setting `keel.KEY=VALUE` passed in the VM's user data, over the image's (repeatable)")
@@ -102,7 +102,7 @@ func runRun(args []string) error {
 	if f.env == "" || strings.ContainsAny(f.env, " /:*") {
 		return fmt.Errorf("-env=%q: an environment is a simple name such as dev", f.env)
 	}
-	if f.cpus < 1 || f.memory < 128 {
+	if f.cpus < 1 || (f.memory != 0 && f.memory < 128) {
 		return fmt.Errorf("-cpus %d -memory %d: give at least 1 CPU and 128 MB", f.cpus, f.memory)
 	}
 	for _, v := range f.sets {
@@ -140,6 +140,13 @@ func runRun(args []string) error {
 	if err := st.Verify(ref, m, machine.files...); err != nil {
 		return err
 	}
+	if f.memory, err = memoryFor(m, f.memory); err != nil {
+		return err
+	}
+	appDisk, err := appDiskOf(st, ref, m)
+	if err != nil {
+		return err
+	}
 	if err := qemu.Available(); err != nil {
 		return err
 	}
@@ -154,8 +161,11 @@ func runRun(args []string) error {
 	if f.detach && os.Getenv(instanceEnv) == "" {
 		return detach(args, ref.String())
 	}
-	if id := os.Getenv(instanceEnv); id != "" {
-		defer registerInstance(id, ref.String(), f.ports)()
+	instanceID := os.Getenv(instanceEnv)
+	if instanceID != "" {
+		defer registerInstance(instanceID, ref.String(), f.ports)()
+	} else {
+		instanceID = newInstanceID()
 	}
 	dir, err := os.MkdirTemp("", "keel-run-")
 	if err != nil {
@@ -180,10 +190,15 @@ func runRun(args []string) error {
 		case <-booting:
 		}
 	}()
-	r := &runner{flags: f, ref: ref, manifest: m, stdout: os.Stdout, stderr: os.Stderr, sigs: sigs, booting: booting}
+	r := &runner{flags: f, ref: ref, manifest: m, stdout: os.Stdout, stderr: os.Stderr, sigs: sigs, booting: booting, instance: instanceID}
 	cfg := machine.cfg
 	cfg.Cmdline, cfg.MemoryMB, cfg.CPUs, cfg.HostForwards, cfg.Dir, cfg.Console = m.Cmdline, f.memory, f.cpus, fwds, dir, r.consoleWriter()
-	md := &imds.Server{InstanceID: newInstanceID(), Region: localRegion, Account: localAccount}
+	if appDisk != "" {
+		cfg.AppDisk, cfg.AppDiskSerial = appDisk, m.Config.AppDisk.Serial
+	}
+	// The run's id is the instance id its IMDS serves: the events'
+	// "instance", and the id keel ps shows.
+	md := &imds.Server{InstanceID: instanceID, Region: localRegion, Account: localAccount}
 	if launch.Logs != nil {
 		cleanup, err := r.setupLogs(ctx, launch.Logs, md, &cfg)
 		if cleanup != nil {
@@ -240,6 +255,11 @@ type runner struct {
 
 	sigs    chan os.Signal
 	booting chan struct{} // closed when boot takes the signals over
+	// instance is this run's id (the events' "instance").
+	instance string
+	// console returns what the VM printed, for its last lines when it
+	// stops without an orderly power-off.
+	console func() string
 	// lastEvent is when -logs.tail last showed an event.
 	lastEvent time.Time
 }
@@ -386,7 +406,7 @@ func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 		return err
 	}
 	cfg.Accel = accel
-	fmt.Fprintf(r.stderr, "Booting %s (%s, %d CPU, %d MB)", r.ref, cfg.Accel, cfg.CPUs, cfg.MemoryMB)
+	fmt.Fprintf(r.stderr, "Booting %s as instance %s (%s, %d CPU, %d MB)", r.ref, r.instance, cfg.Accel, cfg.CPUs, cfg.MemoryMB)
 	for _, f := range cfg.HostForwards {
 		fmt.Fprintf(r.stderr, ", port 127.0.0.1:%d -> %d", f.Host, f.Guest)
 	}
@@ -399,6 +419,7 @@ func (r *runner) boot(ctx context.Context, cfg qemu.Config) error {
 		return err
 	}
 	defer vm.Kill()
+	r.console = vm.Console
 	tailDone := make(chan struct{})
 	tailCtx, stopTail := context.WithCancel(ctx)
 	defer stopTail()
@@ -458,7 +479,7 @@ func (r *runner) result(waitErr error, killed bool) error {
 	case killed:
 		return &exitError{code: 130, err: errors.New("the VM was killed")}
 	case !seen:
-		return fmt.Errorf("the VM stopped without an orderly power-off (%v); run with -console to see its serial console", waitErr)
+		return r.disorderly(waitErr)
 	case status != 0:
 		return &exitError{code: status, err: fmt.Errorf("%s stopped: the app's exit status was %d", r.ref, status)}
 	}

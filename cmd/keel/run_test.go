@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -243,7 +244,7 @@ func TestQEMURun(t *testing.T) {
 	port = freePort(t)
 	r = keel(t, homeDir, "run", "test/hello:1", "-detach", "-port", fmt.Sprintf("%d:8080", port))
 	id := strings.TrimSpace(r.stdout)
-	if r.code != 0 || !strings.HasPrefix(id, "test-hello-1-") || !strings.Contains(r.stderr, "keel kill "+id) {
+	if r.code != 0 || !regexp.MustCompile(`^i-[0-9a-f]{17}$`).MatchString(id) || !strings.Contains(r.stderr, "keel kill "+id) {
 		t.Fatalf("run -detach: %+v", r)
 	}
 	t.Cleanup(func() { keel(t, homeDir, "kill", "-force", id) })
@@ -279,7 +280,7 @@ func TestQEMURun(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	det.Process.Signal(syscall.SIGINT)
-	if err := det.Wait(); err == nil || !strings.Contains(detErr.String(), "stopping test-hello-1-") {
+	if err := det.Wait(); err == nil || !strings.Contains(detErr.String(), "stopping i-") {
 		t.Fatalf("run -detach after SIGINT: %v\n%s", err, detErr.String())
 	}
 	if r := keel(t, homeDir, "ps"); strings.Contains(r.stdout, "test-hello-1-") {

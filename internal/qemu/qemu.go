@@ -72,6 +72,13 @@ type Config struct {
 	Console    io.Writer // receives the serial console as it comes; may be nil
 	// Accel is "kvm" or "tcg"; empty: Accel's choice.
 	Accel string
+	// AppDisk is a disk image attached read-only as a virtio disk with
+	// serial AppDiskSerial (an image's app disk, with a kernel boot).
+	AppDisk, AppDiskSerial string
+	// NoRNG leaves out the virtio RNG device every VM gets otherwise, so
+	// that the guest's kernel has entropy at once (QEMU's default CPU has
+	// no RDRAND).
+	NoRNG bool
 }
 
 // Marker is the first argument with which a program acts as a guestfwd
@@ -167,8 +174,15 @@ func Start(cfg Config) (*VM, error) {
 		args = append(args, da...)
 	case cfg.Kernel != "":
 		args = append(args, "-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Cmdline)
+		if cfg.AppDisk != "" {
+			args = append(args, "-drive", "file="+strings.ReplaceAll(cfg.AppDisk, ",", ",,")+",format=raw,if=none,id=app,readonly=on",
+				"-device", "virtio-blk-pci,drive=app,serial="+cfg.AppDiskSerial)
+		}
 	default:
 		return nil, errors.New("start VM: neither a kernel nor a disk to boot")
+	}
+	if !cfg.NoRNG {
+		args = append(args, "-device", "virtio-rng-pci")
 	}
 	vm := &VM{qmpPath: qmp, done: make(chan struct{})}
 	vm.cmd = exec.Command(Binary, args...)
