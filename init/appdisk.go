@@ -31,10 +31,39 @@ const appDiskWait = 10 * time.Second
 // failed" and boots on what it has, where the app then fails in
 // misleading ways (files missing, a full disk).
 func checkUnpacked() error {
-	if _, err := os.Stat(bootcfg.Unpacked); err != nil {
-		return fmt.Errorf("the initramfs was unpacked only in part (its last file, %s, is missing): the machine has too little memory for the image; give it more (keel run -memory MB; the image's need is memory.min_mb in its manifest)", bootcfg.Unpacked)
+	if _, err := os.Stat(bootcfg.Unpacked); err == nil {
+		return nil
 	}
-	return nil
+	why := "the kernel gave no reason"
+	if l := kernelSays("Initramfs unpacking failed"); l != "" {
+		why = "the kernel: " + l
+	}
+	return fmt.Errorf("the initramfs was unpacked only in part (its last file, %s, is missing; %s): the machine has too little memory for the image (give it more: keel run -memory MB; the image's need is memory.min_mb in its manifest), or initrd.img is damaged (fuse it again)", bootcfg.Unpacked, why)
+}
+
+// kernelSays returns the message of the first kernel log record that
+// contains s, read from /dev/kmsg without waiting for new ones.
+func kernelSays(s string) string {
+	fd, err := syscall.Open("/dev/kmsg", syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return ""
+	}
+	defer syscall.Close(fd)
+	buf := make([]byte, 8192)
+	for {
+		n, err := syscall.Read(fd, buf)
+		if errors.Is(err, syscall.EPIPE) {
+			continue // records overwritten while reading: go on with the next
+		}
+		if err != nil || n <= 0 {
+			return ""
+		}
+		// "PRI,SEQ,TIME,FLAGS;MESSAGE\n"
+		if _, msg, ok := strings.Cut(string(buf[:n]), ";"); ok && strings.Contains(msg, s) {
+			msg, _, _ = strings.Cut(msg, "\n")
+			return msg
+		}
+	}
 }
 
 // mountAppDisk loads the app disk's modules, finds it, checks that it is

@@ -75,11 +75,11 @@ func run(sigs <-chan os.Signal) int {
 	}
 	logf("starting (pid %d, monotonic-us %d%s)", os.Getpid(), monotonicUS(), where)
 	if ownsMachine {
-		if err := checkUnpacked(); err != nil {
-			logf("initramfs: %v", err)
+		if err := step("mount", mountAll); err != nil {
 			return 1
 		}
-		if err := step("mount", mountAll); err != nil {
+		if err := checkUnpacked(); err != nil {
+			logf("initramfs: %v", err)
 			return 1
 		}
 	} else {
