@@ -87,4 +87,3 @@ func (r *runner) disorderly(waitErr error) error {
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
-
