@@ -26,7 +26,9 @@ const AppDiskFile = "app.img"
 // diskModules are the modules the app disk needs, by target: the disk's
 // controller, the filesystem and overlay (for the writable directories).
 var diskModules = map[string][]string{
-	"qemu": {"virtio_pci", "virtio_blk", "squashfs", "overlay"},
+	"qemu":       {"virtio_pci", "virtio_blk", "squashfs", "overlay"},
+	"virtualbox": {"ahci", "sd_mod", "squashfs", "overlay"},
+	"aws":        {"nvme", "squashfs", "overlay"},
 }
 
 // Writable are the app disk's directories that get a tmpfs overlay: the
@@ -45,7 +47,14 @@ func (f Fuse) useAppDisk(files []initramfs.Entry) (bool, error) {
 		if _, ok := diskModules[f.Target]; !ok {
 			return false, nil
 		}
-		return appBytes(files) > AppDiskThreshold, nil
+		if appBytes(files) <= AppDiskThreshold {
+			return false, nil
+		}
+		if err := appfs.Available(); err != nil {
+			fmt.Fprintf(f.Progress, "  note     the app goes into the initramfs, which needs more memory: %v\n", err)
+			return false, nil
+		}
+		return true, nil
 	case "yes":
 		if _, ok := diskModules[f.Target]; !ok {
 			return false, fmt.Errorf("app disk: target %s has none yet: fuse with -target qemu, or keep the app in the initramfs", f.Target)
@@ -109,4 +118,24 @@ func (f Fuse) writeAppDisk(dir string, files []initramfs.Entry) (*store.AppDisk,
 	}
 	cd := &bootcfg.AppDisk{FS: appfs.FSType, Serial: appfs.Serial, PartName: appfs.PartName, Size: res.Used, Writable: writable, OverlayMB: DefaultOverlayMB}
 	return md, cd, ram, nil
+}
+
+// checkPlace checks AppDisk and MemoryMB before anything is written.
+func (f Fuse) checkPlace() error {
+	switch f.AppDisk {
+	case "", "auto", "no":
+	case "yes":
+		if _, ok := diskModules[f.Target]; !ok {
+			return fmt.Errorf("-appdisk yes: target %s has no app disk yet: fuse with -target qemu, or keep the app in the initramfs (-appdisk no)", f.Target)
+		}
+		if err := appfs.Available(); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("-appdisk %q: use auto, yes or no", f.AppDisk)
+	}
+	if f.MemoryMB < 0 || f.MemoryMB > 1<<20 {
+		return fmt.Errorf("-memory %d: give the app's memory in MB, 1 to 1048576 (0: its runtime's default)", f.MemoryMB)
+	}
+	return nil
 }

@@ -125,6 +125,9 @@ func (f Fuse) prepare() (prepared, error) {
 	if f.CABundle == "" {
 		f.CABundle = HostCABundle
 	}
+	if err := f.checkPlace(); err != nil {
+		return prepared{}, err
+	}
 	if err := f.Store.CheckNew(f.Ref, f.Force); err != nil {
 		return prepared{}, err
 	}

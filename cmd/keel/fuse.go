@@ -83,6 +83,7 @@ func runFuse(args []string) error {
 	fs.BoolVar(&f.force, "force", false, "replace an existing image of the same version")
 	fs.BoolVar(&f.verbose, "v", false, "list every file added from this host (libraries, interpreters) and why")
 	fs.StringVar(&f.jre, "jre", "", "with a JAR: the Java runtime `directory` to bundle (default: one made with this host's jlink, with the modules jdeps finds)")
+	place := addPlaceFlags(fs)
 	app, rest := splitApp(args)
 	var appArgs []string
 	if i := indexOf(rest, "--"); i >= 0 {
@@ -202,6 +203,7 @@ func runFuse(args []string) error {
 	if fu.Runtimes, err = home.Path("runtimes"); err != nil {
 		return err
 	}
+	place.apply(&fu)
 	// The app and the configuration first: a mistake there is reported at
 	// once, not after a kernel download.
 	if err := fu.Check(); err != nil {
@@ -302,7 +304,7 @@ func diskWriter(target, formats string) (func(kernel, initrd, cmdline, dir strin
 		if err != nil {
 			return err
 		}
-		spec := disk.Spec{Kernel: kernel, Initrd: initrd, Cmdline: cmdline, BootEFI: loader.Path}
+		spec := disk.Spec{Kernel: kernel, Initrd: initrd, Cmdline: cmdline, BootEFI: loader.Path, AppDisk: appDiskIn(dir)}
 		for _, f := range fmts {
 			size, err := disk.Write(spec, filepath.Join(dir, "disk."+string(f)), f)
 			if err != nil {

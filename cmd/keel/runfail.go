@@ -36,6 +36,9 @@ func appDiskOf(st store.Store, ref store.Ref, m store.Manifest) (string, error) 
 	if m.AppDisk == nil {
 		return "", nil
 	}
+	if m.Target != "qemu" {
+		return "", fmt.Errorf("image %s keeps its app on a partition of its %s disk image, which keel run does not boot: fuse it with -target qemu to run it here", ref, m.Target)
+	}
 	if m.Config.AppDisk == nil || m.Config.AppDisk.Serial == "" {
 		return "", fmt.Errorf("image %s: its manifest lists an app disk that its configuration does not find by serial: fuse it again with -force", ref)
 	}

@@ -17,6 +17,9 @@ type Spec struct {
 	Initrd  string // host path of the initramfs
 	Cmdline string // kernel command line
 	BootEFI string // host path of systemd-boot (efi.Ensure gives it)
+	// AppDisk is the host path of the image's app disk (a filesystem
+	// image), written as a second partition named AppPartName; "": none.
+	AppDisk string
 }
 
 // Format is an image file format.
@@ -102,6 +105,16 @@ func build(spec Spec) (*image, error) {
 		total += int64(len(b))
 	}
 	fmt.Fprintf(h, "cmdline %q\n", spec.Cmdline)
+	var app []byte
+	if spec.AppDisk != "" {
+		b, err := os.ReadFile(spec.AppDisk)
+		if err != nil {
+			return nil, fmt.Errorf("read app disk: %w", err)
+		}
+		sum := sha256.Sum256(b)
+		fmt.Fprintf(h, "appdisk %x\n", sum)
+		app = b
+	}
 	var id ids
 	h.Sum(id.seed[:0])
 	files = append(files, loaderFiles(spec.Cmdline)...)
@@ -109,7 +122,9 @@ func build(spec Spec) (*image, error) {
 	espSize := max(roundUp(total+espSlack, mib), espMin)
 	// The backup GPT needs 33 sectors at the end; a whole MiB keeps the
 	// disk a whole number of VDI blocks and VMDK grains.
-	d := newMemDisk(espStart + espSize + mib)
+	appStart := espStart + espSize
+	appSize := roundUp(int64(len(app)), mib)
+	d := newMemDisk(appStart + appSize + mib)
 	table := &gpt.Table{
 		LogicalSectorSize:  sectorSize,
 		PhysicalSectorSize: sectorSize,
@@ -123,6 +138,17 @@ func build(spec Spec) (*image, error) {
 			Name:  "EFI system partition",
 			GUID:  id.uuid("esp").String(),
 		}},
+	}
+	if len(app) > 0 {
+		table.Partitions = append(table.Partitions, &gpt.Partition{
+			Index: 2,
+			Start: uint64(appStart / sectorSize),
+			End:   uint64((appStart+appSize)/sectorSize - 1),
+			Type:  gpt.LinuxFilesystem,
+			Name:  AppPartName,
+			GUID:  id.uuid("app").String(),
+		})
+		copy(d.b[appStart:], app)
 	}
 	if err := table.Write(d, int64(len(d.b))); err != nil {
 		return nil, fmt.Errorf("write GPT: %w", err)
@@ -143,3 +169,7 @@ func loaderFiles(cmdline string) []espFile {
 }
 
 func roundUp(n, to int64) int64 { return (n + to - 1) / to * to }
+
+// AppPartName is the GPT name of the app disk's partition, by which init
+// finds it (the kernel gives it as PARTNAME in the partition's uevent).
+const AppPartName = "keel-app"

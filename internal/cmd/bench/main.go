@@ -62,6 +62,7 @@ var benches = []bench{
 	{"imds", benchIMDS},
 	{"image", benchImage},
 	{"fleet", benchFleet},
+	{"appdisk", benchAppDisk},
 }
 
 func report(name string, value float64, unit string) {

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/keelvm/keel/image/kernel"
+	"github.com/keelvm/keel/internal/home"
+	"github.com/keelvm/keel/internal/qemu"
+)
+
+// pythonHome is this machine's CPython, copied in part as the Python app.
+const pythonHome = "/root/.pyenv/versions/3.11.7"
+
+// benchAppDisk measures where an app should live: on the read-only app
+// disk (squashfs) or unpacked into RAM with the initramfs. Under TCG, from
+// QEMU's start to the app's first line on the console, for a CPython
+// directory (run.python_first_line_s, A/B against the initramfs) and for a
+// static Go app with data files of growing size (the threshold figures);
+// and the least memory the CPython image boots in (run.python_memory_mb).
+// It runs the keel and keel-init that make build put in bin/.
+func benchAppDisk(scratch string, _ int) error {
+	if err := qemu.Available(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v: no app disk figures\n", err)
+		return nil
+	}
+	if _, err := exec.LookPath("mksquashfs"); err != nil {
+		return fmt.Errorf("mksquashfs: %w (apt-get install squashfs-tools)", err)
+	}
+	keelBin, err := filepath.Abs("bin/keel")
+	if err != nil {
+		return err
+	}
+	for _, b := range []string{"bin/keel", "bin/keel-init", "bin/hello"} {
+		if _, err := os.Stat(b); err != nil {
+			return fmt.Errorf("%s: run make build first (make bench does): %w", b, err)
+		}
+	}
+	cache, err := home.Path("kernels")
+	if err != nil {
+		return err
+	}
+	if _, err := kernel.Ensure(cache, "", os.Stderr); err != nil {
+		return err
+	}
+	a := &appDiskBench{dir: filepath.Join(scratch, "appdisk"), keel: keelBin}
+	a.home = filepath.Join(a.dir, "keel-home")
+	if err := os.MkdirAll(a.home, 0o755); err != nil {
+		return err
+	}
+	if err := os.Symlink(cache, filepath.Join(a.home, "kernels")); err != nil && !os.IsExist(err) {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(pythonHome, "bin/python3.11")); err == nil {
+		if err := a.python(); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(os.Stderr, "bench: no CPython at %s: no run.python figures\n", pythonHome)
+	}
+	return a.threshold()
+}
+
+type appDiskBench struct {
+	dir, home, keel string
+}
+
+// fuse fuses app into name with the app disk or not; logs to the console
+// only, so that a boot needs no log server.
+func (a *appDiskBench) fuse(app, entry, name, appDisk string, args ...string) (time.Duration, error) {
+	cmdArgs := []string{"fuse", app, "-name", name, "-force", "-appdisk", appDisk, "-logs.type", "console"}
+	if entry != "" {
+		cmdArgs = append(cmdArgs, "-entrypoint", entry)
+	}
+	cmd := exec.Command(a.keel, append(append(cmdArgs, "--"), args...)...)
+	cmd.Env = append(os.Environ(), "KEEL_HOME="+a.home, "KEEL_INIT="+mustAbs("bin/keel-init"))
+	t0 := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("keel fuse %s: %v\n%s", app, err, out)
+	}
+	return time.Since(t0), nil
+}
+
+// firstLine boots image name (TCG, memMB) and returns the time from
+// QEMU's start to line on its console; ok is false when the VM stopped
+// without printing it.
+func (a *appDiskBench) firstLine(name string, memMB int, line string) (time.Duration, bool, error) {
+	user, rest, _ := strings.Cut(name, "/")
+	app, version, _ := strings.Cut(rest, ":")
+	dir := filepath.Join(a.home, "images", user, app, version)
+	var m struct {
+		Cmdline string          `json:"cmdline"`
+		AppDisk *struct{}       `json:"app_disk"`
+		Config  json.RawMessage `json:"config"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return 0, false, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return 0, false, err
+	}
+	cfg := qemu.Config{Accel: "tcg", Kernel: filepath.Join(dir, "vmlinuz"), Initrd: filepath.Join(dir, "initrd.img"),
+		Cmdline: m.Cmdline + " keel.net=none", MemoryMB: memMB, Dir: a.dir}
+	if m.AppDisk != nil {
+		cfg.AppDisk, cfg.AppDiskSerial = filepath.Join(dir, "app.img"), "keel-app"
+	}
+	t0 := time.Now()
+	vm, err := qemu.Start(cfg)
+	if err != nil {
+		return 0, false, err
+	}
+	defer vm.Kill()
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	if err := vm.WaitFor(ctx, line); err != nil {
+		return 0, false, nil
+	}
+	return time.Since(t0), true, nil
+}
+
+// median3 boots three times and returns the median time.
+func (a *appDiskBench) median3(name string, memMB int, line string) (time.Duration, error) {
+	var ds []time.Duration
+	for i := 0; i < 3; i++ {
+		d, ok, err := a.firstLine(name, memMB, line)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, fmt.Errorf("%s did not print %q in %d MB", name, line, memMB)
+		}
+		ds = append(ds, d)
+	}
+	if ds[0] > ds[1] {
+		ds[0], ds[1] = ds[1], ds[0]
+	}
+	if ds[1] > ds[2] {
+		ds[1], ds[2] = ds[2], ds[1]
+	}
+	if ds[0] > ds[1] {
+		ds[0], ds[1] = ds[1], ds[0]
+	}
+	return ds[1], nil
+}
+
+func (a *appDiskBench) python() error {
+	py := filepath.Join(a.dir, "python")
+	if err := copyPython(py); err != nil {
+		return err
+	}
+	const line = "first line from python"
+	script := "print('" + line + "')"
+	dDisk, err := a.fuse(py, "bin/python3.11", "bench/py:disk", "yes", "-c", script)
+	if err != nil {
+		return err
+	}
+	dRAM, err := a.fuse(py, "bin/python3.11", "bench/py:ram", "no", "-c", script)
+	if err != nil {
+		return err
+	}
+	report("fuse.python_appdisk_s", dDisk.Seconds(), "s (CPython directory, 48 MB; initramfs: "+fmt.Sprintf("%.1f", dRAM.Seconds())+" s)")
+	disk, err := a.median3("bench/py:disk", 512, line)
+	if err != nil {
+		return err
+	}
+	ram, err := a.median3("bench/py:ram", 512, line)
+	if err != nil {
+		return err
+	}
+	report("run.python_first_line_s", disk.Seconds(), "s (app disk, TCG, QEMU start to the line, median of 3)")
+	report("run.python_first_line_ram_s", ram.Seconds(), "s (the same unpacked into RAM with the initramfs)")
+	least := 0
+	for mem := 256; mem >= 96; mem -= 16 {
+		_, ok, err := a.firstLine("bench/py:disk", mem, line)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		least = mem
+	}
+	report("run.python_memory_mb", float64(least), "MB (least that printed the line, in steps of 16; goal <= 256)")
+	leastRAM := 0
+	for mem := 512; mem >= 96; mem -= 32 {
+		_, ok, err := a.firstLine("bench/py:ram", mem, line)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		leastRAM = mem
+	}
+	report("run.python_memory_ram_mb", float64(leastRAM), "MB (the same in the initramfs, in steps of 32)")
+	return nil
+}
+
+// threshold boots the example app with data files of growing size (parts
+// of CPython's standard library: text, as compressible as code) from the
+// initramfs and from the app disk.
+func (a *appDiskBench) threshold() error {
+	hello := filepath.Join(a.dir, "hello")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", hello, "github.com/keelvm/keel/init/testdata/hello")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the test app: %v\n%s", err, out)
+	}
+	for _, mb := range []int{0, 8, 24, 48} {
+		app := filepath.Join(a.dir, fmt.Sprintf("app%d", mb))
+		if err := os.MkdirAll(filepath.Join(app, "data"), 0o755); err != nil {
+			return err
+		}
+		if err := copyFile(hello, filepath.Join(app, "hello"), 0o755); err != nil {
+			return err
+		}
+		if err := fillData(filepath.Join(app, "data"), int64(mb)<<20); err != nil {
+			return err
+		}
+		// hello limits prints its limits and exits: the first line.
+		for _, where := range []string{"no", "yes"} {
+			name := fmt.Sprintf("bench/size%d:%s", mb, where)
+			if _, err := a.fuse(app, "hello", name, where, "limits"); err != nil {
+				return err
+			}
+			d, err := a.median3(name, 512, "nofile ")
+			if err != nil {
+				return err
+			}
+			label := map[string]string{"no": "initramfs", "yes": "appdisk"}[where]
+			report(fmt.Sprintf("appdisk.threshold_%dmb_%s_s", mb, label), d.Seconds(), "s (static app + data, TCG, QEMU start to the app's first line, median of 3)")
+		}
+	}
+	return nil
+}
+
+func copyPython(dst string) error {
+	sh := `set -e; rm -rf "$2"; mkdir -p "$2/bin" "$2/lib"; cp "$1/bin/python3.11" "$2/bin/"; cp "$1/lib/libpython3.11.so.1.0" "$2/lib/";
+cd "$1/lib"; tar cf - --exclude=test --exclude=tests --exclude=idlelib --exclude=tkinter --exclude=turtledemo --exclude=ensurepip --exclude=lib2to3 --exclude='config-3.11-*' --exclude=site-packages --exclude=__pycache__ --exclude=pydoc_data python3.11 | (cd "$2/lib" && tar xf -)`
+	if out, err := exec.Command("sh", "-c", sh, "sh", pythonHome, dst).CombinedOutput(); err != nil {
+		return fmt.Errorf("copy CPython: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// fillData copies .py files of CPython's library into dir until n bytes.
+func fillData(dir string, n int64) error {
+	var have int64
+	i := 0
+	for have < n {
+		err := filepath.WalkDir(filepath.Join(pythonHome, "lib/python3.11"), func(p string, d os.DirEntry, err error) error {
+			if err != nil || have >= n {
+				return filepath.SkipAll
+			}
+			if d.IsDir() || !strings.HasSuffix(p, ".py") {
+				return nil
+			}
+			i++
+			fi, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			if err := copyFile(p, filepath.Join(dir, fmt.Sprintf("%05d.py", i)), 0o644); err != nil {
+				return err
+			}
+			have += fi.Size()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			return fmt.Errorf("no .py files under %s", pythonHome)
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, mode)
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		fail(err)
+	}
+	return a
+}
