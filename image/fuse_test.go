@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelvm/keel/image/appfs"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/internal/qemu"
+	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/internal/testutil/vmtest"
 )
 
@@ -145,22 +147,34 @@ func TestFuseKinds(t *testing.T) {
 // TestFuseReproducible: the same inputs give the same bytes.
 func TestFuseReproducible(t *testing.T) {
 	f := setup(t)
-	st := store.Store{Dir: t.TempDir()}
-	var sums []string
-	for _, v := range []string{"1", "2"} {
-		m, err := f.fuse(t, st, "test/repro:"+v, f.tree, func(fu *Fuse) { fu.Entrypoint = "bin/app"; fu.Args = []string{"9"} })
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s []string
-		for _, a := range m.Artifacts {
-			s = append(s, a.Name+"="+a.SHA256)
-		}
-		sort.Strings(s)
-		sums = append(sums, strings.Join(s, " "))
-	}
-	if sums[0] != sums[1] {
-		t.Fatalf("fusing twice gave different bytes:\n%s\n%s", sums[0], sums[1])
+	for _, appDisk := range []string{"no", "yes"} {
+		t.Run("appdisk="+appDisk, func(t *testing.T) {
+			if appDisk == "yes" {
+				if err := appfs.Available(); err != nil {
+					testutil.Unavailable(t, "%v", err)
+				}
+			}
+			st := store.Store{Dir: t.TempDir()}
+			var sums []string
+			for _, v := range []string{"1", "2"} {
+				m, err := f.fuse(t, st, "test/repro:"+v, f.tree, func(fu *Fuse) { fu.Entrypoint = "bin/app"; fu.Args = []string{"9"}; fu.AppDisk = appDisk })
+				if err != nil {
+					t.Fatal(err)
+				}
+				var s []string
+				for _, a := range m.Artifacts {
+					s = append(s, a.Name+"="+a.SHA256)
+				}
+				sort.Strings(s)
+				sums = append(sums, strings.Join(s, " "))
+				if (m.AppDisk != nil) != (appDisk == "yes") || !strings.Contains(sums[0], AppDiskFile) == (appDisk == "yes") {
+					t.Fatalf("app disk %s: manifest %+v, artifacts %s", appDisk, m.AppDisk, sums[0])
+				}
+			}
+			if sums[0] != sums[1] {
+				t.Fatalf("fusing twice gave different bytes:\n%s\n%s", sums[0], sums[1])
+			}
+		})
 	}
 }
 

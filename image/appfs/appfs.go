@@ -103,7 +103,9 @@ func Write(dst string, entries []initramfs.Entry) (Result, error) {
 	}
 	res.Files = files
 	for _, w := range files {
-		res.Bytes += w.Size
+		if w.Kind == initramfs.File {
+			res.Bytes += w.Size
+		}
 	}
 	var out bytes.Buffer
 	cmd := exec.Command(Mksquashfs, tree, tmp, "-noappend", "-quiet", "-no-progress", "-comp", "zstd",
