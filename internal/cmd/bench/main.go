@@ -62,7 +62,8 @@ var benches = []bench{
 	{"imds", benchIMDS},
 	{"image", benchImage},
 	{"fleet", benchFleet},
-	{"appdisk", benchAppDisk},
+	{"run.python", benchPython},
+	{"appdisk.threshold", benchThreshold},
 }
 
 func report(name string, value float64, unit string) {
