@@ -11,8 +11,9 @@ import (
 // KernelMB is what the kernel and keel's init take before the app: the
 // kernel's text, data and page tables, its early allocations (TCG or not),
 // init's Go runtime with the log shippers running (init.rss_mb: 14 idle,
-// up to 36 shipping). Measured: the example app boots in 128 MB and not
-// in 96 (docs/app-disk.md).
+// up to 36 shipping). Measured: the example app served requests at 128 MB
+// (keel run's floor), and CPython from its app disk printed its line at
+// 112 MB (docs/app-disk.md): 96 leaves the app's share to the app.
 const KernelMB = 96
 
 // RuntimeMB is the app's own memory by runtime (store.App.Runtime), when
