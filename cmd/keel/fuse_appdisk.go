@@ -17,7 +17,7 @@ type placeFlags struct {
 
 func addPlaceFlags(fs *flag.FlagSet) *placeFlags {
 	var p placeFlags
-	fs.StringVar(&p.appDisk, "appdisk", "auto", "put the app on a read-only app disk (squashfs) instead of the initramfs: auto (apps over 24 MB), yes or no")
+	fs.StringVar(&p.appDisk, "appdisk", "auto", "put the app on a read-only app disk (squashfs) instead of the initramfs: auto (apps over 20 MB), yes or no")
 	fs.IntVar(&p.memory, "memory", 0, "the app's own memory in `MB` (default by runtime: 48, python 64, node 128, java 256); the image's need adds the kernel's, the initramfs's and the overlay's")
 	return &p
 }
