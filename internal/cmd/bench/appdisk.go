@@ -341,11 +341,3 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	}
 	return os.WriteFile(dst, b, mode)
 }
-
-func mustAbs(p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		fail(err)
-	}
-	return a
-}
