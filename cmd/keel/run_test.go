@@ -283,7 +283,7 @@ func TestQEMURun(t *testing.T) {
 	if err := det.Wait(); err == nil || !strings.Contains(detErr.String(), "stopping i-") {
 		t.Fatalf("run -detach after SIGINT: %v\n%s", err, detErr.String())
 	}
-	if r := keel(t, homeDir, "ps"); strings.Contains(r.stdout, "test-hello-1-") {
+	if r := keel(t, homeDir, "ps"); strings.Contains(r.stdout, "test/hello:1") {
 		t.Fatalf("ps after an interrupted -detach: %+v", r)
 	}
 }
