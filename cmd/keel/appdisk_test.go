@@ -16,10 +16,10 @@ import (
 // app disk test and the bench.
 const pythonHome = "/root/.pyenv/versions/3.11.7"
 
-// pythonDir copies CPython's interpreter, its libpython and its standard
+// pythonCopy copies CPython's interpreter, its libpython and its standard
 // library without the tests, IDLE, Tk and the caches (about 700 files,
 // 48 MB) into a new directory: a directory app of realistic size.
-func pythonDir(t *testing.T) string {
+func pythonCopy(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(pythonHome, "bin/python3.11")); err != nil {
 		testutil.Unavailable(t, "CPython at %s: %v (install it with pyenv install 3.11.7)", pythonHome, err)
@@ -44,7 +44,7 @@ func TestQEMUAppDisk(t *testing.T) {
 		testutil.Unavailable(t, "mksquashfs: %v (apt-get install squashfs-tools)", err)
 	}
 	t.Cleanup(func() { keel(t, homeDir, "logserver", "stop") })
-	py := pythonDir(t)
+	py := pythonCopy(t)
 	script := `import json, os; open('/app/written', 'w').write('ok'); print('python', json.dumps({'modules': len(os.listdir('/app/lib/python3.11')), 'written': open('/app/written').read()}))`
 	r := keelEnv(t, homeDir, []string{"KEEL_INIT=" + initBin}, "fuse", py, "-entrypoint", "bin/python3.11", "-name", "test/py:1", "--", "-c", script)
 	if r.code != 0 || !strings.Contains(r.stderr, "app disk") {

@@ -55,10 +55,3 @@ func TestDisorderly(t *testing.T) {
 		t.Errorf("empty console: %v", err)
 	}
 }
-
-func TestNewInstanceID(t *testing.T) {
-	a, b := newInstanceID(), newInstanceID()
-	if len(a) != 19 || !strings.HasPrefix(a, "i-") || strings.Trim(a[2:], "0123456789abcdef") != "" || a == b {
-		t.Fatalf("ids %q %q", a, b)
-	}
-}

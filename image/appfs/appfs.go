@@ -105,7 +105,7 @@ func Write(dst string, entries []initramfs.Entry) (Result, error) {
 	}
 	res.Files = files
 	for _, w := range files {
-		if w.Kind == initramfs.File {
+		if w.Kind == initramfs.File && w.Link == "" {
 			res.Bytes += w.Size
 		}
 	}
@@ -166,6 +166,7 @@ func populate(ws string, entries []initramfs.Entry) ([]initramfs.Written, error)
 	var out []initramfs.Written
 	seen := map[string]bool{}
 	var dirs []string // given times last: writing into a directory changes its mtime
+	var links []initramfs.Written
 	chown := func(p string, uid, gid int) error {
 		err := os.Lchown(p, uid, gid)
 		if errors.Is(err, syscall.EPERM) && uid == os.Getuid() {
@@ -212,6 +213,13 @@ func populate(ws string, entries []initramfs.Entry) ([]initramfs.Written, error)
 			}
 			dirs = append(dirs, p)
 		case initramfs.File:
+			if e.Link != "" {
+				// A hard link: made once every file is there (its
+				// target may sort after it).
+				links = append(links, w)
+				seen[p] = true
+				continue
+			}
 			sum, n, err := writeFile(host, e)
 			if err != nil {
 				return nil, err
@@ -241,6 +249,27 @@ func populate(ws string, entries []initramfs.Entry) ([]initramfs.Written, error)
 		} else if err := lutimesZero(host); err != nil {
 			return nil, err
 		}
+		out = append(out, w)
+	}
+	// Hard links, after every file: mksquashfs keeps them as links (one
+	// inode, nlink counted).
+	for _, w := range links {
+		target := path.Clean("/" + w.Link)
+		var src *initramfs.Written
+		for i := range out {
+			if out[i].Path == target && out[i].Kind == initramfs.File && out[i].Link == "" {
+				src = &out[i]
+				break
+			}
+		}
+		if src == nil {
+			return nil, fmt.Errorf("app disk: %s is a hard link to %s, which is not a file of the disk", w.Path, target)
+		}
+		host := filepath.Join(ws, filepath.FromSlash(w.Path))
+		if err := os.Link(filepath.Join(ws, filepath.FromSlash(target)), host); err != nil {
+			return nil, fmt.Errorf("app disk: %w", err)
+		}
+		w.Size, w.SHA256 = src.Size, src.SHA256
 		out = append(out, w)
 	}
 	// Deepest first, the root last.

@@ -11,7 +11,8 @@ import (
 	"github.com/keelvm/keel/internal/testutil"
 )
 
-// TestWrite packs files, a setuid program, a symlink and directories with
+// TestWrite packs files, a setuid program and a hard link to it, a symlink
+// and directories with
 // their owners, and reads the listing back with unsquashfs (the same
 // squashfs-tools, an independent reader of the format); the same entries
 // give the same bytes, and the superblock's length is the one recorded.
@@ -30,6 +31,7 @@ func TestWrite(t *testing.T) {
 	os.WriteFile(src, []byte(strings.Repeat("keel ", 100000)), 0o600)
 	entries := []initramfs.Entry{
 		{Path: "/app/bin/server", Kind: initramfs.File, Mode: 0o4755, Source: src, UID: 65534, GID: 65534},
+		{Path: "/app/bin/a-link", Kind: initramfs.File, Mode: 0o4755, Link: "/app/bin/server", UID: 65534, GID: 65534},
 		{Path: "/app/data", Kind: initramfs.Dir, Mode: 0o750, UID: 65534, GID: 65534},
 		{Path: "/app/data/note", Kind: initramfs.File, Mode: 0o644, Data: []byte("hello\n"), UID: 65534, GID: 65534},
 		{Path: "/app/current", Kind: initramfs.Symlink, Mode: 0o777, Data: []byte("bin/server"), UID: 65534, GID: 65534},
@@ -61,6 +63,7 @@ func TestWrite(t *testing.T) {
 	joined := strings.Join(list, "\n")
 	for _, w := range []string{
 		"-rwsr-xr-x 65534/65534 500000 1970-01-01 00:00 squashfs-root/app/bin/server",
+		"-rwsr-xr-x 65534/65534 500000 1970-01-01 00:00 squashfs-root/app/bin/a-link",
 		"drwxr-x--- 65534/65534 27 1970-01-01 00:00 squashfs-root/app/data",
 		"lrwxrwxrwx 65534/65534 10 1970-01-01 00:00 squashfs-root/app/current -> bin/server",
 		"-rw-r--r-- 0/0 3 1970-01-01 00:00 squashfs-root/lib/x86_64-linux-gnu/libz.so.1",

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 )
 
 // AppDisk is the read-only filesystem image that holds the app, which init
@@ -61,14 +60,3 @@ func (d *AppDisk) check() error {
 // is there, since the kernel boots on a partly unpacked archive (out of
 // memory) without a word on the console.
 const Unpacked = "/.keel-unpacked"
-
-// instanceRe is what an instance name may be: EC2's ids (i- and 8 or 17
-// hex digits) and keel run's, or any simple name.
-var instanceRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-func checkInstance(v string) error {
-	if !instanceRe.MatchString(v) {
-		return errors.New("an instance id is letters, digits, '.', '_' or '-', at most 64 (for example i-0123456789abcdef0)")
-	}
-	return nil
-}

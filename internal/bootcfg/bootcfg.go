@@ -50,10 +50,6 @@ type Config struct {
 	Rlimits map[string]string `json:"rlimits,omitempty"`
 	// AppDisk is where the app lives when it is not in the initramfs.
 	AppDisk *AppDisk `json:"app_disk,omitempty"`
-	// Instance names this machine in the events (their "instance"): keel
-	// run gives each run its own; empty: EC2's instance id, else the
-	// hostname.
-	Instance string `json:"instance,omitempty"`
 }
 
 // Logs says where the app's and the boot's events go.
@@ -203,7 +199,6 @@ func (c *Config) check() error {
 		{"net", c.Net, checkNet},
 		{"halt", c.Halt, checkHalt},
 		{"wait", c.Wait, checkWait},
-		{"instance", c.Instance, checkInstance},
 	})
 	if err != nil {
 		return err

@@ -74,8 +74,6 @@ func TestLoadErrors(t *testing.T) {
 		{`{"app":"a"}`, "", `config.json: app "a": want an absolute path`},
 		{`{"app":"/a","restart":"sometimes"}`, "", `restart "sometimes"`},
 		{`{"app":"/a","net":"wifi"}`, "", `net "wifi"`},
-		{`{"app":"/a","instance":"i-0 1"}`, "", `instance "i-0 1": an instance id is`},
-		{`{"app":"/a"}`, "keel.instance=../x", `keel.instance="../x": an instance id is`},
 		{`{"app":"/a","app_disk":{"fs":"ext4","serial":"s","size":1}}`, "", `app_disk.fs "ext4": use squashfs or erofs`},
 		{`{"app":"/a","app_disk":{"fs":"squashfs","size":1}}`, "", `app_disk: give serial or partname`},
 		{`{"app":"/a","app_disk":{"fs":"squashfs","serial":"s","size":0}}`, "", `app_disk.size 0`},

@@ -44,7 +44,7 @@ const CmdlineKeys = `keel.app=PATH  keel.arg=ARG (repeatable; replaces the file'
 keel.env=NAME=VALUE (repeatable; overrides the file's NAME)  keel.dir=PATH
 keel.user=NAME|UID  keel.group=NAME|GID  keel.restart=always|on-failure|never
 keel.grace=10s  keel.flush_timeout=10s  keel.halt=poweroff|reboot  keel.wait=network|none
-keel.net=dhcp|none|static:ADDR/PREFIX[,GATEWAY[,DNS...]]  keel.instance=ID
+keel.net=dhcp|none|static:ADDR/PREFIX[,GATEWAY[,DNS...]]
 keel.modules=NAME|PATH[,...] (loaded after the image's)  keel.rlimit.RESOURCE=N|SOFT:HARD
 keel.logs.group= .stream= .region= .endpoint= .format=json|text .image= .retention=DAYS
 keel.logs.redact.off=PATTERN[,...]  keel.logs.redact=REGEXP (repeatable)
@@ -142,8 +142,6 @@ func (c *Config) applyKey(k, v string) error {
 		} else {
 			c.FlushTimeout = Duration(d)
 		}
-	case "keel.instance":
-		return set(&c.Instance, v, checkInstance)
 	case "keel.modules":
 		for _, m := range strings.Split(v, ",") {
 			if err := checkModule(m); err != nil {
