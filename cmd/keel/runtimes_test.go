@@ -92,6 +92,11 @@ type testManifest struct {
 	}
 	Config struct{ Args []string }
 	Files  []struct{ Path, Mode string }
+	// AppDisk lists the files on the app disk, when there is one:
+	// manifest adds them to Files.
+	AppDisk *struct {
+		Files []struct{ Path, Mode string }
+	} `json:"app_disk"`
 }
 
 func manifest(t *testing.T, homeDir, image string) testManifest {
@@ -103,6 +108,9 @@ func manifest(t *testing.T, homeDir, image string) testManifest {
 	var m testManifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
+	}
+	if m.AppDisk != nil {
+		m.Files = append(m.Files, m.AppDisk.Files...)
 	}
 	return m
 }
