@@ -186,7 +186,7 @@ print("python: served one request", flush=True)
 		t.Fatalf("manifest: app %+v, /bin/sh %q, /app/bin/python3 %q", m.App, files["/bin/sh"], files["/app/bin/python3"])
 	}
 	port := freePort(t)
-	cmd := exec.Command(os.Args[0], "run", "test/runtimes:1", "-memory", "2048", "-port", fmt.Sprintf("%d:8080", port))
+	cmd := exec.Command(os.Args[0], "run", "test/runtimes:1", "-port", fmt.Sprintf("%d:8080", port))
 	cmd.Env = append(cleanEnv(), "KEEL_TEST_AS_KEEL=1", "KEEL_HOME="+homeDir)
 	var out testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
