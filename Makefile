@@ -4,6 +4,13 @@ BIN       := bin
 KEEL      := $(BIN)/keel
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+# The tests that boot VMs under QEMU (TCG: the guest's CPU is emulated) or
+# drive moto_server through whole deployments run without the race
+# detector: their time goes to QEMU and moto, the race detector would only
+# slow the host's side 2 to 10 times on the same 2 cores, and that side's
+# code is raced by the unit tests of its packages.
+SLOW_TESTS := QEMU|DeployEC2
+
 .PHONY: all build test demo bench lint deps fuzz clean
 
 all: build
@@ -23,7 +30,8 @@ deps:
 # tests. Later issues add the QEMU boots here.
 test: deps build
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 20m -skip '$(SLOW_TESTS)' ./...
+	$(GO) test -count=1 -timeout 20m -run '$(SLOW_TESTS)' ./...
 	$(GO) test -count=1 -run 'DoesNotAllocate' ./filterpattern/
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzDecodeRequest -fuzztime=15s ./logserver/
 	$(GO) test -count=1 -run='^$$' -fuzz=FuzzPutDecodeFast -fuzztime=10s ./logserver/
