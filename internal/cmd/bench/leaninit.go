@@ -65,7 +65,10 @@ func benchLeanInit(scratch string, _ int) error {
 		return err
 	}
 	toExec := func(img string) (float64, error) {
-		console, err := b.boot(img, "")
+		console, err := b.boot(img, os.Getenv("KEEL_BENCH_CMDLINE"))
+		if os.Getenv("KEEL_BENCH_CONSOLE") != "" {
+			fmt.Fprintf(os.Stderr, "=== %s\n%s\n", filepath.Base(img), console)
+		}
 		km := kernelRe.FindStringSubmatch(console)
 		if km == nil {
 			return 0, fmt.Errorf("boot of %s printed no start times (%v):\n%s", img, err, console)
@@ -74,7 +77,11 @@ func benchLeanInit(scratch string, _ int) error {
 		return f(km[2]) - f(km[1]), nil
 	}
 	var newT, prevT, floorT []float64
-	for range 5 {
+	rounds := 5
+	if n, err := strconv.Atoi(os.Getenv("KEEL_BENCH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	for range rounds {
 		for _, r := range []struct {
 			img string
 			to  *[]float64
