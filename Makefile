@@ -20,7 +20,7 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -o $(KEEL) ./cmd/keel
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/keel-init ./init
+	CGO_ENABLED=0 $(GO) build -tags nethttpomithttp2 -trimpath -ldflags='-s -w' -o $(BIN)/keel-init ./init
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/hello ./examples/hello
 
 deps:

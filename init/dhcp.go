@@ -13,6 +13,7 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
+	"github.com/mdlayher/packet"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -36,9 +37,19 @@ var dhcpWants = dhcpv4.WithRequestedOptions(dhcpv4.OptionInterfaceMTU, dhcpv4.Op
 // AF_PACKET socket would otherwise copy every packet of the machine. With
 // closeAfter, the close waits for that channel to close: at boot, closing
 // (about 20 ms of a TCG guest's single CPU) would delay the app.
-func dhcpRequest(name string, old *nclient4.Lease, closeAfter <-chan struct{}) (*nclient4.Lease, error) {
-	c, err := nclient4.New(name, nclient4.WithTimeout(dhcpTimeout), nclient4.WithRetry(dhcpAttempts))
+func dhcpRequest(ifc *net.Interface, old *nclient4.Lease, closeAfter <-chan struct{}) (*nclient4.Lease, error) {
+	name := ifc.Name
+	// The socket on the interface netlink already described: nclient4.New
+	// would look it up by name twice (each a dump of every link and its
+	// parsing, net.InterfaceByName), on the boot's critical path.
+	raw, err := packet.Listen(ifc, packet.Datagram, unix.ETH_P_IP, nil)
 	if err != nil {
+		return nil, fmt.Errorf("open DHCP socket on %s: %w", name, err)
+	}
+	c, err := nclient4.NewWithConn(nclient4.NewBroadcastUDPConn(raw, &net.UDPAddr{Port: nclient4.ClientPort}), ifc.HardwareAddr,
+		nclient4.WithTimeout(dhcpTimeout), nclient4.WithRetry(dhcpAttempts))
+	if err != nil {
+		raw.Close()
 		return nil, fmt.Errorf("open DHCP client on %s: %w", name, err)
 	}
 	defer func() {
@@ -100,7 +111,7 @@ func startDHCP(link netlink.Link, appStarted <-chan struct{}) error {
 	name := link.Attrs().Name
 	var lease *nclient4.Lease
 	err := step("dhcp on "+name, func() (err error) {
-		lease, err = dhcpRequest(name, nil, appStarted)
+		lease, err = dhcpRequest(ifaceOf(link), nil, appStarted)
 		return err
 	})
 	if err != nil {
@@ -111,6 +122,13 @@ func startDHCP(link netlink.Link, appStarted <-chan struct{}) error {
 	// link with the lease's lifetime, and a renewal applies it again.
 	go keepLease(link, lease)
 	return err
+}
+
+// ifaceOf is link as net.Interface, from the attributes netlink already
+// read (no second lookup).
+func ifaceOf(link netlink.Link) *net.Interface {
+	a := link.Attrs()
+	return &net.Interface{Index: a.Index, MTU: a.MTU, Name: a.Name, HardwareAddr: a.HardwareAddr, Flags: a.Flags}
 }
 
 // leaseTimes are the renewal (T1), rebinding (T2) and expiry times of a
@@ -177,7 +195,7 @@ func keepLease(link netlink.Link, lease *nclient4.Lease) {
 			old = nil // expired: start over with DISCOVER
 			logf("DHCP lease of %v on %s expired: asking for a new one", lease.ACK.YourIPAddr, name)
 		}
-		fresh, err := leaseExchange(name, old, nil)
+		fresh, err := leaseExchange(ifaceOf(link), old, nil)
 		var nak *nclient4.ErrNak
 		if old != nil && errors.As(err, &nak) {
 			// RFC 2131 4.4.5: a NAK to a renewal ends the lease; start

@@ -49,7 +49,7 @@ func TestDHCPRequestsMTUAndRoutes(t *testing.T) {
 			t.Errorf("%s: no route to %v from option 121 (was it requested?): %v", when, extra, routes)
 		}
 	}
-	lease, err := dhcpRequest(client.Attrs().Name, nil, nil)
+	lease, err := dhcpRequest(ifaceOf(client), nil, nil)
 	if err != nil {
 		t.Fatalf("first lease: %v", err)
 	}
@@ -63,7 +63,7 @@ func TestDHCPRequestsMTUAndRoutes(t *testing.T) {
 	// hold it).
 	netlink.RouteDel(&netlink.Route{LinkIndex: client.Attrs().Index, Dst: extra, Gw: serverIP})
 	client, _ = netlink.LinkByIndex(client.Attrs().Index)
-	fresh, err := dhcpRequest(client.Attrs().Name, lease, nil)
+	fresh, err := dhcpRequest(ifaceOf(client), lease, nil)
 	if err != nil {
 		t.Fatalf("renewal: %v", err)
 	}
@@ -98,13 +98,13 @@ func TestDHCPRebindToAnotherServer(t *testing.T) {
 			dhcpv4.WithOption(dhcpv4.OptServerIdentifier(id)), dhcpv4.WithOption(dhcpv4.OptRouter(serverIP))}
 	})
 
-	lease, err := dhcpRequest(client.Attrs().Name, nil, nil)
+	lease, err := dhcpRequest(ifaceOf(client), nil, nil)
 	if err != nil {
 		t.Fatalf("first lease: %v", err)
 	}
 	lease.CreationTime = time.Now().Add(-55 * time.Minute) // past T2 (52.5 min of 60)
 	t0 := time.Now()
-	fresh, err := dhcpRequest(client.Attrs().Name, lease, nil)
+	fresh, err := dhcpRequest(ifaceOf(client), lease, nil)
 	if err != nil {
 		t.Fatalf("rebinding (after %v): %v", time.Since(t0).Round(time.Millisecond), err)
 	}
@@ -113,7 +113,7 @@ func TestDHCPRebindToAnotherServer(t *testing.T) {
 	}
 	// Later renewals go to the server that rebound the lease.
 	fresh.CreationTime = time.Now().Add(-31 * time.Minute) // renewing, before T2
-	if _, err := dhcpRequest(client.Attrs().Name, fresh, nil); err != nil {
+	if _, err := dhcpRequest(ifaceOf(client), fresh, nil); err != nil {
 		t.Fatalf("renewal after the rebinding: %v", err)
 	}
 }

@@ -77,7 +77,7 @@ func TestLeaseNextTry(t *testing.T) {
 // comes minRetry later, not halfway to the dead lease's T2 (hours, for a
 // day-long lease, with the refused address still on the link).
 func TestKeepLeaseAfterNak(t *testing.T) {
-	defer func(e func(string, *nclient4.Lease, <-chan struct{}) (*nclient4.Lease, error),
+	defer func(e func(*net.Interface, *nclient4.Lease, <-chan struct{}) (*nclient4.Lease, error),
 		a func(netlink.Link, *dhcpv4.DHCPv4, *dhcpv4.DHCPv4) error, s func(time.Time)) {
 		leaseExchange, leaseApply, sleepUntil = e, a, s
 	}(leaseExchange, leaseApply, sleepUntil)
@@ -88,7 +88,7 @@ func TestKeepLeaseAfterNak(t *testing.T) {
 	// A day-long lease got 12 hours ago: T1 is now.
 	lease := &nclient4.Lease{ACK: ack, CreationTime: time.Now().Add(-12 * time.Hour)}
 	var calls []string
-	leaseExchange = func(_ string, old *nclient4.Lease, _ <-chan struct{}) (*nclient4.Lease, error) {
+	leaseExchange = func(_ *net.Interface, old *nclient4.Lease, _ <-chan struct{}) (*nclient4.Lease, error) {
 		if old != nil {
 			calls = append(calls, "renew")
 			return nil, fmt.Errorf("DHCP renewal: %w", &nclient4.ErrNak{Nak: ack})

@@ -6,11 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/cwlhttp"
 	"github.com/keelvm/keel/shipper/redact"
 	"github.com/keelvm/keel/supervisor"
 )
@@ -31,15 +29,19 @@ const requestTimeout = 5 * time.Second
 // the instance's (from IMDSv2), used when none is configured.
 func startShippers(l *bootcfg.Logs, creds credSource, instance, region string) (*shippers, error) {
 	region = regionOf(l, region)
-	opts := cwl.Options{Region: region, Credentials: creds.CredentialsProvider, RetryMaxAttempts: 1}
-	if l.Endpoint != "" {
-		opts.BaseEndpoint = aws.String(l.Endpoint)
-	}
 	red, err := redact.New(l.RedactOff, l.Redact)
 	if err != nil {
 		return nil, fmt.Errorf("log redaction: %w", err)
 	}
-	client := cwl.New(opts)
+	// The shipper's own transport, not the SDK's service client: the
+	// service package's initialisation alone cost ~39 ms of every boot
+	// and most of the binary's growth (docs/lean-init.md). It retrieves
+	// the credentials per request, so creds.refresh (on
+	// ExpiredTokenException) takes effect on the resend.
+	client, err := cwlhttp.New(cwlhttp.Options{Region: region, Credentials: creds.CredentialsProvider, Endpoint: l.Endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("logs: %w", err)
+	}
 	notice := func(s string) { logf("logs: %s", s) }
 	mk := func(stream, multiline string) (*shipper.Shipper, error) {
 		return shipper.New(shipper.Config{Client: client, Group: l.Group, Stream: stream, Format: l.Format,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // BenchmarkPipeToServer is the path of `keel ship`: 100-byte lines written
@@ -14,7 +15,7 @@ import (
 // with SigV4 through the SDK. b.N is the number of lines; the figure
 // includes the wait for the last acknowledgement.
 func BenchmarkPipeToServer(b *testing.B) {
-	client := sdkClient(localServer(b))
+	client := cwlsdk.Wrap(sdkClient(localServer(b)))
 	s, err := shipper.New(shipper.Config{Client: client, Group: "bench", Stream: "pipe", Instance: "i-0123456789abcdef0", Image: "app",
 		BufferBytes: 1 << 30})
 	if err != nil {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // BenchmarkLogJSON measures the hot path: format, redact, queue, batch, and
 // a service that accepts at once.
 func BenchmarkLogJSON(b *testing.B) {
-	s, err := New(Config{Client: newFake(), Group: "g", Stream: "s", Instance: "i-0123456789abcdef0", Image: "app"})
+	s, err := New(Config{Client: cwlsdk.Wrap(newFake()), Group: "g", Stream: "s", Instance: "i-0123456789abcdef0", Image: "app"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -86,7 +87,7 @@ func checkBody(t *testing.T, b *body) *cwl.PutLogEventsInput {
 	if !json.Valid(b.buf) {
 		t.Fatalf("invalid JSON body: %.200q", b.buf)
 	}
-	in, err := decodeBody(b.buf)
+	in, err := cwlsdk.DecodeBody(b.buf)
 	if err != nil {
 		t.Fatal(err)
 	}

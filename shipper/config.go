@@ -6,19 +6,22 @@ import (
 	"fmt"
 	"time"
 
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-
 	"github.com/keelvm/keel/internal/cwlname"
+	"github.com/keelvm/keel/shipper/cwlhttp"
 	"github.com/keelvm/keel/shipper/redact"
 )
 
-// API is the part of the CloudWatch Logs client the shipper uses;
-// *cloudwatchlogs.Client satisfies it. Tests substitute their own.
+// API is the CloudWatch Logs transport the shipper uses: *cwlhttp.Client
+// (its own signed HTTP, what the init links), or the SDK's client through
+// cwlsdk.Wrap (keel ship, tests' fakes). Errors of the service satisfy
+// smithy-go's APIError (ErrorCode); PutLogEvents takes the request body
+// the shipper wrote. Implementations make one attempt per call: the
+// shipper retries.
 type API interface {
-	PutLogEvents(ctx context.Context, in *cwl.PutLogEventsInput, optFns ...func(*cwl.Options)) (*cwl.PutLogEventsOutput, error)
-	CreateLogGroup(ctx context.Context, in *cwl.CreateLogGroupInput, optFns ...func(*cwl.Options)) (*cwl.CreateLogGroupOutput, error)
-	CreateLogStream(ctx context.Context, in *cwl.CreateLogStreamInput, optFns ...func(*cwl.Options)) (*cwl.CreateLogStreamOutput, error)
-	PutRetentionPolicy(ctx context.Context, in *cwl.PutRetentionPolicyInput, optFns ...func(*cwl.Options)) (*cwl.PutRetentionPolicyOutput, error)
+	PutLogEvents(ctx context.Context, group, stream string, body []byte) (*cwlhttp.PutResult, error)
+	CreateLogGroup(ctx context.Context, group string) error
+	CreateLogStream(ctx context.Context, group, stream string) error
+	PutRetentionPolicy(ctx context.Context, group string, days int32) error
 }
 
 // Formats of the message of an event.

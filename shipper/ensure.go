@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -72,21 +70,19 @@ func (s *Shipper) ensureOnce() error {
 	ctx, cancel := context.WithTimeout(s.sendCtx, s.cfg.RequestTimeout)
 	defer cancel()
 	err := s.createStream(ctx)
-	var nf *types.ResourceNotFoundException
-	if !errors.As(err, &nf) {
+	if apiCode(err) != "ResourceNotFoundException" {
 		return err
 	}
-	_, err = s.cfg.Client.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: &s.cfg.Group}, noSDKRetry)
-	var exists *types.ResourceAlreadyExistsException
+	err = s.cfg.Client.CreateLogGroup(ctx, s.cfg.Group)
 	switch {
 	case err == nil:
 		if s.cfg.RetentionDays > 0 {
-			_, err := s.cfg.Client.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: &s.cfg.Group, RetentionInDays: &s.cfg.RetentionDays}, noSDKRetry)
+			err := s.cfg.Client.PutRetentionPolicy(ctx, s.cfg.Group, s.cfg.RetentionDays)
 			if err != nil {
 				s.reportLocked("retention", fmt.Sprintf("set retention of %d days on log group %s: %v", s.cfg.RetentionDays, s.cfg.Group, err))
 			}
 		}
-	case errors.As(err, &exists):
+	case apiCode(err) == "ResourceAlreadyExistsException":
 	case isDenied(err):
 		s.reportLocked("group-denied", fmt.Sprintf("may not create log group %s (%v): expected when the deployer creates it; waiting for it", s.cfg.Group, err))
 		return fmt.Errorf("create log group %s: %w", s.cfg.Group, err)
@@ -97,14 +93,15 @@ func (s *Shipper) ensureOnce() error {
 }
 
 func (s *Shipper) createStream(ctx context.Context) error {
-	_, err := s.cfg.Client.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: &s.cfg.Group, LogStreamName: &s.cfg.Stream}, noSDKRetry)
-	var exists *types.ResourceAlreadyExistsException
-	if err == nil || errors.As(err, &exists) {
+	err := s.cfg.Client.CreateLogStream(ctx, s.cfg.Group, s.cfg.Stream)
+	switch apiCode(err) {
+	case "ResourceAlreadyExistsException":
 		return nil
-	}
-	var nf *types.ResourceNotFoundException
-	if errors.As(err, &nf) {
+	case "ResourceNotFoundException":
 		return err
+	}
+	if err == nil {
+		return nil
 	}
 	return fmt.Errorf("create log stream %s/%s: %w", s.cfg.Group, s.cfg.Stream, err)
 }

@@ -18,13 +18,36 @@ import (
 	"github.com/keelvm/keel/logserver"
 	"github.com/keelvm/keel/logserver/auth"
 	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/cwlhttp"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // TestExpiredTokenRefreshes: session credentials that the server ends
 // while the client still holds them (its cache believes them good for an
 // hour) are answered with ExpiredTokenException; the shipper refreshes
 // and resends, and every event arrives once, in order.
+// Through each transport: the init's (cwlhttp) and the SDK's.
 func TestExpiredTokenRefreshes(t *testing.T) {
+	for _, tr := range []struct {
+		name string
+		api  func(t *testing.T, endpoint string, creds aws.CredentialsProvider) shipper.API
+	}{
+		{"http", func(t *testing.T, endpoint string, creds aws.CredentialsProvider) shipper.API {
+			c, err := cwlhttp.New(cwlhttp.Options{Region: "us-east-1", Endpoint: endpoint, Credentials: creds})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}},
+		{"sdk", func(_ *testing.T, endpoint string, creds aws.CredentialsProvider) shipper.API {
+			return cwlsdk.Wrap(cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1, Credentials: creds}))
+		}},
+	} {
+		t.Run(tr.name, func(t *testing.T) { testExpiredTokenRefreshes(t, tr.api) })
+	}
+}
+
+func testExpiredTokenRefreshes(t *testing.T, transport func(*testing.T, string, aws.CredentialsProvider) shipper.API) {
 	data := t.TempDir()
 	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: data,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -59,8 +82,7 @@ func TestExpiredTokenRefreshes(t *testing.T) {
 	var refreshes atomic.Int32
 	var nmu sync.Mutex
 	var notices []string
-	client := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.Endpoint), RetryMaxAttempts: 1, Credentials: cache})
-	s, err := shipper.New(shipper.Config{Client: client, Group: "keel/dev", Stream: "alice/hello", Format: shipper.FormatText,
+	s, err := shipper.New(shipper.Config{Client: transport(t, st.Endpoint, cache), Group: "keel/dev", Stream: "alice/hello", Format: shipper.FormatText,
 		Linger: 20 * time.Millisecond, RetryBase: 20 * time.Millisecond, RetryMax: 2 * time.Second, RequestTimeout: 5 * time.Second,
 		RefreshCredentials: func() { refreshes.Add(1); cache.Invalidate() },
 		Notice:             func(n string) { nmu.Lock(); notices = append(notices, n); nmu.Unlock() }})

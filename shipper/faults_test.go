@@ -67,6 +67,12 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // that were in the deleted stream excepted), and nothing is dropped: the
 // byte bound is never reached.
 func TestFaults(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testFaults(t, tr.api) })
+	}
+}
+
+func testFaults(t *testing.T, transport func(testing.TB, string) shipper.API) {
 	endpoint := localServer(t)
 	u, _ := url.Parse(endpoint)
 	proxy := &faultProxy{target: httputil.NewSingleHostReverseProxy(u)}
@@ -76,7 +82,7 @@ func TestFaults(t *testing.T) {
 	direct := sdkClient(endpoint)
 	var notices []string
 	var nmu sync.Mutex
-	s, err := shipper.New(shipper.Config{Client: sdkClient(front.URL), Group: "faults", Stream: "app", Format: shipper.FormatText,
+	s, err := shipper.New(shipper.Config{Client: transport(t, front.URL), Group: "faults", Stream: "app", Format: shipper.FormatText,
 		Linger: 30 * time.Millisecond, RetryBase: 20 * time.Millisecond, RetryMax: 300 * time.Millisecond, RequestTimeout: 5 * time.Second,
 		Notice: func(n string) { nmu.Lock(); notices = append(notices, n); nmu.Unlock() }})
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // TestLingerUnderThrottling: a throttled request doubles the linger, once
@@ -17,7 +19,7 @@ func TestLingerUnderThrottling(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	s, err := New(Config{Client: newFake(), Group: "g", Stream: "s", Now: clock, MaxLinger: 2 * time.Second})
+	s, err := New(Config{Client: cwlsdk.Wrap(newFake()), Group: "g", Stream: "s", Now: clock, MaxLinger: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

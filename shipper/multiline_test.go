@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // readTrace returns the lines of a captured trace (testdata/traces, made
@@ -353,7 +355,7 @@ func TestMultilineEndOfOutput(t *testing.T) {
 	want := strings.Join(lines, "\n")
 	t.Run("shipper Close", func(t *testing.T) {
 		f := newFake()
-		s, err := New(Config{Client: f, Group: "g", Stream: "s", Format: FormatText, Linger: time.Minute})
+		s, err := New(Config{Client: cwlsdk.Wrap(f), Group: "g", Stream: "s", Format: FormatText, Linger: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -484,7 +486,7 @@ func TestCheckMultiline(t *testing.T) {
 			t.Errorf("CheckMultiline(%q) = %v, want %q", v, err, want)
 		}
 	}
-	if _, err := New(Config{Client: newFake(), Group: "g", Stream: "s", Multiline: "(["}); err == nil {
+	if _, err := New(Config{Client: cwlsdk.Wrap(newFake()), Group: "g", Stream: "s", Multiline: "(["}); err == nil {
 		t.Error("New took a bad expression")
 	}
 }
@@ -534,7 +536,7 @@ func BenchmarkOpens(b *testing.B) {
 func TestMultilineLostAtClose(t *testing.T) {
 	f := newFake()
 	serviceDown(f)
-	s, err := New(Config{Client: f, Group: "g", Stream: "s", Format: FormatText, Linger: time.Minute,
+	s, err := New(Config{Client: cwlsdk.Wrap(f), Group: "g", Stream: "s", Format: FormatText, Linger: time.Minute,
 		RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // TestNotFoundAfterCreateBacksOff: the stream is created (or said to exist)
@@ -46,7 +47,7 @@ func TestBadNamesRefusedAtStart(t *testing.T) {
 		{"g", "a*", `log stream "a*"`},
 	}
 	for _, tc := range cases {
-		_, err := New(Config{Client: newFake(), Group: tc.group, Stream: tc.stream})
+		_, err := New(Config{Client: cwlsdk.Wrap(newFake()), Group: tc.group, Stream: tc.stream})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("group %.20q stream %q: %v, want an error naming %s", tc.group, tc.stream, err, tc.want)
 		}

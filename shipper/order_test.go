@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // TestOrderOfOneMillisecond: lines of one millisecond (a stack trace, a
@@ -99,7 +100,7 @@ func TestCloseCountsHeldRequests(t *testing.T) {
 	defer close(hang)
 	f.failPut = func(int, *cwl.PutLogEventsInput) error { <-hang; return nil }
 	now := time.Now()
-	s, err := New(Config{Client: f, Group: "g", Stream: "s", Format: FormatText, Now: func() time.Time { return now }})
+	s, err := New(Config{Client: cwlsdk.Wrap(f), Group: "g", Stream: "s", Format: FormatText, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,21 +2,14 @@ package shipper
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/keelvm/keel/shipper/cwlhttp"
 )
-
-// noSDKRetry turns the SDK's own retries off: the shipper retries whole
-// batches itself, forever and with its own backoff, and counts them.
-func noSDKRetry(o *cwl.Options) { o.Retryer = aws.NopRetryer{} }
 
 // deliver sends one request until it is acknowledged, rejected, or the
 // shipper shuts down, then releases its place and its memory.
@@ -61,7 +54,7 @@ func (s *Shipper) put(b *body) {
 		s.mu.Unlock()
 		created := s.ensured.Load()
 		ctx, cancel := context.WithTimeout(s.sendCtx, s.cfg.RequestTimeout)
-		out, err := s.send(ctx, b)
+		out, err := s.cfg.Client.PutLogEvents(ctx, s.cfg.Group, s.cfg.Stream, b.buf)
 		cancel()
 		s.mu.Lock()
 		s.stats.Requests++
@@ -170,10 +163,10 @@ func (s *Shipper) settle(b *body, o outcome, rejected func(i int) bool) {
 
 // acked records a successful request, including the events the service
 // dropped individually (too old, expired by retention, too new).
-func (s *Shipper) acked(b *body, out *cwl.PutLogEventsOutput) {
+func (s *Shipper) acked(b *body, out *cwlhttp.PutResult) {
 	var rejected func(int) bool
-	if out != nil && out.RejectedLogEventsInfo != nil {
-		ri := out.RejectedLogEventsInfo
+	if out != nil && out.Rejected != nil {
+		ri := out.Rejected
 		lo, hi := 0, b.len()
 		if ri.TooOldLogEventEndIndex != nil {
 			lo = max(lo, int(*ri.TooOldLogEventEndIndex))
@@ -256,17 +249,16 @@ func expiredToken(code string) bool {
 	return code == "ExpiredTokenException" || code == "ExpiredToken"
 }
 
-// classify sorts an error from PutLogEvents.
+// classify sorts an error from PutLogEvents by the service's error code,
+// which the SDK's typed errors and cwlhttp's APIError both carry.
 func classify(err error) (errClass, string) {
-	var nf *types.ResourceNotFoundException
-	var ip *types.InvalidParameterException
-	switch {
-	case errors.As(err, &nf):
-		return errNotFound, nf.ErrorCode()
-	case errors.As(err, &ip):
-		return errInvalid, ip.ErrorCode()
-	}
 	code := apiCode(err)
+	switch code {
+	case "ResourceNotFoundException":
+		return errNotFound, code
+	case "InvalidParameterException":
+		return errInvalid, code
+	}
 	if isThrottle(err) {
 		return errThrottled, code
 	}

@@ -10,6 +10,9 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/keelvm/keel/logserver"
+	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/cwlhttp"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // localServer starts keel's local CloudWatch Logs server (no signature
@@ -30,4 +33,26 @@ func localServer(tb testing.TB) string {
 func sdkClient(endpoint string) *cwl.Client {
 	return cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+}
+
+// httpClient is the shipper's own transport (the init's) to endpoint.
+func httpClient(tb testing.TB, endpoint string) *cwlhttp.Client {
+	tb.Helper()
+	c, err := cwlhttp.New(cwlhttp.Options{Region: "us-east-1", Endpoint: endpoint,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// transports are the shipper's two ways to the service, which every test
+// against a server runs through: its own signed HTTP (what the init links)
+// and the SDK's client (keel ship).
+var transports = []struct {
+	name string
+	api  func(tb testing.TB, endpoint string) shipper.API
+}{
+	{"http", func(tb testing.TB, ep string) shipper.API { return httpClient(tb, ep) }},
+	{"sdk", func(_ testing.TB, ep string) shipper.API { return cwlsdk.Wrap(sdkClient(ep)) }},
 }

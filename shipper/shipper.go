@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
-
-	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 )
 
 // Event is one log line.
@@ -28,8 +26,7 @@ type Shipper struct {
 	// is small, so that requests in flight (whose bodies may be twice their
 	// events' size once escaped) never hold more than half of it.
 	batchBytes int
-	sdk        *cwl.Client // set when the client is the SDK's: bodies go out as written
-	grp        *grouper    // multiline grouping; nil: off
+	grp        *grouper // multiline grouping; nil: off
 
 	mu            sync.Mutex
 	in            blocks // input not yet taken by the batcher
@@ -111,7 +108,6 @@ func New(cfg Config) (*Shipper, error) {
 		done:      make(chan struct{}),
 		closeDone: make(chan struct{}),
 	}
-	s.sdk, _ = cfg.Client.(*cwl.Client)
 	var err error
 	if s.grp, err = newGrouper(cfg.Multiline, cfg.MultilineWait); err != nil {
 		return nil, fmt.Errorf("shipper: %w", err)

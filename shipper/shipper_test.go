@@ -12,11 +12,12 @@ import (
 
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
-func newShipper(t *testing.T, api API, mod func(*Config)) *Shipper {
+func newShipper(t *testing.T, api cwlsdk.SDKAPI, mod func(*Config)) *Shipper {
 	t.Helper()
-	cfg := Config{Client: api, Group: "g", Stream: "s", Format: FormatText, Linger: 20 * time.Millisecond,
+	cfg := Config{Client: cwlsdk.Wrap(api), Group: "g", Stream: "s", Format: FormatText, Linger: 20 * time.Millisecond,
 		RetryBase: time.Millisecond, RetryMax: 20 * time.Millisecond}
 	if mod != nil {
 		mod(&cfg)

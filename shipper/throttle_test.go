@@ -79,7 +79,7 @@ func quotaServer(t *testing.T, q logserver.Quotas) (string, *serverAnswers) {
 // throttleRun ships 800 numbered lines, 20 every 100 ms, to a new stream
 // of a server with quotas q, and returns the server's answers and the
 // shipper's stats; every line must be in the stream exactly once.
-func throttleRun(t *testing.T, q logserver.Quotas, drainCreate bool) (*serverAnswers, shipper.Stats) {
+func throttleRun(t *testing.T, transport func(testing.TB, string) shipper.API, q logserver.Quotas, drainCreate bool) (*serverAnswers, shipper.Stats) {
 	endpoint, ans := quotaServer(t, q)
 	client := sdkClient(endpoint)
 	ctx := context.Background()
@@ -94,7 +94,7 @@ func throttleRun(t *testing.T, q logserver.Quotas, drainCreate bool) (*serverAns
 	}
 	var notices []string
 	var nmu sync.Mutex
-	s, err := shipper.New(shipper.Config{Client: client, Group: "t", Stream: "app", Format: shipper.FormatText,
+	s, err := shipper.New(shipper.Config{Client: transport(t, endpoint), Group: "t", Stream: "app", Format: shipper.FormatText,
 		Notice: func(m string) { nmu.Lock(); notices = append(notices, m); nmu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
@@ -165,8 +165,17 @@ func readAll(t *testing.T, c *cwl.Client, group, stream string) []string {
 // by retrying, loses and duplicates nothing, and makes fewer requests
 // than at the same load unthrottled, each fuller.
 func TestShipperUnderThrottling(t *testing.T) {
-	free, freeStats := throttleRun(t, logserver.Quotas{Off: true}, false)
-	thr, thrStats := throttleRun(t, logserver.Quotas{Rates: map[string]float64{"PutLogEvents": 1, "CreateLogStream": 0.2}}, true)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			testUnderThrottling(t, tr.api)
+		})
+	}
+}
+
+func testUnderThrottling(t *testing.T, transport func(testing.TB, string) shipper.API) {
+	free, freeStats := throttleRun(t, transport, logserver.Quotas{Off: true}, false)
+	thr, thrStats := throttleRun(t, transport, logserver.Quotas{Rates: map[string]float64{"PutLogEvents": 1, "CreateLogStream": 0.2}}, true)
 
 	if n := thr.count("CreateLogStream", "ThrottlingException"); n == 0 {
 		t.Errorf("the stream's creation was not throttled: the test does not test its retry")

@@ -24,6 +24,7 @@ import (
 	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/piperead"
 	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 	"github.com/keelvm/keel/shipper/redact"
 )
 
@@ -138,7 +139,7 @@ func runShip(args []string) error {
 	errOut := shipper.NewConsole(os.Stderr, 0)
 	notice := func(m string) { errOut.WriteLine([]byte("keel ship: " + m)) }
 	s, err := shipper.New(shipper.Config{
-		Client: client, Group: f.group, Stream: f.stream, Format: f.format, Instance: f.instance, Image: f.image,
+		Client: cwlsdk.Wrap(client), Group: f.group, Stream: f.stream, Format: f.format, Instance: f.instance, Image: f.image,
 		RetentionDays: int32(f.retention), MaxEventBytes: f.maxEvent, BufferBytes: f.bufferMiB << 20,
 		Linger: f.linger, InFlight: f.inflight, Redactor: red, Notice: notice, Multiline: f.multiline,
 	})

@@ -106,15 +106,8 @@ func (c Config) Marshal() []byte {
 func Load(file []byte, cmdline string) (Config, error) {
 	var c Config
 	if len(bytes.TrimSpace(file)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(file))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
+		if err := decodeFile(file, &c); err != nil {
 			return c, fmt.Errorf("%s: %w", Path, err)
-		}
-		// Not dec.More(): at the top level it is false before a stray '}'
-		// or ']', which would let a malformed file through.
-		if len(bytes.TrimSpace(file[dec.InputOffset():])) > 0 {
-			return c, fmt.Errorf("%s: more after the configuration's closing brace: the file must hold one JSON object", Path)
 		}
 		// Checked before the command line so that an error names the file.
 		if err := c.check(); err != nil {

@@ -26,12 +26,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/keelvm/keel/logserver"
 	"github.com/keelvm/keel/logserver/auth"
 	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/cwlhttp"
 )
 
 // Config shapes a simulation.
@@ -272,13 +271,15 @@ type instance struct {
 }
 
 // start builds the instance's client and shipper as the init does
-// (init/ship.go: its own client, the SDK's retries off, a 5 s request
-// timeout, json events, the default buffer and linger).
+// (init/ship.go: its own transport, cwlhttp, a 5 s request timeout, json
+// events, the default buffer and linger).
 func (in *instance) start(endpoint string, creds aws.CredentialsProvider, notices *atomic.Int64) error {
 	in.startAt = time.Now()
-	client := cwl.New(cwl.Options{Region: "us-east-1", Credentials: creds, RetryMaxAttempts: 1,
-		BaseEndpoint: aws.String(endpoint), APIOptions: []func(*middleware.Stack) error{in.watchCreate}})
-	s, err := shipper.New(shipper.Config{Client: client, Group: group, Stream: in.stream,
+	c, err := cwlhttp.New(cwlhttp.Options{Region: "us-east-1", Credentials: creds, Endpoint: endpoint})
+	if err != nil {
+		return err
+	}
+	s, err := shipper.New(shipper.Config{Client: watched{c, in}, Group: group, Stream: in.stream,
 		Instance: in.stream, Image: "fleet", RequestTimeout: 5 * time.Second,
 		Notice: func(string) { notices.Add(1) }})
 	if err != nil {
@@ -288,27 +289,37 @@ func (in *instance) start(endpoint string, creds aws.CredentialsProvider, notice
 	return nil
 }
 
-// watchCreate records when the instance's stream was created (or found).
-func (in *instance) watchCreate(st *middleware.Stack) error {
-	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("FleetStreamReady",
-		func(ctx context.Context, i middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			out, md, err := next.HandleInitialize(ctx, i)
-			// Created, found there, or written to (a creation whose
-			// answer timed out on a loaded machine still made it).
-			_, create := i.Parameters.(*cwl.CreateLogStreamInput)
-			_, put := i.Parameters.(*cwl.PutLogEventsInput)
-			if create || put {
-				var exists *types.ResourceAlreadyExistsException
-				if err == nil || create && errors.As(err, &exists) {
-					in.mu.Lock()
-					if in.readyAt.IsZero() {
-						in.readyAt = time.Now()
-					}
-					in.mu.Unlock()
-				}
-			}
-			return out, md, err
-		}), middleware.After)
+// watched records when the instance's stream was created (or found).
+type watched struct {
+	*cwlhttp.Client
+	in *instance
+}
+
+func (w watched) CreateLogStream(ctx context.Context, group, stream string) error {
+	err := w.Client.CreateLogStream(ctx, group, stream)
+	var ae *cwlhttp.APIError
+	if err == nil || errors.As(err, &ae) && ae.Code == "ResourceAlreadyExistsException" {
+		w.in.ready()
+	}
+	return err
+}
+
+// PutLogEvents: written to (a creation whose answer timed out on a
+// loaded machine still made it).
+func (w watched) PutLogEvents(ctx context.Context, group, stream string, body []byte) (*cwlhttp.PutResult, error) {
+	out, err := w.Client.PutLogEvents(ctx, group, stream, body)
+	if err == nil {
+		w.in.ready()
+	}
+	return out, err
+}
+
+func (in *instance) ready() {
+	in.mu.Lock()
+	if in.readyAt.IsZero() {
+		in.readyAt = time.Now()
+	}
+	in.mu.Unlock()
 }
 
 // log writes lines for cfg.Duration: Rate a second at random intervals,

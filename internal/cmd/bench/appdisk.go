@@ -36,35 +36,8 @@ func benchPython(scratch string, _ int) error { return appDiskFigures(scratch, f
 func benchThreshold(scratch string, _ int) error { return appDiskFigures(scratch, true, false) }
 
 func appDiskFigures(scratch string, threshold, python bool) error {
-	if err := qemu.Available(); err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v: no app disk figures\n", err)
-		return nil
-	}
-	if _, err := exec.LookPath("mksquashfs"); err != nil {
-		return fmt.Errorf("mksquashfs: %w (apt-get install squashfs-tools)", err)
-	}
-	keelBin, err := filepath.Abs("bin/keel")
-	if err != nil {
-		return err
-	}
-	for _, b := range []string{"bin/keel", "bin/keel-init", "bin/hello"} {
-		if _, err := os.Stat(b); err != nil {
-			return fmt.Errorf("%s: run make build first (make bench does): %w", b, err)
-		}
-	}
-	cache, err := home.Path("kernels")
-	if err != nil {
-		return err
-	}
-	if _, err := kernel.Ensure(cache, "", os.Stderr); err != nil {
-		return err
-	}
-	a := &appDiskBench{dir: filepath.Join(scratch, "appdisk"), keel: keelBin}
-	a.home = filepath.Join(a.dir, "keel-home")
-	if err := os.MkdirAll(a.home, 0o755); err != nil {
-		return err
-	}
-	if err := os.Symlink(cache, filepath.Join(a.home, "kernels")); err != nil && !os.IsExist(err) {
+	a, err := newAppDiskBench(scratch)
+	if a == nil || err != nil {
 		return err
 	}
 	if python {
@@ -80,6 +53,43 @@ func appDiskFigures(scratch string, threshold, python bool) error {
 		return nil
 	}
 	return a.threshold()
+}
+
+// newAppDiskBench checks what the app disk figures need and makes their
+// keel home; nil without QEMU (said on stderr).
+func newAppDiskBench(scratch string) (*appDiskBench, error) {
+	if err := qemu.Available(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v: no app disk figures\n", err)
+		return nil, nil
+	}
+	if _, err := exec.LookPath("mksquashfs"); err != nil {
+		return nil, fmt.Errorf("mksquashfs: %w (apt-get install squashfs-tools)", err)
+	}
+	keelBin, err := filepath.Abs("bin/keel")
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range []string{"bin/keel", "bin/keel-init", "bin/hello"} {
+		if _, err := os.Stat(b); err != nil {
+			return nil, fmt.Errorf("%s: run make build first (make bench does): %w", b, err)
+		}
+	}
+	cache, err := home.Path("kernels")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kernel.Ensure(cache, "", os.Stderr); err != nil {
+		return nil, err
+	}
+	a := &appDiskBench{dir: filepath.Join(scratch, "appdisk"), keel: keelBin}
+	a.home = filepath.Join(a.dir, "keel-home")
+	if err := os.MkdirAll(a.home, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Symlink(cache, filepath.Join(a.home, "kernels")); err != nil && !os.IsExist(err) {
+		return nil, err
+	}
+	return a, nil
 }
 
 type appDiskBench struct {

@@ -75,7 +75,8 @@ func benchBoot(scratch string, _ int) error {
 		"hello":     "github.com/keelvm/keel/init/testdata/hello",
 	}
 	for out, pkg := range bins {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, out), pkg)
+		// The Makefile's flags and tags (nethttpomithttp2: no HTTP/2).
+		cmd := exec.Command("go", "build", "-tags", "nethttpomithttp2", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, out), pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("build %s: %v\n%s", pkg, err, out)

@@ -60,6 +60,7 @@ var benches = []bench{
 	{"ship-multiline", benchMultiline},
 	{"boot", benchBoot},
 	{"imds", benchIMDS},
+	{"leaninit", benchLeanInit},
 	{"image", benchImage},
 	{"fleet", benchFleet},
 	{"run.python", benchPython},

@@ -10,6 +10,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/keelvm/keel/shipper"
+	"github.com/keelvm/keel/shipper/cwlsdk"
 )
 
 // benchMultiline measures what multiline grouping (auto, the default)
@@ -32,7 +33,7 @@ func benchMultiline(string, int) error {
 	}
 	input := []byte(in.String())
 	run := func(mode string) (time.Duration, shipper.Stats, error) {
-		s, err := shipper.New(shipper.Config{Client: acceptAll{}, Group: "g", Stream: "s", Multiline: mode,
+		s, err := shipper.New(shipper.Config{Client: cwlsdk.Wrap(acceptAll{}), Group: "g", Stream: "s", Multiline: mode,
 			BufferBytes: 512 << 20})
 		if err != nil {
 			return 0, shipper.Stats{}, err

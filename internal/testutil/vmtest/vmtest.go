@@ -55,10 +55,12 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// BuildStatic builds Go package pkg as a static, stripped binary.
+// BuildStatic builds Go package pkg as a static, stripped binary, with the
+// tags the Makefile builds the init with (nethttpomithttp2: no HTTP/2 in
+// net/http; harmless to other programs).
 func BuildStatic(t testing.TB, pkg, out string) {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-tags", "nethttpomithttp2", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
