@@ -55,6 +55,8 @@ func decodeFile(file []byte, c *Config) error {
 			return r.str(key, &c.Wait)
 		case "rlimits":
 			return r.strMap(key, &c.Rlimits)
+		case "app_disk":
+			return r.appDisk(key, &c.AppDisk)
 		}
 		return fmt.Errorf("json: unknown field %q", key)
 	})
@@ -127,6 +129,50 @@ func (r *tokens) logs(key string, p **Logs) error {
 	})
 }
 
+func (r *tokens) appDisk(key string, p **AppDisk) error {
+	if null, err := r.null(); null || err != nil {
+		if null {
+			*p = nil
+		}
+		return err
+	}
+	if r.peeked != json.Delim('{') {
+		r.hasPeek = false
+		return r.typeErr(key, kind(r.peeked), reflect.TypeFor[AppDisk]())
+	}
+	if *p == nil {
+		*p = &AppDisk{}
+	}
+	d := *p
+	outer, prefix := r.strct, r.prefix
+	r.strct, r.prefix = "AppDisk", key+"."
+	defer func() { r.strct, r.prefix = outer, prefix }()
+	return r.object(appDiskKeys, func(key string) error {
+		switch key {
+		case "fs":
+			return r.str(key, &d.FS)
+		case "serial":
+			return r.str(key, &d.Serial)
+		case "partname":
+			return r.str(key, &d.PartName)
+		case "size":
+			return r.integer(key, &d.Size, -1<<63, 1<<63-1, reflect.TypeFor[int64]())
+		case "modules":
+			return r.strs(key, &d.Modules)
+		case "writable":
+			return r.strs(key, &d.Writable)
+		case "overlay_mb":
+			var n int64
+			if err := r.integer(key, &n, -1<<63, 1<<63-1, reflect.TypeFor[int]()); err != nil {
+				return err
+			}
+			d.OverlayMB = int(n)
+			return nil
+		}
+		return fmt.Errorf("json: unknown field %q", key)
+	})
+}
+
 // tokens reads values of a known schema from a decoder's tokens.
 type tokens struct {
 	dec     *json.Decoder
@@ -139,9 +185,10 @@ type tokens struct {
 // The keys of Config and Logs, as their json tags name them.
 var (
 	configKeys = []string{"app", "args", "env", "dir", "user", "group", "restart", "modules", "net", "logs",
-		"grace", "flush_timeout", "halt", "wait", "rlimits"}
+		"grace", "flush_timeout", "halt", "wait", "rlimits", "app_disk"}
 	logsKeys = []string{"group", "stream", "region", "endpoint", "format", "image", "retention", "credentials",
 		"redact_off", "redact", "multiline", "event_max"}
+	appDiskKeys = []string{"fs", "serial", "partname", "size", "modules", "writable", "overlay_mb"}
 )
 
 // fieldOf is the key of known that key names: itself, or, as

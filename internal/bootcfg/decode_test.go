@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -31,7 +33,9 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 		Restart: "always", Modules: []string{"/lib/m.ko"}, Net: "static:10.0.0.2/24,10.0.0.1", Grace: Duration(3e9),
 		FlushTimeout: Duration(4e9), Halt: "reboot", Wait: "none", Rlimits: map[string]string{"nofile": "1:2"},
 		Logs: &Logs{Group: "g", Stream: "s", Region: "eu-west-1", Endpoint: "http://h", Format: "text", Image: "i",
-			Retention: 30, Credentials: "/c", RedactOff: []string{"x"}, Redact: []string{"a.b"}, Multiline: "off", EventMax: 1000}}
+			Retention: 30, Credentials: "/c", RedactOff: []string{"x"}, Redact: []string{"a.b"}, Multiline: "off", EventMax: 1000},
+		AppDisk: &AppDisk{FS: "squashfs", Serial: "keel-app", PartName: "keel-app", Size: 1 << 20,
+			Modules: []string{"/lib/v.ko"}, Writable: []string{"/app"}, OverlayMB: 32}}
 	files := []string{
 		string(full.Marshal()),
 		`{}`, `{"app":"/a"}`, ` {"app":"/a"} `,
@@ -50,6 +54,8 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 		`{"app":"/a","logs":{"retention":"7"}}`, `{"app":"/a","logs":{"retention":1.5}}`, `{"app":"/a","logs":{"retention":99999999999}}`,
 		`{"app":"/a","logs":{"event_max":-3}}`, `{"app":"/a","logs":[]}`, `{"app":"/a","logs":"x"}`, `{"app":"/a","logs":{"group":null,"stream":"s"}}`, `{"app":"/a","logs":{"bogus":1}}`,
 		`{"app":"/a","bogus":1}`, `[]`, `"x"`, `{"app":"/a"} {"app":"/b"}`, `{"app":"/a"}}`, "{\"app\":\"/a\"}\n]\n",
+		`{"app":"/a","app_disk":{"fs":"squashfs","size":"1"}}`, `{"app":"/a","app_disk":[]}`, `{"app":"/a","app_disk":{"bogus":1}}`,
+		`{"app":"/a","app_disk":null}`, `{"app":"/a","App_Disk":{"SERIAL":"s","size":2}}`,
 		`{"app":"/a",}`, `{"app"}`, `{"app":"/a"`, `{"app":"\u00e9\n"}`,
 	}
 	for _, f := range files {
@@ -70,5 +76,35 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\n got  %+v %+v\n want %+v %+v", f, got, got.Logs, want, want.Logs)
 		}
+	}
+}
+
+// TestDecodeKnowsEveryField: every json key of Config, Logs and AppDisk is
+// one the token reader reads, so that a field added to the structs cannot
+// be forgotten by the init (it would refuse every image that sets it).
+func TestDecodeKnowsEveryField(t *testing.T) {
+	for _, c := range []struct {
+		typ  reflect.Type
+		keys []string
+	}{
+		{reflect.TypeFor[Config](), configKeys},
+		{reflect.TypeFor[Logs](), logsKeys},
+		{reflect.TypeFor[AppDisk](), appDiskKeys},
+	} {
+		for i := range c.typ.NumField() {
+			name, _, _ := strings.Cut(c.typ.Field(i).Tag.Get("json"), ",")
+			if name == "-" || name == "" {
+				continue
+			}
+			if !slices.Contains(c.keys, name) {
+				t.Errorf("%s field %s (json %q) is not read by decodeFile: add it to decode.go", c.typ.Name(), c.typ.Field(i).Name, name)
+			}
+		}
+	}
+	// And the full configuration reads back whole.
+	full := Config{App: "/a", AppDisk: &AppDisk{FS: "squashfs", Serial: "s", Size: 9, Writable: []string{"/app"}, OverlayMB: 1}}
+	var got Config
+	if err := decodeFile(full.Marshal(), &got); err != nil || !reflect.DeepEqual(got.AppDisk, full.AppDisk) {
+		t.Errorf("app_disk read back as %+v (%v), want %+v", got.AppDisk, err, full.AppDisk)
 	}
 }
