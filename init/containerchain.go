@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -21,13 +25,16 @@ import (
 // then the instance role through IMDSv2. Built from the SDK's providers
 // rather than its config package, which would add 2 MB of SSO, STS and
 // config-file code to every image's init.
-func containerCredentials() credSource {
+func containerCredentials() (credSource, error) {
 	env := os.Getenv
 	if id, secret := env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
 		return credSource{CredentialsProvider: credentials.NewStaticCredentialsProvider(id, secret, env("AWS_SESSION_TOKEN")),
-			what: "the environment (AWS_ACCESS_KEY_ID)"}
+			what: "the environment (AWS_ACCESS_KEY_ID)"}, nil
 	}
 	if uri := containerEndpoint(); uri != "" {
+		if err := checkContainerEndpoint(uri); err != nil {
+			return credSource{}, err
+		}
 		p := endpointcreds.New(uri, func(o *endpointcreds.Options) {
 			o.AuthorizationToken = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")
 			if f := env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); f != "" {
@@ -38,13 +45,13 @@ func containerCredentials() credSource {
 			}
 		})
 		cache := aws.NewCredentialsCache(p)
-		return credSource{CredentialsProvider: cache, what: "the container credentials endpoint " + uri, refresh: cache.Invalidate}
+		return credSource{CredentialsProvider: cache, what: "the container credentials endpoint " + uri, refresh: cache.Invalidate}, nil
 	}
 	if path, profile := sharedCredentialsFile(); path != "" {
 		if _, err := os.Stat(path); err == nil {
 			p, err := readProfile(path, profile)
 			if err == nil {
-				return credSource{CredentialsProvider: p, what: fmt.Sprintf("profile %s of %s", profile, path)}
+				return credSource{CredentialsProvider: p, what: fmt.Sprintf("profile %s of %s", profile, path)}, nil
 			}
 			logf("logs: %v", err)
 		}
@@ -52,7 +59,7 @@ func containerCredentials() credSource {
 	rc := newRoleCredentials()
 	cache := aws.NewCredentialsCache(rc)
 	return credSource{CredentialsProvider: cache, what: "the instance role (IMDSv2)", role: true,
-		refresh: func() { rc.forget(); cache.Invalidate() }}
+		refresh: func() { rc.forget(); cache.Invalidate() }}, nil
 }
 
 // containerEndpoint is the container credentials endpoint the environment
@@ -65,6 +72,50 @@ func containerEndpoint() string {
 		return "http://169.254.170.2" + rel // ECS's agent, as the SDK has it
 	}
 	return ""
+}
+
+// checkContainerEndpoint applies the SDK's rule (config's
+// resolveLocalHTTPCredProvider) to AWS_CONTAINER_CREDENTIALS_FULL_URI
+// before the authorization token is sent to it: https to any host; http
+// only to a host that is, or resolves only to, a loopback address or the
+// ECS (169.254.170.2) or EKS Pod Identity (169.254.170.23, fd00:ec2::23)
+// agent's, so that the token never crosses a network in the clear.
+func checkContainerEndpoint(uri string) error {
+	const fix = "use https, or http to a loopback address or to the ECS or EKS agent (169.254.170.2, 169.254.170.23, fd00:ec2::23)"
+	u, err := url.Parse(uri)
+	if err != nil {
+		return fmt.Errorf("container credentials endpoint %s: %v; %s", uri, err, fix)
+	}
+	host := u.Hostname()
+	switch {
+	case host == "":
+		return fmt.Errorf("container credentials endpoint %s: no host; %s", uri, fix)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme != "http":
+		return fmt.Errorf("container credentials endpoint %s: scheme %q; %s", uri, u.Scheme, fix)
+	}
+	addrs := []string{host}
+	if net.ParseIP(host) == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if addrs, err = net.DefaultResolver.LookupHost(ctx, host); err != nil {
+			return fmt.Errorf("container credentials endpoint %s: resolve %s: %v; %s", uri, host, err, fix)
+		}
+	}
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip == nil || !containerAgentIP(ip) {
+			return fmt.Errorf("container credentials endpoint %s: http to %s, which is neither loopback nor the ECS or EKS agent, would send the authorization token in the clear; %s", uri, a, fix)
+		}
+	}
+	return nil
+}
+
+// containerAgentIP says whether http may carry the authorization token to
+// ip: loopback, or the ECS or EKS agent's link-local address.
+func containerAgentIP(ip net.IP) bool {
+	return ip.IsLoopback() || ip.Equal(net.IPv4(169, 254, 170, 2)) || ip.Equal(net.IPv4(169, 254, 170, 23)) ||
+		ip.Equal(net.ParseIP("fd00:ec2::23"))
 }
 
 // sharedCredentialsFile is the shared credentials file and profile the

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,7 +59,7 @@ func logCredentials(l *bootcfg.Logs) (credSource, error) {
 		logf("logs: credentials file %s: %v; trying the instance role", path, statErr)
 	}
 	if !ownsMachine {
-		return containerCredentials(), nil
+		return containerCredentials()
 	}
 	rc := newRoleCredentials()
 	cache := aws.NewCredentialsCache(rc)
@@ -152,10 +154,17 @@ func checkRole(p aws.CredentialsProvider, l *bootcfg.Logs, region string) (noRol
 	if err == nil || httpStatus(err) != http.StatusNotFound {
 		return false
 	}
-	account := "ACCOUNT"
-	arn := iampolicy.StreamARN("aws", region, account, l.Group, l.Stream)
-	logf("logs: this instance has no instance profile (IMDS answers 404 for its role), so its logs cannot be shipped: "+
-		"attach an instance profile whose role allows logs:CreateLogStream and logs:PutLogEvents on %s* ; "+
-		"the app's output stays on the console", arn)
+	logf("logs: %s", noRoleHint(l, region))
 	return true
+}
+
+// noRoleHint is the line naming the fix for an instance without an
+// instance profile: exactly the resources of the policy a deployment
+// gives its role (iampolicy.ShipOwnLogs: the stream and the streams below
+// it), not a STREAM* prefix that would grant other apps' streams too.
+func noRoleHint(l *bootcfg.Logs, region string) string {
+	res := iampolicy.ShipOwnLogs("aws", region, "ACCOUNT", l.Group, l.Stream).Statement[0].Resource
+	return fmt.Sprintf("this instance has no instance profile (IMDS answers 404 for its role), so its logs cannot be shipped: "+
+		"attach an instance profile whose role allows %s and %s on %s ; the app's output stays on the console",
+		iampolicy.ActionCreateLogStream, iampolicy.ActionPutLogEvents, strings.Join(res, " and "))
 }

@@ -37,6 +37,12 @@ type platform struct {
 	// lateLogs are the logs settings with user data applied, when
 	// keel.wait=none started the app first (p.cfg stays as it was).
 	lateLogs *bootcfg.Logs
+
+	// mu guards cfg, appLog and lateLogs while the bring-up may still
+	// write them (before netDone closes): shutdown reads them under it
+	// when the bring-up did not get that far within the flush timeout.
+	// After netDone closes they no longer change.
+	mu sync.Mutex
 }
 
 func newPlatform(cfg bootcfg.Config) *platform {
@@ -136,6 +142,12 @@ func (p *platform) settle(netOK bool, buttons int) {
 	}
 	instance, region := p.md.instance, p.md.region
 	creds, err := logCredentials(cfg.Logs)
+	if err == nil && p.noCredentials(creds) {
+		logf("logs: %s", noIMDSLine)
+		p.appLog.drop()
+		boot.summary()
+		return
+	}
 	if err == nil && creds.role && checkRole(creds, cfg.Logs, regionOf(cfg.Logs, region)) {
 		p.appLog.drop()
 		boot.summary()
@@ -187,18 +199,53 @@ func (p *platform) applyUserData() {
 		return
 	}
 	if p.cfg.Wait == "none" {
-		// The main goroutine reads p.cfg meanwhile: not replaced.
-		if p.cfg.Logs != nil {
-			p.lateLogs = c.Logs
-		}
-		logf("user data: applied to the logs only: keel.wait=none started the app before the network and its user data")
+		// The app runs already, its output going where p.appLog said
+		// when it started: p.cfg and p.appLog are not replaced.
+		late, msg := lateUserData(p.cfg.Logs, c.Logs)
+		p.mu.Lock()
+		p.lateLogs = late
+		p.mu.Unlock()
+		logf("user data: %s", msg)
 		return
 	}
+	p.mu.Lock()
 	if c.Logs != nil && p.appLog == nil {
 		p.appLog = newHeldLog(100_000, 16<<20)
 	}
 	p.cfg = c
+	p.mu.Unlock()
 	logf("user data: applied")
+}
+
+// noCredentials says whether the shippers' credentials would never come:
+// a VM's instance role is their source (no key file in the image) and no
+// IMDS answered (VirtualBox; QEMU outside keel run). Shippers would wait
+// for them, and so would every shutdown, for the whole flush timeout.
+func (p *platform) noCredentials(c credSource) bool {
+	return c.role && ownsMachine && !p.imdsOK
+}
+
+// noIMDSLine says why an image with logs but neither a key file nor IMDS
+// ships nothing.
+const noIMDSLine = "no IMDS answered and the image has no key file: the app's output stays on the console; " +
+	"on a hypervisor without IMDS fuse with -logs.credentials FILE"
+
+// lateUserData is what keel.wait=none makes of user data's logs settings
+// (userLogs: the image's with user data applied), read after the app
+// started: they apply to an image that ships logs (its app's output is
+// held for the shipper); an image without logs started its app with the
+// output on the console only, so logs that user data adds are ignored,
+// and the line says so.
+func lateUserData(imageLogs, userLogs *bootcfg.Logs) (late *bootcfg.Logs, msg string) {
+	const why = "keel.wait=none started the app before the network and its user data"
+	switch {
+	case imageLogs != nil:
+		return userLogs, "applied to the logs only: " + why
+	case userLogs != nil:
+		return nil, "ignored, logs included: " + why + ", its output going to the console only as the image has no logs; " +
+			"fuse the image with -logs.group and -logs.stream, or launch without keel.wait=none"
+	}
+	return nil, "ignored: " + why
 }
 
 // markStarted says the app started (or will not): the rest of the
@@ -206,18 +253,37 @@ func (p *platform) applyUserData() {
 func (p *platform) markStarted() { p.startOnce.Do(func() { close(p.appStarted) }) }
 
 // shutdown flushes the shippers within d, waiting (within d) for the
-// bring-up first: an app that ended at once may have beaten the network.
+// bring-up first: an app that ended at once (or a stop asked for while
+// the network came up) may have beaten the network, and the user data
+// read with it may set the logs.
 func (p *platform) shutdown(d time.Duration) {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
 	deadline := time.Now().Add(d)
 	p.markStarted()
+	notUp := func() {
+		p.mu.Lock()
+		logs, held := p.cfg.Logs != nil || p.lateLogs != nil, p.appLog
+		p.mu.Unlock()
+		if logs && held != nil {
+			logf("logs: the network and the shippers were not up within the flush timeout of %v: the app's output is on the console only", d)
+			held.drop()
+		}
+	}
+	select {
+	case <-p.netDone:
+	case <-timeout.C:
+		notUp()
+		return
+	}
+	// The bring-up writes p.cfg and p.appLog only before netDone closes.
 	if p.cfg.Logs == nil {
 		return
 	}
 	select {
 	case <-p.done:
-	case <-time.After(time.Until(deadline)):
-		logf("logs: the network and the shippers were not up within the flush timeout of %v: the app's output is on the console only", d)
-		p.appLog.drop()
+	case <-timeout.C:
+		notUp()
 		return
 	}
 	if p.ships != nil {

@@ -28,7 +28,7 @@ func TestQEMUIMDS(t *testing.T) {
 	}{
 		{"no instance profile", "# keel run's\nkeel.logs.endpoint=http://169.254.0.100:4566 keel.env=FROM=userdata\n",
 			[]string{"instance identity: instance i-0123456789abcdef0 in eu-west-3", "user data: applied",
-				"attach an instance profile whose role allows logs:CreateLogStream and logs:PutLogEvents on arn:aws:logs:eu-west-3:ACCOUNT:log-group:keel/test:log-stream:alice/imds*",
+				"attach an instance profile whose role allows logs:CreateLogStream and logs:PutLogEvents on arn:aws:logs:eu-west-3:ACCOUNT:log-group:keel/test:log-stream:alice/imds and arn:aws:logs:eu-west-3:ACCOUNT:log-group:keel/test:log-stream:alice/imds/*",
 				"hello stdout 0", "app exited with code 3", "powering off (status 3)"},
 			[]string{"logs: shipping"}},
 		{"malformed user data", "keel.wait=network\nkeel.colour=blue\n",
@@ -44,6 +44,7 @@ func TestQEMUIMDS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer vm.Kill() // a failed test leaves no VM behind
 			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 			defer cancel()
 			if err := vm.Wait(ctx); err != nil {

@@ -31,16 +31,16 @@ func (c *Config) ApplyUserData(data []byte) error {
 	for n, line := range strings.Split(string(data), "\n") {
 		n++
 		line = stripComment(strings.TrimRight(line, "\r"))
-		for _, kv := range SplitCmdline(line) {
+		for w, kv := range SplitCmdline(line) {
 			k, v, hasValue := strings.Cut(kv, "=")
 			if !strings.HasPrefix(k, "keel.") {
-				return fmt.Errorf("user data line %d: %q is not a keel.KEY=VALUE setting (keel reads only keel.* settings from user data; '#' starts a comment); the keys are:\n%s", n, kv, CmdlineKeys)
+				return fmt.Errorf("user data line %d: word %d is not a keel.KEY=VALUE setting (keel reads only keel.* settings from user data; '#' starts a comment); the keys are:\n%s", n, w+1, CmdlineKeys)
 			}
 			bad := func(err error) error {
-				return fmt.Errorf("user data line %d: %s=%q: %w", n, k, v, err)
+				return fmt.Errorf("user data line %d: %s: %w", n, k, err)
 			}
 			if !hasValue {
-				return fmt.Errorf("user data line %d: %q: want %s=VALUE", n, kv, k)
+				return fmt.Errorf("user data line %d: %s: want %s=VALUE", n, k, k)
 			}
 			if k == "keel.logs.credentials" {
 				return bad(errors.New("credentials never come from user data, which every process on the instance can read through IMDS: attach an instance profile (its role's credentials come through IMDS) or put a key file in the image (keel fuse -logs.credentials)"))
@@ -52,7 +52,7 @@ func (c *Config) ApplyUserData(data []byte) error {
 				c.Args, argsSeen = nil, true
 			}
 			if err := c.applyKey(k, v); errors.Is(err, errUnknownKey) {
-				return fmt.Errorf("user data line %d: unknown key %q (in %q); the keys are:\n%s", n, k, kv, CmdlineKeys)
+				return fmt.Errorf("user data line %d: unknown key %q; the keys are:\n%s", n, k, CmdlineKeys)
 			} else if err != nil {
 				return bad(err)
 			}

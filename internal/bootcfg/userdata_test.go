@@ -51,18 +51,23 @@ func TestApplyUserData(t *testing.T) {
 			}
 		})
 	}
+	// The errors go to the boot log, which is shipped: they name the line
+	// and the key, never a value (a cloud-init secret, a keel.env value).
 	bad := []struct {
 		name, data string
 		want       []string
+		secret     string // must not be in the error
 	}{
-		{"unknown key", "keel.logs.group=keel/dev\nkeel.bogus=1", []string{"user data line 2", `unknown key "keel.bogus"`}},
-		{"malformed value", "keel.wait=sometimes", []string{"user data line 1", `keel.wait="sometimes"`, "network or none"}},
-		{"no value", "keel.app", []string{"line 1", `want keel.app=VALUE`}},
-		{"empty value", "keel.app=", []string{"line 1", "empty value"}},
-		{"not a keel setting", "#!/bin/bash\necho hi", []string{"line 2", `"echo" is not a keel.KEY=VALUE setting`}},
-		{"credentials refused", "keel.logs.credentials=/etc/keel/credentials", []string{"keel.logs.credentials", "never come from user data"}},
-		{"bad region", "keel.logs.region=Mars", []string{"keel.logs.region", "us-east-1"}},
-		{"too big", strings.Repeat("#", MaxUserData+1), []string{"more than EC2's"}},
+		{"unknown key", "keel.logs.group=keel/dev\nkeel.bogus=s3cret", []string{"user data line 2", `unknown key "keel.bogus"`}, "s3cret"},
+		{"malformed value", "keel.wait=sometimes", []string{"user data line 1", "keel.wait: ", "network or none"}, "sometimes"},
+		{"malformed env", "keel.env=hunter2", []string{"user data line 1", "keel.env: ", "NAME=VALUE"}, "hunter2"},
+		{"no value", "keel.app", []string{"line 1", `want keel.app=VALUE`}, ""},
+		{"empty value", "keel.app=", []string{"line 1", "empty value"}, ""},
+		{"not a keel setting", "#!/bin/bash\necho hi", []string{"line 2: word 1 is not a keel.KEY=VALUE setting"}, "echo"},
+		{"cloud-init secret", "keel.app=/app password: hunter2", []string{"line 1: word 2 is not a keel.KEY=VALUE setting"}, "password"},
+		{"credentials refused", "keel.logs.credentials=/etc/keel/credentials", []string{"keel.logs.credentials", "never come from user data"}, "/etc/keel/credentials"},
+		{"bad region", "keel.logs.region=Mars", []string{"keel.logs.region", "us-east-1"}, "Mars"},
+		{"too big", strings.Repeat("#", MaxUserData+1), []string{"more than EC2's"}, ""},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +80,9 @@ func TestApplyUserData(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
+			}
+			if tc.secret != "" && strings.Contains(err.Error(), tc.secret) {
+				t.Errorf("error %q quotes the value %q", err, tc.secret)
 			}
 		})
 	}
