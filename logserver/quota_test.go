@@ -20,49 +20,11 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/logserver"
 )
 
-// answers counts the server's answers per operation and error code ("" is
-// success), read from its request log.
-type answers struct {
-	mu sync.Mutex
-	n  map[string]int // "op code"
-}
-
-func (a *answers) Enabled(context.Context, slog.Level) bool { return true }
-func (a *answers) WithAttrs([]slog.Attr) slog.Handler       { return a }
-func (a *answers) WithGroup(string) slog.Handler            { return a }
-func (a *answers) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != "request" {
-		return nil
-	}
-	var op, code string
-	r.Attrs(func(at slog.Attr) bool {
-		switch at.Key {
-		case "op":
-			op = at.Value.String()
-		case "error":
-			code = at.Value.String()
-		}
-		return true
-	})
-	a.mu.Lock()
-	if a.n == nil {
-		a.n = map[string]int{}
-	}
-	a.n[op+" "+code]++
-	a.mu.Unlock()
-	return nil
-}
-
-func (a *answers) count(op, code string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.n[op+" "+code]
-}
-
-func withAnswers(a *answers) serverOpt {
+func withAnswers(a *testutil.Answers) serverOpt {
 	return func(rc *logserver.RunConfig) { rc.Logger = slog.New(a) }
 }
 
@@ -106,7 +68,7 @@ func TestThrottlingPerOperation(t *testing.T) {
 	for _, l := range limited {
 		rates[l.op] = 1
 	}
-	var ans answers
+	var ans testutil.Answers
 	ts := startServer(t, withQuotas(rates), withAnswers(&ans))
 	c := ts.adminClient()
 	ctx := ctxT(t)
@@ -137,14 +99,14 @@ func TestThrottlingPerOperation(t *testing.T) {
 			}
 			// The SDK's standard retryer retries ThrottlingException
 			// (after up to a second of backoff) and gets through.
-			before := ans.count(l.op, "ThrottlingException")
+			before := ans.Count(l.op, "ThrottlingException")
 			for i := 0; i < 10 && l.call(c, noRetry) == nil; i++ {
 			}
 			if err := l.call(c, func(o *cwl.Options) { o.RetryMaxAttempts = 10 }); err != nil {
 				t.Fatalf("with the SDK's retries: %v", err)
 			}
-			if ans.count(l.op, "ThrottlingException") < before+2 {
-				t.Errorf("the retried call was not throttled first: %d throttled answers, %d before", ans.count(l.op, "ThrottlingException"), before)
+			if ans.Count(l.op, "ThrottlingException") < before+2 {
+				t.Errorf("the retried call was not throttled first: %d throttled answers, %d before", ans.Count(l.op, "ThrottlingException"), before)
 			}
 		})
 	}

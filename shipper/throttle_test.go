@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,61 +11,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/keelvm/keel/internal/testutil"
 	"github.com/keelvm/keel/logserver"
 	"github.com/keelvm/keel/shipper"
 )
 
-// serverAnswers counts a server's answers per operation and error code
-// ("" is success), read from its request log.
-type serverAnswers struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (a *serverAnswers) Enabled(context.Context, slog.Level) bool { return true }
-func (a *serverAnswers) WithAttrs([]slog.Attr) slog.Handler       { return a }
-func (a *serverAnswers) WithGroup(string) slog.Handler            { return a }
-func (a *serverAnswers) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != "request" {
-		return nil
-	}
-	var op, code string
-	r.Attrs(func(at slog.Attr) bool {
-		switch at.Key {
-		case "op":
-			op = at.Value.String()
-		case "error":
-			code = at.Value.String()
-		}
-		return true
-	})
-	a.mu.Lock()
-	if a.n == nil {
-		a.n = map[string]int{}
-	}
-	a.n[op+" "+code]++
-	a.mu.Unlock()
-	return nil
-}
-
-// count is the answers to op with code; code "*" counts them all.
-func (a *serverAnswers) count(op, code string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := 0
-	for k, v := range a.n {
-		if k == op+" "+code || code == "*" && strings.HasPrefix(k, op+" ") {
-			n += v
-		}
-	}
-	return n
-}
-
 // quotaServer is the local server with the given quotas, its answers
 // counted.
-func quotaServer(t *testing.T, q logserver.Quotas) (string, *serverAnswers) {
+func quotaServer(t *testing.T, q logserver.Quotas) (string, *testutil.Answers) {
 	t.Helper()
-	ans := &serverAnswers{}
+	ans := &testutil.Answers{}
 	st, stop, err := logserver.Start(logserver.RunConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthNone: true,
 		Logger: slog.New(ans), Quotas: q})
 	if err != nil {
@@ -79,7 +33,7 @@ func quotaServer(t *testing.T, q logserver.Quotas) (string, *serverAnswers) {
 // throttleRun ships 800 numbered lines, 20 every 100 ms, to a new stream
 // of a server with quotas q, and returns the server's answers and the
 // shipper's stats; every line must be in the stream exactly once.
-func throttleRun(t *testing.T, transport func(testing.TB, string) shipper.API, q logserver.Quotas, drainCreate bool) (*serverAnswers, shipper.Stats) {
+func throttleRun(t *testing.T, transport func(testing.TB, string) shipper.API, q logserver.Quotas, drainCreate bool) (*testutil.Answers, shipper.Stats) {
 	endpoint, ans := quotaServer(t, q)
 	client := sdkClient(endpoint)
 	ctx := context.Background()
@@ -177,18 +131,18 @@ func testUnderThrottling(t *testing.T, transport func(testing.TB, string) shippe
 	free, freeStats := throttleRun(t, transport, logserver.Quotas{Off: true}, false)
 	thr, thrStats := throttleRun(t, transport, logserver.Quotas{Rates: map[string]float64{"PutLogEvents": 1, "CreateLogStream": 0.2}}, true)
 
-	if n := thr.count("CreateLogStream", "ThrottlingException"); n == 0 {
+	if n := thr.Count("CreateLogStream", "ThrottlingException"); n == 0 {
 		t.Errorf("the stream's creation was not throttled: the test does not test its retry")
 	}
-	if n := thr.count("CreateLogStream", ""); n != 2 {
+	if n := thr.Count("CreateLogStream", ""); n != 2 {
 		t.Errorf("%d streams created, want 2 (the other instance's and the shipper's)", n)
 	}
-	if thr.count("PutLogEvents", "ThrottlingException") == 0 || thrStats.Throttled == 0 {
-		t.Errorf("PutLogEvents was never throttled (server %d, shipper %d)", thr.count("PutLogEvents", "ThrottlingException"), thrStats.Throttled)
+	if thr.Count("PutLogEvents", "ThrottlingException") == 0 || thrStats.Throttled == 0 {
+		t.Errorf("PutLogEvents was never throttled (server %d, shipper %d)", thr.Count("PutLogEvents", "ThrottlingException"), thrStats.Throttled)
 	}
-	freeReq, thrReq := free.count("PutLogEvents", "*"), thr.count("PutLogEvents", "*")
+	freeReq, thrReq := free.Count("PutLogEvents", "*"), thr.Count("PutLogEvents", "*")
 	t.Logf("PutLogEvents requests at the same load: %d unthrottled, %d throttled (%d of them throttled); shipper counts %d and %d",
-		freeReq, thrReq, thr.count("PutLogEvents", "ThrottlingException"), freeStats.Requests, thrStats.Requests)
+		freeReq, thrReq, thr.Count("PutLogEvents", "ThrottlingException"), freeStats.Requests, thrStats.Requests)
 	if thrReq >= freeReq {
 		t.Errorf("throttled, the shipper made %d PutLogEvents requests, unthrottled %d: it must send fewer, fuller ones", thrReq, freeReq)
 	}

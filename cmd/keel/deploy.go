@@ -229,17 +229,9 @@ once.`)
 	region := fs.String("region", "", "AWS `region` (default: from the AWS configuration)")
 	force := fs.Bool("force", false, "terminate at once instead of stopping first")
 	wait := fs.Duration("wait", 10*time.Minute, "how long to wait for the instance to stop, and to terminate")
-	id, rest := splitApp(args)
-	if err := parse(fs, rest); err != nil {
+	id, err := parseKill(fs, args, "instance", "kill -env ENV [-force] ID")
+	if err != nil {
 		return err
-	}
-	if id == "" && fs.NArg() > 0 {
-		id, rest = fs.Arg(0), fs.Args()[1:]
-	} else {
-		rest = fs.Args()
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("unexpected argument %q: keel kill stops one instance (keel kill -env ENV [-force] ID)", rest[0])
 	}
 	if id == "" {
 		return fmt.Errorf("which instance? give its id (see keel ps -env %s)", *env)

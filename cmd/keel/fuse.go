@@ -67,7 +67,7 @@ func runFuse(args []string) error {
 	fs.StringVar(&f.logsRegion, "logs.region", "", "AWS `region` of the logs (default: the instance's region, else us-east-1)")
 	fs.StringVar(&f.logsEndpoint, "logs.endpoint", "", "CloudWatch Logs endpoint `URL` (default: AWS's; keel run points it at the local server)")
 	fs.StringVar(&f.logsFormat, "logs.format", "json", "event `format`: json or text")
-	fs.StringVar(&f.logsCredentials, "logs.credentials", "", "put this shared-credentials `file` (a scoped key from 'keel logserver key create') into the image, root-only: for hypervisors without IMDS such as VirtualBox; on EC2 and under keel run the instance role's credentials come through IMDS")
+	fs.StringVar(&f.logsCredentials, "logs.credentials", "", "put the [default] key of this shared-credentials `file` (a scoped key from 'keel logserver key create'; other profiles are not copied, session credentials are refused) into the image, root-only: for hypervisors without IMDS such as VirtualBox; on EC2 and under keel run the instance role's credentials come through IMDS")
 	fs.IntVar(&f.retention, "logs.retention", 0, "retention in `days` when the image creates its log group (0: never expire)")
 	fs.StringVar(&f.multiline, "logs.multiline", "auto", "stack traces as one event: auto (Java, Python, Go, Node.js, Ruby), off, or a `regexp` matching the first line of an event (image key keel.logs.multiline)")
 	fs.IntVar(&f.eventMax, "logs.event.max", bootcfg.MaxEvent, "largest event in `bytes`; longer lines are split into marked parts (image key keel.logs.event.max)")
@@ -222,7 +222,7 @@ func runFuse(args []string) error {
 		fmt.Fprintf(os.Stderr, "  %-8s %.1f MB\n", a.Name, float64(a.Size)/1e6)
 	}
 	if keyFile != nil {
-		fmt.Fprintf(os.Stderr, "  key      %s (root-only) from %s: the image ships its logs with it, before any instance role\n", bootcfg.DefaultCredentials, f.logsCredentials)
+		fmt.Fprintf(os.Stderr, "  key      %s (root-only), the [default] key of %s: the image ships its logs with it, before any instance role\n", bootcfg.DefaultCredentials, f.logsCredentials)
 	}
 	fmt.Fprintf(os.Stderr, "Run it: keel run %s\n", ref)
 	return nil

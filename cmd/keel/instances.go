@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -205,6 +206,26 @@ func runPs(args []string) error {
 	return w.Flush()
 }
 
+// parseKill parses the flags of keel kill and its one ID, before or after
+// them; "" when none is given. what names the thing killed ("VM",
+// "instance") and synopsis the command, in the error about a further
+// argument.
+func parseKill(fs *flag.FlagSet, args []string, what, synopsis string) (string, error) {
+	id, rest := splitApp(args)
+	if err := parse(fs, rest); err != nil {
+		return "", err
+	}
+	if id == "" && fs.NArg() > 0 {
+		id, rest = fs.Arg(0), fs.Args()[1:]
+	} else {
+		rest = fs.Args()
+	}
+	if len(rest) > 0 {
+		return "", fmt.Errorf("unexpected argument %q: keel kill stops one %s (keel %s)", rest[0], what, synopsis)
+	}
+	return id, nil
+}
+
 func runKill(args []string) error {
 	if _, ok := awsEnv(args); ok {
 		return runKillAWS(args) // keel's EC2 instances (deploy.go)
@@ -215,17 +236,9 @@ gets SIGTERM and its last lines are delivered, and waits until the VM is off.
 With -force the VM is killed at once (lines not yet delivered are lost).`)
 	force := fs.Bool("force", false, "kill the VM at once instead of pressing the power button")
 	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the VM to stop")
-	id, rest := splitApp(args)
-	if err := parse(fs, rest); err != nil {
+	id, err := parseKill(fs, args, "VM", "kill [-force] ID")
+	if err != nil {
 		return err
-	}
-	if id == "" && fs.NArg() > 0 {
-		id, rest = fs.Arg(0), fs.Args()[1:]
-	} else {
-		rest = fs.Args()
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("unexpected argument %q: keel kill stops one VM (keel kill [-force] ID)", rest[0])
 	}
 	if id == "" {
 		return errors.New("which VM? give its ID (see keel ps)")

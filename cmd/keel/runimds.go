@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -50,11 +52,13 @@ type sessions struct {
 	kr     *auth.Keyring
 	policy iampolicy.Document
 	ttl    time.Duration
-	prefix string // names: PREFIX-N
+	prefix string    // names: PREFIX-N
+	stderr io.Writer // where a failed pruning is reported, once
 
 	mu      sync.Mutex
 	n       int
 	current auth.Key
+	warned  bool // a failed pruning was reported
 	stop    chan struct{}
 	done    chan struct{}
 }
@@ -62,7 +66,7 @@ type sessions struct {
 // startSessions issues the first session and rotates it at half its life
 // until close.
 func startSessions(kr *auth.Keyring, policy iampolicy.Document, ttl time.Duration, prefix string) (*sessions, error) {
-	s := &sessions{kr: kr, policy: policy, ttl: ttl, prefix: prefix, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &sessions{kr: kr, policy: policy, ttl: ttl, prefix: prefix, stderr: os.Stderr, stop: make(chan struct{}), done: make(chan struct{})}
 	if err := s.rotate(); err != nil {
 		return nil, err
 	}
@@ -86,10 +90,27 @@ func (s *sessions) rotate() error {
 	// grow through a long run. A recent one stays, so that a late request
 	// with it is told ExpiredTokenException, not that it is unknown.
 	cutoff := time.Now().Add(-max(s.ttl, 5*time.Minute))
-	s.kr.DeleteWhere(func(old auth.Key) bool {
+	_, err = s.kr.DeleteWhere(func(old auth.Key) bool {
 		return strings.HasPrefix(old.Name, s.prefix+"-") && old.IsSession() && old.Expires.Before(cutoff)
 	})
+	s.reportPrune(err)
 	return nil
+}
+
+// reportPrune says on stderr that removing expired sessions failed: not
+// fatal, the VM has its new credentials, and said once, not at every
+// rotation of a long run.
+func (s *sessions) reportPrune(err error) {
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	warn := !s.warned
+	s.warned = true
+	s.mu.Unlock()
+	if warn {
+		fmt.Fprintf(s.stderr, "keel run: remove this run's expired session credentials: %v (keys.json grows by one key per rotation until they go: 'keel logserver key list' shows them as %s-N, 'keel logserver key delete ID' removes one; the next keel run revokes them once this one has ended)\n", err, s.prefix)
+	}
 }
 
 // loop rotates the credentials at half their life: the VM, which refreshes

@@ -24,7 +24,7 @@ func TestWrite(t *testing.T) {
 		testutil.Unavailable(t, "unsquashfs: %v", err)
 	}
 	if os.Getuid() != 0 {
-		t.Skip("owners other than one's own need root")
+		testutil.Unavailable(t, "owners other than one's own need root: run as root")
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")

@@ -44,8 +44,10 @@ func StartMoto(dir string, env ...string) (*Moto, error) {
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Its own process group: moto_server may start helpers, all stopped with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group: moto_server may start helpers, all stopped
+	// with it by Stop. Pdeathsig: a test binary that panics or hits
+	// -timeout never calls Stop, and the kernel kills the server then.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
