@@ -48,14 +48,14 @@ func init() {
 			if !ok {
 				return null
 			}
-			s := min(max(int(start), 0), len(rs))
+			s := clampIndex(start, len(rs))
 			e := len(rs)
 			if len(a) == 3 {
 				n, ok := a[2].number()
 				if !ok {
 					return null
 				}
-				e = min(s+max(int(n), 0), len(rs))
+				e = s + clampIndex(n, len(rs)-s)
 			}
 			return str(string(rs[s:e]))
 		}, nil},
@@ -128,6 +128,19 @@ func init() {
 		"datefloor": {2, 2, nil, compileBin(true, false)},
 		"dateceil":  {2, 2, nil, compileBin(true, true)},
 	}
+}
+
+// clampIndex bounds f to [0, n] as a float before converting it: a
+// conversion of a value beyond int's range is implementation-defined in Go
+// (a huge count became negative, or overflowed once added to a start).
+func clampIndex(f float64, n int) int {
+	if math.IsNaN(f) || f <= 0 {
+		return 0
+	}
+	if f >= float64(n) {
+		return n
+	}
+	return int(f)
 }
 
 func b2n(b bool) Value { return boolean(b) }
@@ -231,11 +244,14 @@ func compileBin(fieldFirst, ceil bool) func(args []expr) (expr, string) {
 
 func (x *binX) eval(r *Row) Value {
 	t, ok := x.src.eval(r).number()
-	if !ok {
-		return null
+	if !ok || math.IsNaN(t) || math.Abs(t) > maxBinMs {
+		return null // beyond int64 once converted; no time is that far
 	}
 	return timeMs(float64(binMs(int64(t), x.d, x.ceil)))
 }
+
+// maxBinMs bounds the times bin() rounds: 2^53 ms, some 285,000 years.
+const maxBinMs = 1 << 53
 
 // binMs floors (or ceils) epoch milliseconds to the duration, in UTC;
 // months, quarters and years are calendar units.

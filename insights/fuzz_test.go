@@ -21,6 +21,8 @@ func FuzzParse(f *testing.F) {
 		`stats count(*) as n by a | stats sum(n) by bin(1d)`,
 		"fields `odd name`, concat(a, 'b') # comment\n| limit 1",
 		`filter isIpInSubnet(ip, "10.0.0.0/8") | fields datefloor(@timestamp, 1mo)`,
+		`fields substr(@message, 1500, 9223372036854774784)`, // once a panic that killed the server
+		`fields bin(4611686018427387904y)`,                   // once 0 months: a division by zero
 	}
 	for _, s := range seeds {
 		f.Add(s)

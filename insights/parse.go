@@ -555,6 +555,14 @@ func (p *parser) primary() (expr, *CompileError) {
 	return nil, p.errAt(t, "expected a value (a field, a number, a string or a function), found %s", describe(t))
 }
 
+// A duration's bounds, checked as floats before the conversion to int64:
+// beyond them a product overflowed (a calendar unit could become 0 months
+// and bin() divide by it).
+const (
+	maxDurationMonths = 12 * 100_000
+	maxDurationMs     = 100_000 * 365.25 * 24 * 3600e3
+)
+
 func parseDuration(p *parser, t token) (expr, *CompileError) {
 	i := 0
 	for i < len(t.text) && (isDigit(t.text[i]) || t.text[i] == '.') {
@@ -569,7 +577,13 @@ func parseDuration(p *parser, t token) (expr, *CompileError) {
 		if n != float64(int64(n)) {
 			return nil, p.errAt(t, "a calendar duration (%s) must be a whole number", t.text[i:])
 		}
+		if n*float64(-unit) > maxDurationMonths {
+			return nil, p.errAt(t, "%q is longer than %d years", t.text, maxDurationMonths/12)
+		}
 		return &durLit{months: int64(n) * -unit, text: t.text}, nil
+	}
+	if n*float64(unit) > maxDurationMs {
+		return nil, p.errAt(t, "%q is longer than %d years", t.text, int64(maxDurationMs/(365.25*24*3600e3)))
 	}
 	ms := int64(n * float64(unit))
 	if ms <= 0 {
