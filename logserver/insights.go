@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +43,8 @@ type queryHub struct {
 	queries map[string]*query
 	order   []string // ids, oldest first
 	timeout time.Duration
+	closing bool           // set by Close: StartQuery is refused
+	wg      sync.WaitGroup // the running queries' goroutines
 }
 
 type query struct {
@@ -245,6 +248,11 @@ func (s *Server) startQuery(c *call) (any, *apiError) {
 	ctx, cancel := context.WithTimeout(context.Background(), h.timeout)
 	qr := &query{id: id, text: *in.QueryString, groups: groups, created: s.nowMs(), exec: q.NewExec(limitOr(in.Limit, 0)), cancel: cancel, status: "Scheduled"}
 	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		cancel()
+		return nil, errServiceUnavailable("The server is shutting down: start the query again once it runs.")
+	}
 	running := 0
 	for _, o := range h.queries {
 		if st, _, _ := o.state(); st == "Scheduled" || st == "Running" {
@@ -260,50 +268,64 @@ func (s *Server) startQuery(c *call) (any, *apiError) {
 	h.queries[id] = qr
 	h.order = append(h.order, id)
 	h.evictLocked()
+	h.wg.Add(1) // under h.mu: Close waits for every query it did not refuse
 	h.mu.Unlock()
 
-	go func() {
-		defer cancel()
-		qr.setStatus("Running", "", 0)
-		err := qr.exec.Run(ctx, func(yield func(*insights.Event) bool) error {
-			var ev insights.Event
-			for _, t := range targets {
-				for _, st := range t.streams {
-					ev.Group, ev.Stream, ev.StreamID = t.group, st.Name, st.ID
-					ev.Log = s.cfg.Account + ":" + t.group
-					stopped := false
-					_, err := s.store.Scan(t.group, st.Name, rng, t.cutoff, func(se *store.ScanEvent) bool {
-						ev.Timestamp, ev.IngestionTime, ev.Seq, ev.Message = se.Timestamp, se.IngestionTime, se.Seq, se.Message
-						if !yield(&ev) {
-							stopped = true
-							return false
-						}
-						return true
-					})
-					if stopped {
-						return nil
+	go s.runQuery(ctx, cancel, qr, func(yield func(*insights.Event) bool) error {
+		var ev insights.Event
+		for _, t := range targets {
+			for _, st := range t.streams {
+				ev.Group, ev.Stream, ev.StreamID = t.group, st.Name, st.ID
+				ev.Log = s.cfg.Account + ":" + t.group
+				stopped := false
+				_, err := s.store.Scan(t.group, st.Name, rng, t.cutoff, func(se *store.ScanEvent) bool {
+					ev.Timestamp, ev.IngestionTime, ev.Seq, ev.Message = se.Timestamp, se.IngestionTime, se.Seq, se.Message
+					if !yield(&ev) {
+						stopped = true
+						return false
 					}
-					if err != nil && !errors.Is(err, store.ErrStreamNotFound) {
-						return err // a stream deleted meanwhile is skipped
-					}
+					return true
+				})
+				if stopped {
+					return nil
+				}
+				if err != nil && !errors.Is(err, store.ErrStreamNotFound) {
+					return err // a stream deleted meanwhile is skipped
 				}
 			}
-			return nil
-		})
-		now := s.nowMs()
-		switch {
-		case err == nil:
-			qr.setStatus("Complete", "", now)
-		case errors.Is(err, context.DeadlineExceeded):
-			qr.setStatus("Timeout", fmt.Sprintf("the query ran longer than %v", h.timeout), now)
-		case errors.Is(err, context.Canceled):
-			qr.setStatus("Cancelled", "", now)
-		default:
-			s.log.Warn("query failed", "query_id", id, "error", err)
-			qr.setStatus("Failed", err.Error(), now)
+		}
+		return nil
+	})
+	return map[string]string{"queryId": id}, nil
+}
+
+// runQuery runs qr over scan and records how it ended. A panic in the
+// engine fails the query, never the server: the query runs on its own
+// goroutine, where an unrecovered panic would end the process.
+func (s *Server) runQuery(ctx context.Context, cancel context.CancelFunc, qr *query, scan func(yield func(*insights.Event) bool) error) {
+	h := s.hub()
+	defer h.wg.Done()
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("query failed: a bug in the query engine", "query_id", qr.id, "query", qr.text, "panic", r, "stack", string(debug.Stack()))
+			qr.setStatus("Failed", fmt.Sprintf("the query engine failed (%v): report the query as a keel bug", r), s.nowMs())
 		}
 	}()
-	return map[string]string{"queryId": id}, nil
+	qr.setStatus("Running", "", 0)
+	err := qr.exec.Run(ctx, scan)
+	now := s.nowMs()
+	switch {
+	case err == nil:
+		qr.setStatus("Complete", "", now)
+	case errors.Is(err, context.DeadlineExceeded):
+		qr.setStatus("Timeout", fmt.Sprintf("the query ran longer than %v", h.timeout), now)
+	case errors.Is(err, context.Canceled):
+		qr.setStatus("Cancelled", "", now)
+	default:
+		s.log.Warn("query failed", "query_id", qr.id, "error", err)
+		qr.setStatus("Failed", err.Error(), now)
+	}
 }
 
 // evictLocked drops the oldest finished queries beyond keepQueries.
@@ -551,12 +573,15 @@ func (s *Server) getLogRecord(c *call) (any, *apiError) {
 	return nil, errResourceNotFound("The log record no longer exists (retention or deletion removed it).")
 }
 
-// stopQueries cancels the running queries when the server closes.
+// stopQueries cancels the running queries when the server closes, refuses
+// new ones, and waits for their scans to end: the store closes next.
 func (s *Server) stopQueries() {
 	h := s.hub()
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.closing = true
 	for _, q := range h.queries {
 		q.cancel()
 	}
+	h.mu.Unlock()
+	h.wg.Wait()
 }
