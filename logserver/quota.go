@@ -57,8 +57,15 @@ func ParseQuota(s string) (op string, perSecond float64, err error) {
 	if err != nil || math.IsNaN(perSecond) || math.IsInf(perSecond, 0) {
 		return "", 0, fmt.Errorf("quota %q: %q is not a number of requests per second (0 lifts the quota)", s, v)
 	}
+	if perSecond < 0 || perSecond > MaxQuota {
+		return "", 0, fmt.Errorf("quota %q: give a rate from 0 to %d requests per second (0 lifts the quota)", s, MaxQuota)
+	}
 	return op, perSecond, nil
 }
+
+// MaxQuota bounds a -quota rate: the limiter keeps one slot per request
+// a second, so a rate of 1e10 would allocate 80 GB at start.
+const MaxQuota = 1_000_000
 
 // quotaOps are the operations a quota may be set on: the server's, and
 // the Logs Insights ones.

@@ -191,6 +191,12 @@ func TestDefaultQuotas(t *testing.T) {
 		{"PutLogEvent=500", `"PutLogEvent" is not a CloudWatch Logs operation`},
 		{"PutLogEvents", "write OPERATION=REQUESTS_PER_SECOND"},
 		{"PutLogEvents=fast", "is not a number"},
+		{"PutLogEvents=0", ""},
+		{"PutLogEvents=1000000", ""},
+		{"PutLogEvents=1e10", "give a rate from 0 to 1000000 requests per second"},
+		{"PutLogEvents=1000000.5", "give a rate from 0 to 1000000"},
+		{"PutLogEvents=-1", "give a rate from 0 to 1000000"},
+		{"PutLogEvents=-0.001", "(0 lifts the quota)"},
 	} {
 		_, _, err := logserver.ParseQuota(tc.in)
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
