@@ -126,7 +126,7 @@ func (q *Query) Run(ctx context.Context) (*QueryResult, error) {
 			return resultOf(out, scanned, matched), nil
 		case types.QueryStatusScheduled, types.QueryStatusRunning, "":
 		default:
-			return nil, fmt.Errorf("the query ended with status %s", out.Status)
+			return nil, queryEnded(out.Status, aws.ToString(sq.QueryId))
 		}
 		select {
 		case <-ctx.Done():
@@ -208,4 +208,17 @@ func (r *QueryResult) WriteJSON(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// queryEnded explains a query's end other than Complete. GetQueryResults
+// carries no reason (its output is status, results, statistics), so the
+// message says where the reason is: keel logserver logs it with the id.
+func queryEnded(status types.QueryStatus, id string) error {
+	switch status {
+	case types.QueryStatusTimeout:
+		return fmt.Errorf("query %s ended with status Timeout: it ran longer than the service allows (60 minutes); narrow the time range (-since, -until) or the groups", id)
+	case types.QueryStatusCancelled:
+		return fmt.Errorf("query %s ended with status Cancelled: StopQuery stopped it, or the server shut down", id)
+	}
+	return fmt.Errorf("query %s ended with status %s; the API gives no reason: with keel logserver, its log has it (query_id=%s); on AWS, run the query in the CloudWatch console", id, status, id)
 }

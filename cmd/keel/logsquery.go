@@ -26,7 +26,7 @@ func (f *logsFlags) runQuery(app string) error {
 	switch f.format {
 	case "text", "short", "json":
 	default:
-		return fmt.Errorf("-format=%q: use text (a table) or json with -query", f.format)
+		return fmt.Errorf("-format=%q: use text or short (a table) or json with -query", f.format)
 	}
 	var groups []string
 	if f.group != "" {

@@ -49,6 +49,8 @@ func TestLogsQuery(t *testing.T) {
 		{[]string{"logs", "-query", "fields a", "-filter", "x"}, 1, []string{"-query replaces -filter"}, nil},
 		{[]string{"logs", "-query", "fields a", "-group", "nope"}, 1, []string{"ResourceNotFoundException"}, nil},
 		{[]string{"logs", "-query", "fields a", "-since", "1h", "-until", "2h"}, 1, []string{"is before -since"}, nil},
+		{[]string{"logs", "-query", "fields a", "-format", "short"}, 0, nil, nil},
+		{[]string{"logs", "-query", "fields a", "-format", "csv"}, 1, []string{`-format="csv": use text or short (a table) or json`}, nil},
 	}
 	for _, tc := range cases {
 		r := keel(t, home, tc.args...)
