@@ -540,15 +540,25 @@ func (s *Server) getLogRecord(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, errInvalidParameter("The specified logRecordPointer is invalid: give an @ptr value from GetQueryResults.")
 	}
+	// Authorize before answering whether the record exists: a key denied
+	// gets the same AccessDenied, on the group, whether the group and the
+	// stream exist or not, so a pointer cannot probe what it may not read.
 	st, err := s.store.StreamByID(group, streamID)
+	stream := ""
+	if err == nil {
+		stream = st.Name
+	}
+	if e := s.authorize(c, group, stream); e != nil {
+		if ge := s.authorize(c, group, ""); ge != nil {
+			return nil, ge // named on the group: nothing about the stream
+		}
+		return nil, e // allowed on the group, which it may list anyway
+	}
 	if err != nil {
 		if errors.Is(err, store.ErrGroupNotFound) || errors.Is(err, store.ErrStreamNotFound) {
 			return nil, errResourceNotFound("The log record no longer exists: its log group or stream was deleted.")
 		}
 		return nil, storeError(err)
-	}
-	if e := s.authorize(c, group, st.Name); e != nil {
-		return nil, e
 	}
 	evs, err := s.store.Read(group, st.Name, store.ReadOptions{Range: store.Range{Start: ts, End: ts + 1}, Limit: 10000})
 	if err != nil {
