@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/keelvm/keel/iampolicy"
 )
@@ -56,6 +58,26 @@ func TestSessionCredentials(t *testing.T) {
 			LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(1), Message: aws.String("hi")}}})
 		return err
 	}
+	// tokenAfter sends k's token unsigned: added once the request is signed,
+	// as AWS's SigV4 test suite's post-sts-header-after does.
+	tokenAfter := func(k Key) error {
+		unsigned := k
+		unsigned.Token = ""
+		_, err := sessionClient(srv.URL, unsigned).PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{
+			LogGroupName: aws.String("keel/dev"), LogStreamName: aws.String("alice/hello"),
+			LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(1), Message: aws.String("hi")}}},
+			func(o *cloudwatchlogs.Options) {
+				o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+					return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("tokenAfterSigning",
+						func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+							in.Request.(*smithyhttp.Request).Header.Set(securityTokenHeader, k.Token)
+							return next.HandleFinalize(ctx, in)
+						}), middleware.After)
+				})
+			})
+		return err
+	}
+	wrongSecret := func(k Key) Key { k.Secret = strings.Repeat("y", len(k.Secret)); return k }
 	wrongToken, noToken := sess, sess
 	wrongToken.Token = strings.Repeat("x", sessionTokenLength)
 	noToken.Token = ""
@@ -88,6 +110,12 @@ func TestSessionCredentials(t *testing.T) {
 			time.Sleep(time.Until(short.Expires) + 10*time.Millisecond)
 			return put(short, "keel/dev", "alice/hello")
 		}, CodeExpiredToken},
+		// The signature first: a request not signed with the session's
+		// secret learns nothing of its token or expiry.
+		{"expired, wrong secret", func() error { return put(wrongSecret(short), "keel/dev", "alice/hello") }, CodeInvalidSignature},
+		{"wrong token, wrong secret", func() error { return put(wrongSecret(wrongToken), "keel/dev", "alice/hello") }, CodeInvalidSignature},
+		{"valid: token not signed", func() error { return tokenAfter(sess) }, ""},
+		{"expired: token not signed", func() error { return tokenAfter(short) }, CodeExpiredToken},
 		{"revoked", func() error {
 			if n, err := cli.DeleteWhere(func(k Key) bool { return k.ID == revoked.ID }); err != nil || n != 1 {
 				t.Fatalf("DeleteWhere: %d, %v", n, err)

@@ -85,9 +85,6 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Key, *Error) {
 	if !ok {
 		return Key{}, errUnrecognizedClient()
 	}
-	if e := v.checkSessionToken(key, r.Header.Get(securityTokenHeader)); e != nil {
-		return Key{}, e
-	}
 
 	sum := sha256.Sum256(body)
 	var payloadHash [2 * sha256.Size]byte
@@ -136,6 +133,11 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Key, *Error) {
 	mac.Write(sts)
 	if !hmac.Equal(mac.Sum(nil), want[:]) {
 		return Key{}, errMismatch()
+	}
+	// The session's token and expiry only once the signature holds: an
+	// unsigned request must not learn whether a session exists or expired.
+	if e := v.checkSessionToken(key, r.Header.Get(securityTokenHeader)); e != nil {
+		return Key{}, e
 	}
 	return key, nil
 }
