@@ -103,7 +103,9 @@ func newQuotaSet(q Quotas, region string) quotaSet {
 		if r <= 0 {
 			continue
 		}
-		qs[op] = newWindowLimiter(r)
+		// A rate set in code skips ParseQuota's range: the window's
+		// memory grows with the rate, so it is held to the same bound.
+		qs[op] = newWindowLimiter(min(r, MaxQuota))
 	}
 	return qs
 }

@@ -18,7 +18,7 @@ type logserverQuotas struct {
 func quotaFlags(fs *flag.FlagSet) *logserverQuotas {
 	q := &logserverQuotas{}
 	q.mode = fs.String("quotas", "on", "per-account request quotas, as CloudWatch Logs enforces them (ThrottlingException \"Rate exceeded\"): on or off; see docs/quotas.md")
-	fs.Func("quota", "set one operation's quota, `OPERATION=RATE` in requests per second (0 lifts it), for example PutLogEvents=500; repeatable", func(s string) error {
+	fs.Func("quota", "set one operation's quota, `OPERATION=RATE` in requests per second, 0 to 1000000 (0 lifts it), for example PutLogEvents=500; repeatable", func(s string) error {
 		if _, _, err := logserver.ParseQuota(s); err != nil {
 			return err
 		}
