@@ -261,6 +261,19 @@ func (p *platform) shutdown(d time.Duration) {
 	defer timeout.Stop()
 	deadline := time.Now().Add(d)
 	p.markStarted()
+	p.mu.Lock()
+	anyLogs := p.cfg.Logs != nil || p.lateLogs != nil
+	p.mu.Unlock()
+	if !anyLogs {
+		// Nothing to flush, and no wait for the network: user data (which
+		// may add logs) is applied before the app starts, so an app that
+		// ran had its logs by now, and a stop asked for before the app's
+		// start has no output of the app's to flush. Waiting here would
+		// hold that stop for the network (5 s without a NIC), which the
+		// stop is meant to cut short; the bring-up writes what it writes
+		// under p.mu, so it may go on while the machine powers off.
+		return
+	}
 	notUp := func() {
 		p.mu.Lock()
 		logs, held := p.cfg.Logs != nil || p.lateLogs != nil, p.appLog
