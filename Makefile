@@ -42,7 +42,7 @@ demo: deps build
 	@scripts/demo.sh
 
 bench: deps build
-	$(GO) run ./internal/cmd/bench
+	$(GO) run ./cmd/keel-bench
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: run gofmt -w on the files above'; exit 1; }

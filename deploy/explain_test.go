@@ -1,7 +1,7 @@
 package deploy
 
 import (
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 
 	"errors"
 	"strings"

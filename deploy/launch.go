@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 )
 
 // UserData is what an instance gets as its user data: the launch's keel.*

@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/image/elfdeps"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/store"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // appFiles returns the initramfs entries of the app and what it needs,

@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/image/appfs"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/store"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // AppDiskThreshold is the size of an app's files above which, with

@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/store"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // Targets maps each target to the kernel modules its hardware needs: a NIC

@@ -19,7 +19,7 @@ import (
 	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/internal/qemu"
 	"github.com/keelvm/keel/internal/testutil"
-	"github.com/keelvm/keel/internal/testutil/vmtest"
+	"github.com/keelvm/keel/vmtest"
 )
 
 // fixture holds what fusing needs: the kernel, keel's init and test apps.

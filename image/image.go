@@ -1,6 +1,6 @@
 // Package image assembles what a keel VM boots: an initramfs holding keel's
 // init as /init, the app, the configuration the init reads
-// (internal/bootcfg), the console and null device nodes, and the kernel
+// (bootcfg), the console and null device nodes, and the kernel
 // modules the target's hardware needs in the order init must load them.
 //
 // This is the builder's core; the `keel fuse` command, disk images and the
@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/modules"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/fsutil"
 	"github.com/keelvm/keel/logserver/auth"
 )

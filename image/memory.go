@@ -3,9 +3,9 @@ package image
 import (
 	"os"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/store"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // KernelMB is what the kernel and keel's init take before the app: the

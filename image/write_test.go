@@ -7,8 +7,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/image/initramfs"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // TestBuildWriteFailureLeavesNothing: an initramfs that cannot be written

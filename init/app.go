@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/supervisor"
 )
 

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 )
 
 // Where the app disk is mounted, read-only, and where the tmpfs of its

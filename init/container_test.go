@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/internal/testutil"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/iampolicy"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // Where the shippers' credentials come from, in this order:

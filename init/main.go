@@ -3,7 +3,7 @@
 //
 // The boot path: mount what every app needs, read the configuration
 // (/etc/keel/config.json, keel.* keys of the kernel command line over it;
-// package internal/bootcfg), then bring up the platform (modules, network,
+// package bootcfg), then bring up the platform (modules, network,
 // power button, boot log, instance identity, log shippers: platform.go)
 // and run the app under the supervisor, which reaps every process; the app
 // waits for the network unless keel.wait=none. When the app ends for good
@@ -24,7 +24,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 )
 
 var started = time.Now()

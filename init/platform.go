@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 )
 
 // platform is what init brings up around the app: modules, network, the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 )
 
 // discarded says whether l was dropped (no shipper will come).

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelvm/keel/bootcfg"
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // TestQEMUPowerButtonBeforeTheApp presses the power button while init

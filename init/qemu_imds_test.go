@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/imds"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/qemu"
 )
 

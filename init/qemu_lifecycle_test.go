@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/internal/qemu"
 )
 

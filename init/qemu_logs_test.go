@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keelvm/keel/internal/testutil/vmtest"
+	"github.com/keelvm/keel/vmtest"
 )
 
 // testGroup is the log group of the lifecycle tests; their VM writes

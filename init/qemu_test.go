@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelvm/keel/bootcfg"
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/qemu"
-	"github.com/keelvm/keel/internal/testutil/vmtest"
+	"github.com/keelvm/keel/vmtest"
 )
 
 func TestMain(m *testing.M) {

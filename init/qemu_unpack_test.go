@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/image/initramfs"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // TestQEMUPartialInitramfs: an initramfs cut short (as when the kernel runs

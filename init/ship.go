@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/shipper"
 	"github.com/keelvm/keel/shipper/cwlhttp"
 	"github.com/keelvm/keel/shipper/redact"

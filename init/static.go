@@ -6,7 +6,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 )
 
 // applyStatic configures keel.net=static:ADDR/PREFIX,GW,DNS...: the

@@ -10,13 +10,13 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/keelvm/keel/bootcfg"
+	"github.com/keelvm/keel/debpkg"
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/disk"
 	"github.com/keelvm/keel/image/efi"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/image/store"
-	"github.com/keelvm/keel/internal/bootcfg"
-	"github.com/keelvm/keel/internal/debpkg"
 	"github.com/keelvm/keel/internal/home"
 )
 

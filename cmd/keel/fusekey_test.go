@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/image/initramfs"
-	"github.com/keelvm/keel/internal/bootcfg"
 )
 
 // multiProfile is a ~/.aws/credentials with more keys than the image may get.

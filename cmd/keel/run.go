@@ -20,10 +20,10 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/iampolicy"
 	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/imds"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
 	"github.com/keelvm/keel/logs"

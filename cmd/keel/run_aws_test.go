@@ -16,8 +16,8 @@ import (
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/store"
 	"github.com/keelvm/keel/internal/testutil"
-	"github.com/keelvm/keel/internal/testutil/vmtest"
 	"github.com/keelvm/keel/logserver/auth"
+	"github.com/keelvm/keel/vmtest"
 )
 
 // TestQEMURunAWS: an image fused for EC2, with no key inside, boots under

@@ -15,8 +15,8 @@ import (
 
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/testutil"
-	"github.com/keelvm/keel/internal/testutil/vmtest"
 	"github.com/keelvm/keel/logserver/auth"
+	"github.com/keelvm/keel/vmtest"
 )
 
 // fuseHome prepares a KEEL_HOME for fuse and run: keel's init and the

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/iampolicy"
 	"github.com/keelvm/keel/imds"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/logserver/auth"
 )
 

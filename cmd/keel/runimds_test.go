@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/internal/qemu"
 )
 

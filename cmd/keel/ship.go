@@ -21,7 +21,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"golang.org/x/sys/unix"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/internal/piperead"
 	"github.com/keelvm/keel/shipper"
 	"github.com/keelvm/keel/shipper/cwlsdk"

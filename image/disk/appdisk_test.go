@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelvm/keel/bootcfg"
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/appfs"
 	"github.com/keelvm/keel/image/initramfs"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/qemu"
 	"github.com/keelvm/keel/internal/testutil"
 )

@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 )
 
 // BenchmarkWrite writes a typical image in each format: Debian's generic

@@ -10,15 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelvm/keel/bootcfg"
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/efi"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
 	"github.com/keelvm/keel/internal/testutil"
-	"github.com/keelvm/keel/internal/testutil/vmtest"
+	"github.com/keelvm/keel/vmtest"
 )
 
 // ovmf is Debian's UEFI firmware for x86-64 (package ovmf), one image with

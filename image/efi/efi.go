@@ -18,7 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/keelvm/keel/internal/debpkg"
+	"github.com/keelvm/keel/debpkg"
 )
 
 // Package is the Debian package that ships systemd-boot.

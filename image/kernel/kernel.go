@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/keelvm/keel/internal/debpkg"
+	"github.com/keelvm/keel/debpkg"
 )
 
 // DefaultPackage is the metapackage whose dependency names the kernel.

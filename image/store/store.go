@@ -21,7 +21,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/keelvm/keel/internal/bootcfg"
+	"github.com/keelvm/keel/bootcfg"
 	"github.com/keelvm/keel/internal/fsutil"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/internal/qemu"
-	"github.com/keelvm/keel/internal/testutil/vmtest"
+	"github.com/keelvm/keel/vmtest"
 )
 
 // TestQEMUCommaInDir: QEMU splits option values at commas, so the paths

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keelvm/keel/shipper/fleetsim"
+	"github.com/keelvm/keel/fleetsim"
 )
 
 // TestFleet100 is the scale-out of make test: 100 instances started within

@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/keelvm/keel/bootcfg"
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
 	"github.com/keelvm/keel/logs"
@@ -70,8 +70,8 @@ func benchBoot(scratch string, _ int) error {
 	os.MkdirAll(b.dir, 0o755)
 	bins := map[string]string{
 		"init":      "github.com/keelvm/keel/init",
-		"bareinit":  "github.com/keelvm/keel/internal/cmd/bench/bareinit",
-		"floorinit": "github.com/keelvm/keel/internal/cmd/bench/floorinit",
+		"bareinit":  "github.com/keelvm/keel/cmd/keel-bench/bareinit",
+		"floorinit": "github.com/keelvm/keel/cmd/keel-bench/floorinit",
 		"hello":     "github.com/keelvm/keel/init/testdata/hello",
 	}
 	for out, pkg := range bins {

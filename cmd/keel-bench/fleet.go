@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/keelvm/keel/shipper/fleetsim"
+	"github.com/keelvm/keel/fleetsim"
 )
 
 var (
@@ -16,7 +16,7 @@ var (
 )
 
 // benchFleet is a scale-out of fleet.n instances against the local server
-// with the service's quotas (shipper/fleetsim): nothing lost or dropped,
+// with the service's quotas (fleetsim): nothing lost or dropped,
 // the account's PutLogEvents rate never exceeded, every stream created,
 // lines readable within seconds, every instance flushed at shutdown.
 func benchFleet(_ string, _ int) error {

@@ -12,11 +12,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/keelvm/keel/bootcfg"
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
 	"github.com/keelvm/keel/imds"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
 )

@@ -8,10 +8,10 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/keelvm/keel/bootcfg"
 	keelimage "github.com/keelvm/keel/image"
 	"github.com/keelvm/keel/image/initramfs"
 	"github.com/keelvm/keel/image/kernel"
-	"github.com/keelvm/keel/internal/bootcfg"
 	"github.com/keelvm/keel/internal/home"
 	"github.com/keelvm/keel/internal/qemu"
 )
@@ -42,7 +42,7 @@ func benchLeanInit(scratch string, _ int) error {
 	}
 	b := &bootBench{dir: filepath.Join(scratch, "leaninit"), k: k}
 	os.MkdirAll(b.dir, 0o755)
-	for out, pkg := range map[string]string{"init": "github.com/keelvm/keel/init", "floorinit": "github.com/keelvm/keel/internal/cmd/bench/floorinit",
+	for out, pkg := range map[string]string{"init": "github.com/keelvm/keel/init", "floorinit": "github.com/keelvm/keel/cmd/keel-bench/floorinit",
 		"hello": "github.com/keelvm/keel/init/testdata/hello"} {
 		cmd := exec.Command("go", "build", "-tags", "nethttpomithttp2", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, out), pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -8,7 +8,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/keelvm/keel/internal/cmd/bench/benchinit"
+	"github.com/keelvm/keel/cmd/keel-bench/benchinit"
 )
 
 func main() {

@@ -21,7 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/keelvm/keel/internal/cmd/bench/benchinit"
+	"github.com/keelvm/keel/cmd/keel-bench/benchinit"
 )
 
 func main() {
